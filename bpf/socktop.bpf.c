@@ -1,0 +1,814 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * socktop.bpf.c: the kernel side of socktop. One CO-RE object, two backends:
+ *
+ *   kp_*      kprobe backend: inet_create, inet_bind, tcp_v{4,6}_connect, inet_csk_accept,
+ *             inet_release, tcp_sendmsg, tcp_cleanup_rbuf, udp send/recv (where kprobes exist)
+ *   tp_*      tracepoint backend: syscalls:sys_{enter,exit}_{socket,bind,connect,accept,accept4,
+ *             close}, sock:sock_{send,recv}_length (where kprobes do not exist)
+ *   common_*  always loaded: sock:inet_sock_set_state, tcp:tcp_{retransmit_skb,receive_reset,
+ *             send_reset,destroy_sock}, sched:sched_process_exit
+ *
+ * The loader (native/src/reader.cc) picks programs by these name prefixes and turns autoload off
+ * for the backend not chosen; a name ending in _opt marks a program whose target may be missing on
+ * older kernels (it is then skipped, and `socktop check` says so).
+ *
+ * Attribution: TCP state changes of passive sockets, retransmits and resets fire in softirq, where
+ * "current" is whichever task was interrupted (on loopback, often the peer!). So the owner of a
+ * socket is taken only in process context (socket(), connect, listen, accept, send, recv) and kept
+ * in the `socks` map keyed by the struct sock address; every later event of the socket reports that
+ * owner. Events for sockets with no known owner carry pid 0 and SKF_OWNER_UNKNOWN.
+ *
+ * The end of a socket is caught once, whichever comes first: the state change to TCP_CLOSE, the
+ * tcp_destroy_sock tracepoint (sockets the kernel frees without a final state change), or close()
+ * / inet_release of a socket that never left CLOSE (never connected; UDP).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "socktop.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define EINPROGRESS 115
+#define ECONNABORTED 103
+
+#define BACKEND_KPROBE 1
+#define BACKEND_TRACEPOINT 2
+#define BACKEND_COMMON 0
+
+/* Wake the reader only when this much is waiting; it also polls on a short timeout. Waking per
+ * event would cost a context switch per event at storm rates. */
+#define WAKEUP_BYTES (256 * SOCKTOP_RECORD_SIZE)
+/* SEND/RECV deltas are reported at most this often per socket (CLOSE carries the totals). */
+#define BYTES_REPORT_NS 1000000000ULL
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* the loader may resize it */
+} events SEC(".maps");
+
+/* Events lost because the ring buffer was full (per CPU; the reader sums them). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drop_counts SEC(".maps");
+
+struct sock_info {
+	__u64 start_ns;       /* first seen in process context (0: adopted mid-life) */
+	__u64 syn_ns;         /* connect start, for the latency                       */
+	__u64 sent;           /* bytes seen by send hooks                             */
+	__u64 received;       /* bytes seen by receive hooks                          */
+	__u64 reported_sent;  /* part of `sent` already reported in SEND events       */
+	__u64 reported_received;
+	__u64 last_report_ns;
+	__u32 pid;
+	__u32 uid;
+	char comm[SOCKTOP_COMM_LEN];
+	__u16 lport;          /* last ports seen: the kernel zeroes them on the way to CLOSE */
+	__u16 rport;
+};
+
+/* Owner and counters of every socket we have seen in process context. LRU: a socket whose end we
+ * somehow miss cannot fill the map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 131072);
+	__type(key, __u64);
+	__type(value, struct sock_info);
+} socks SEC(".maps");
+
+/* A syscall in flight on a thread: between sys_enter and sys_exit (or kprobe and kretprobe). */
+struct pending {
+	__u64 ptr;            /* struct sock * or struct socket *, by call */
+	__u64 ts;
+	__u32 fd;
+	__u32 syn_seen;       /* connect: the SYN went out inside this call */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* tid << 8 | call */
+	__type(value, struct pending);
+} pendings SEC(".maps");
+
+enum call { CALL_CONNECT = 1, CALL_BIND, CALL_SOCKET, CALL_SEND, CALL_ACCEPT };
+
+/* ------------------------------------------------------------------ small helpers */
+
+static __always_inline __u64 pending_key(enum call c)
+{
+	return (bpf_get_current_pid_tgid() << 8) | c;
+}
+
+static __always_inline void count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&drop_counts, &zero);
+	if (n)
+		*n += 1; /* per-CPU slot: no atomic needed */
+}
+
+static __always_inline struct socktop_event *reserve(__u8 kind, __u16 backend)
+{
+	struct socktop_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop();
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->backend = backend;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	return e;
+}
+
+static __always_inline void submit(struct socktop_event *e)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline bool is_inet(__u16 family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
+
+/* Addresses, ports, family and protocol straight from the socket. */
+static __always_inline void fill_tuple(struct socktop_event *e, struct sock *sk)
+{
+	e->sock = (__u64)sk;
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->proto = (__u8)BPF_CORE_READ(sk, sk_protocol);
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	/* explicit sizes: BPF_CORE_READ_INTO would copy sizeof(*dst), one byte of an array */
+	if (e->family == AF_INET) {
+		bpf_core_read(e->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->raddr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+static __always_inline void set_owner_current(struct socktop_event *e)
+{
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/* Owner from the socket's entry; also keeps the last nonzero ports so the final events of a socket
+ * (whose ports the kernel has already released) still say which connection it was. */
+static __always_inline void set_owner(struct socktop_event *e, struct sock_info *info)
+{
+	if (!info) {
+		e->flags |= SKF_OWNER_UNKNOWN;
+		return;
+	}
+	e->pid = info->pid;
+	e->uid = info->uid;
+	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
+	if (e->lport)
+		info->lport = e->lport;
+	else
+		e->lport = info->lport;
+	if (e->rport)
+		info->rport = e->rport;
+	else
+		e->rport = info->rport;
+}
+
+/* Record the current task as the owner of sk (process context only). */
+static __always_inline struct sock_info *track(struct sock *sk, __u64 now, bool adopted)
+{
+	__u64 key = (__u64)sk;
+	struct sock_info info = {};
+	info.start_ns = adopted ? 0 : now;
+	info.last_report_ns = now;
+	info.pid = bpf_get_current_pid_tgid() >> 32;
+	info.uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(info.comm, sizeof(info.comm));
+	bpf_map_update_elem(&socks, &key, &info, BPF_ANY);
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+static __always_inline struct sock_info *lookup(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+static __always_inline struct sock *sk_of_socket(struct socket *so)
+{
+	return BPF_CORE_READ(so, sk);
+}
+
+/* The struct sock behind a file descriptor of the current task, or NULL if it is not a socket. */
+static __always_inline struct sock *sk_from_fd(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *so;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	so = BPF_CORE_READ(file, private_data);
+	if (!so || BPF_CORE_READ(so, file) != file)
+		return NULL;
+	return BPF_CORE_READ(so, sk);
+}
+
+static __always_inline bool is_tcp_or_udp(struct sock *sk)
+{
+	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
+}
+
+static __always_inline bool is_inet_sock(struct sock *sk)
+{
+	return sk && is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)) && is_tcp_or_udp(sk);
+}
+
+/* ------------------------------------------------------------------ shared event logic */
+
+static __always_inline void emit_simple(__u8 kind, struct sock *sk, struct sock_info *info,
+					__s32 error, __u16 backend)
+{
+	struct socktop_event *e = reserve(kind, backend);
+	if (!e)
+		return;
+	fill_tuple(e, sk);
+	set_owner(e, info);
+	e->error = error;
+	submit(e);
+}
+
+static __always_inline void on_socket_created(struct sock *sk, __u16 backend)
+{
+	if (!is_inet_sock(sk))
+		return;
+	struct sock_info *info = track(sk, bpf_ktime_get_ns(), false);
+	emit_simple(SK_SOCKET, sk, info, 0, backend);
+}
+
+static __always_inline void on_bind_done(struct sock *sk, int ret, __u16 backend)
+{
+	if (!is_inet_sock(sk))
+		return;
+	struct sock_info *info = lookup(sk);
+	if (!info)
+		info = track(sk, bpf_ktime_get_ns(), true);
+	emit_simple(SK_BIND, sk, info, ret < 0 ? -ret : 0, backend);
+}
+
+static __always_inline void on_accepted(struct sock *sk, __u16 backend)
+{
+	if (!is_inet_sock(sk))
+		return;
+	struct sock_info *info = track(sk, bpf_ktime_get_ns(), false);
+	emit_simple(SK_ACCEPT, sk, info, 0, backend);
+}
+
+static __always_inline void connect_enter(struct sock *sk)
+{
+	if (!is_inet_sock(sk) || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	__u64 key = pending_key(CALL_CONNECT);
+	struct pending p = { .ptr = (__u64)sk, .ts = bpf_ktime_get_ns() };
+	bpf_map_update_elem(&pendings, &key, &p, BPF_ANY);
+}
+
+/* A connect that failed before any SYN went out (EADDRNOTAVAIL, ENETUNREACH, EACCES...): the state
+ * machine never saw it, so this is the only place that can report it. */
+static __always_inline void connect_exit(long ret, __u16 backend)
+{
+	__u64 key = pending_key(CALL_CONNECT);
+	struct pending *p = bpf_map_lookup_elem(&pendings, &key);
+	if (!p)
+		return;
+	struct sock *sk = (struct sock *)p->ptr;
+	if (ret < 0 && ret != -EINPROGRESS && !p->syn_seen) {
+		struct socktop_event *e = reserve(SK_CONNECT, backend);
+		if (e) {
+			fill_tuple(e, sk);
+			set_owner_current(e);
+			e->error = -ret;
+			e->flags |= SKF_LOCAL_ERROR;
+			e->duration_ns = e->ts_ns - p->ts;
+			submit(e);
+		}
+	}
+	bpf_map_delete_elem(&pendings, &key);
+}
+
+/* Set by the send/recv programs the first time one runs: they are loaded on this kernel. */
+__u32 byte_hooks_seen = 0;
+
+/* Totals are the bytes the application moved, as counted by the send/recv programs. Where this
+ * kernel offers none (tracepoint backend before sock_send_length, 6.3), TCP falls back to the
+ * kernel's sequence-space counters, which also count the SYN and FIN (documented in the README). */
+static __always_inline void close_totals(struct socktop_event *e, struct sock *sk,
+					 struct sock_info *info)
+{
+	if (info && (byte_hooks_seen || e->proto != IPPROTO_TCP)) {
+		e->bytes_sent = info->sent;
+		e->bytes_received = info->received;
+	} else if (e->proto == IPPROTO_TCP) {
+		struct tcp_sock *tp = (struct tcp_sock *)sk;
+		e->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
+		e->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	}
+}
+
+static __always_inline void emit_close(struct sock *sk, struct sock_info *info, __u8 flags,
+				       __u16 backend)
+{
+	struct socktop_event *e = reserve(SK_CLOSE, backend);
+	if (e) {
+		fill_tuple(e, sk);
+		set_owner(e, info);
+		e->flags |= flags;
+		e->old_state = BPF_CORE_READ(sk, __sk_common.skc_state); /* the state it ended from */
+		close_totals(e, sk, info);
+		if (info && info->start_ns)
+			e->duration_ns = e->ts_ns - info->start_ns;
+		submit(e);
+	}
+	__u64 key = (__u64)sk;
+	bpf_map_delete_elem(&socks, &key);
+}
+
+/* close()/release of a socket: the end of it only if TCP never left CLOSE, or UDP (a connected
+ * TCP socket ends through its state machine, caught by the state tracepoint). */
+static __always_inline void on_user_close(struct sock *sk, __u16 backend)
+{
+	if (!sk)
+		return;
+	struct sock_info *info = lookup(sk);
+	if (!info)
+		return;
+	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
+	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+		return;
+	emit_close(sk, info, SKF_BY_CLOSE, backend);
+}
+
+/* Count bytes moved by a send/recv call and report the delta at most once a second per socket. */
+static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u16 backend)
+{
+	if (!byte_hooks_seen)
+		byte_hooks_seen = 1;
+	if (n <= 0 || !is_inet_sock(sk))
+		return;
+	__u64 now = bpf_ktime_get_ns();
+	struct sock_info *info = lookup(sk);
+	if (!info)
+		info = track(sk, now, true); /* process context: the caller is the owner */
+	if (!info)
+		return;
+	if (sending)
+		__sync_fetch_and_add(&info->sent, n);
+	else
+		__sync_fetch_and_add(&info->received, n);
+	if (now - info->last_report_ns < BYTES_REPORT_NS)
+		return;
+	info->last_report_ns = now;
+	struct socktop_event *e = reserve(sending ? SK_SEND : SK_RECV, backend);
+	if (!e)
+		return;
+	fill_tuple(e, sk);
+	set_owner(e, info);
+	e->bytes_sent = info->sent - info->reported_sent;
+	e->bytes_received = info->received - info->reported_received;
+	info->reported_sent = info->sent;
+	info->reported_received = info->received;
+	submit(e);
+}
+
+/* ------------------------------------------------------------------ common: TCP state machine */
+
+static __always_inline void mark_syn_seen(void)
+{
+	__u64 key = pending_key(CALL_CONNECT);
+	struct pending *p = bpf_map_lookup_elem(&pendings, &key);
+	if (p)
+		p->syn_seen = 1;
+}
+
+static __always_inline void emit_connect_result(struct sock *sk, struct sock_info *info, int newstate)
+{
+	struct socktop_event *e = reserve(SK_CONNECT, BACKEND_COMMON);
+	if (!e)
+		return;
+	fill_tuple(e, sk);
+	set_owner(e, info);
+	if (newstate != TCP_ESTABLISHED) {
+		int err = BPF_CORE_READ(sk, sk_err);
+		if (!err)
+			err = BPF_CORE_READ(sk, sk_err_soft);
+		e->error = err ? err : ECONNABORTED; /* closed by its owner before completing */
+	}
+	if (info && info->syn_ns)
+		e->duration_ns = e->ts_ns - info->syn_ns;
+	submit(e);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int common_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	struct sock *sk = (struct sock *)ctx->skaddr;
+	int oldstate = ctx->oldstate, newstate = ctx->newstate;
+	__u64 now = bpf_ktime_get_ns();
+	struct sock_info *info = lookup(sk);
+
+	/* SYN_SENT and LISTEN are entered inside connect()/listen(): process context, so "current"
+	 * is the owner. */
+	if (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN) {
+		if (!info || oldstate == TCP_CLOSE)
+			info = info ? info : track(sk, now, false);
+		if (info && newstate == TCP_SYN_SENT) {
+			info->syn_ns = now;
+			mark_syn_seen();
+		}
+	}
+
+	struct socktop_event *e = reserve(SK_STATE, BACKEND_COMMON);
+	if (e) {
+		fill_tuple(e, sk);
+		set_owner(e, info);
+		e->old_state = oldstate;
+		e->new_state = newstate;
+		submit(e);
+	}
+
+	if (newstate == TCP_SYN_SENT)
+		emit_simple(SK_CONNECT_START, sk, info, 0, BACKEND_COMMON);
+	else if (newstate == TCP_LISTEN)
+		emit_simple(SK_LISTEN, sk, info, 0, BACKEND_COMMON);
+	if (oldstate == TCP_SYN_SENT)
+		emit_connect_result(sk, info, newstate);
+	if (newstate == TCP_CLOSE)
+		emit_close(sk, info, 0, BACKEND_COMMON);
+	return 0;
+}
+
+/* Sockets the kernel frees without a final change to TCP_CLOSE still end here. */
+SEC("tracepoint/tcp/tcp_destroy_sock")
+int common_tcp_destroy_sock_opt(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->skaddr;
+	struct sock_info *info = lookup(sk);
+	if (info)
+		emit_close(sk, info, SKF_BY_DESTROY, BACKEND_COMMON);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int common_tcp_retransmit_skb(struct trace_event_raw_tcp_retransmit_skb *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->skaddr;
+	if (sk)
+		emit_simple(SK_RETRANSMIT, sk, lookup(sk), 0, BACKEND_COMMON);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int common_tcp_receive_reset_opt(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->skaddr;
+	if (sk)
+		emit_simple(SK_RESET, sk, lookup(sk), 0, BACKEND_COMMON);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int common_tcp_send_reset_opt(struct trace_event_raw_tcp_send_reset *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->skaddr;
+	if (!sk) /* an RST for no socket (e.g. a refused SYN): nobody owns it */
+		return 0;
+	struct socktop_event *e = reserve(SK_RESET, BACKEND_COMMON);
+	if (e) {
+		fill_tuple(e, sk);
+		set_owner(e, lookup(sk));
+		e->flags |= SKF_RESET_SENT;
+		submit(e);
+	}
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int common_sched_process_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if ((__u32)id != (__u32)(id >> 32))
+		return 0; /* a thread, not the process */
+	struct socktop_event *e = reserve(SK_EXIT, BACKEND_COMMON);
+	if (!e)
+		return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	set_owner_current(e);
+	e->count = (BPF_CORE_READ(task, exit_code) >> 8) & 0xff;
+	submit(e);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ tracepoint backend */
+
+SEC("tracepoint/syscalls/sys_exit_socket")
+int tp_sys_exit_socket(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		on_socket_created(sk_from_fd(ctx->ret), BACKEND_TRACEPOINT);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_bind")
+int tp_sys_enter_bind(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 key = pending_key(CALL_BIND);
+	struct pending p = { .fd = ctx->args[0] };
+	bpf_map_update_elem(&pendings, &key, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_bind")
+int tp_sys_exit_bind(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 key = pending_key(CALL_BIND);
+	struct pending *p = bpf_map_lookup_elem(&pendings, &key);
+	if (!p)
+		return 0;
+	on_bind_done(sk_from_fd(p->fd), ctx->ret, BACKEND_TRACEPOINT);
+	bpf_map_delete_elem(&pendings, &key);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	struct sock *sk = sk_from_fd(ctx->args[0]);
+	if (sk)
+		connect_enter(sk);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	connect_exit(ctx->ret, BACKEND_TRACEPOINT);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int tp_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		on_accepted(sk_from_fd(ctx->ret), BACKEND_TRACEPOINT);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int tp_sys_exit_accept_opt(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		on_accepted(sk_from_fd(ctx->ret), BACKEND_TRACEPOINT);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int tp_sys_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	on_user_close(sk_from_fd(ctx->args[0]), BACKEND_TRACEPOINT);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_send_length")
+int tp_sock_send_length_opt(struct trace_event_raw_sock_msg_length *ctx)
+{
+	if (is_inet(ctx->family))
+		on_bytes((struct sock *)ctx->sk, ctx->ret, true, BACKEND_TRACEPOINT);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int tp_sock_recv_length_opt(struct trace_event_raw_sock_msg_length *ctx)
+{
+	if (is_inet(ctx->family))
+		on_bytes((struct sock *)ctx->sk, ctx->ret, false, BACKEND_TRACEPOINT);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ kprobe backend */
+
+static __always_inline void stash(enum call c, __u64 ptr)
+{
+	__u64 key = pending_key(c);
+	struct pending p = { .ptr = ptr };
+	bpf_map_update_elem(&pendings, &key, &p, BPF_ANY);
+}
+
+static __always_inline __u64 unstash(enum call c)
+{
+	__u64 key = pending_key(c);
+	struct pending *p = bpf_map_lookup_elem(&pendings, &key);
+	__u64 ptr = p ? p->ptr : 0;
+	if (p)
+		bpf_map_delete_elem(&pendings, &key);
+	return ptr;
+}
+
+SEC("kprobe/inet_create")
+int BPF_KPROBE(kp_inet_create, struct net *net, struct socket *sock, int protocol, int kern)
+{
+	if (!kern)
+		stash(CALL_SOCKET, (__u64)sock);
+	return 0;
+}
+
+SEC("kretprobe/inet_create")
+int BPF_KRETPROBE(kp_inet_create_ret, int ret)
+{
+	struct socket *sock = (struct socket *)unstash(CALL_SOCKET);
+	if (sock && ret == 0)
+		on_socket_created(sk_of_socket(sock), BACKEND_KPROBE);
+	return 0;
+}
+
+SEC("kprobe/inet6_create")
+int BPF_KPROBE(kp_inet6_create_opt, struct net *net, struct socket *sock, int protocol, int kern)
+{
+	if (!kern)
+		stash(CALL_SOCKET, (__u64)sock);
+	return 0;
+}
+
+SEC("kretprobe/inet6_create")
+int BPF_KRETPROBE(kp_inet6_create_ret_opt, int ret)
+{
+	struct socket *sock = (struct socket *)unstash(CALL_SOCKET);
+	if (sock && ret == 0)
+		on_socket_created(sk_of_socket(sock), BACKEND_KPROBE);
+	return 0;
+}
+
+SEC("kprobe/inet_bind")
+int BPF_KPROBE(kp_inet_bind, struct socket *sock)
+{
+	stash(CALL_BIND, (__u64)sock);
+	return 0;
+}
+
+SEC("kretprobe/inet_bind")
+int BPF_KRETPROBE(kp_inet_bind_ret, int ret)
+{
+	struct socket *sock = (struct socket *)unstash(CALL_BIND);
+	if (sock)
+		on_bind_done(sk_of_socket(sock), ret, BACKEND_KPROBE);
+	return 0;
+}
+
+SEC("kprobe/inet6_bind")
+int BPF_KPROBE(kp_inet6_bind_opt, struct socket *sock)
+{
+	stash(CALL_BIND, (__u64)sock);
+	return 0;
+}
+
+SEC("kretprobe/inet6_bind")
+int BPF_KRETPROBE(kp_inet6_bind_ret_opt, int ret)
+{
+	struct socket *sock = (struct socket *)unstash(CALL_BIND);
+	if (sock)
+		on_bind_done(sk_of_socket(sock), ret, BACKEND_KPROBE);
+	return 0;
+}
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(kp_tcp_v4_connect, struct sock *sk)
+{
+	connect_enter(sk);
+	return 0;
+}
+
+SEC("kretprobe/tcp_v4_connect")
+int BPF_KRETPROBE(kp_tcp_v4_connect_ret, int ret)
+{
+	connect_exit(ret, BACKEND_KPROBE);
+	return 0;
+}
+
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(kp_tcp_v6_connect_opt, struct sock *sk)
+{
+	connect_enter(sk);
+	return 0;
+}
+
+SEC("kretprobe/tcp_v6_connect")
+int BPF_KRETPROBE(kp_tcp_v6_connect_ret_opt, int ret)
+{
+	connect_exit(ret, BACKEND_KPROBE);
+	return 0;
+}
+
+SEC("kretprobe/inet_csk_accept")
+int BPF_KRETPROBE(kp_inet_csk_accept_ret, struct sock *newsk)
+{
+	if (newsk)
+		on_accepted(newsk, BACKEND_KPROBE);
+	return 0;
+}
+
+SEC("kprobe/inet_release")
+int BPF_KPROBE(kp_inet_release, struct socket *sock)
+{
+	on_user_close(sk_of_socket(sock), BACKEND_KPROBE);
+	return 0;
+}
+
+SEC("kprobe/tcp_sendmsg")
+int BPF_KPROBE(kp_tcp_sendmsg, struct sock *sk)
+{
+	stash(CALL_SEND, (__u64)sk);
+	return 0;
+}
+
+SEC("kretprobe/tcp_sendmsg")
+int BPF_KRETPROBE(kp_tcp_sendmsg_ret, int ret)
+{
+	struct sock *sk = (struct sock *)unstash(CALL_SEND);
+	if (sk)
+		on_bytes(sk, ret, true, BACKEND_KPROBE);
+	return 0;
+}
+
+SEC("kprobe/udp_sendmsg")
+int BPF_KPROBE(kp_udp_sendmsg, struct sock *sk)
+{
+	stash(CALL_SEND, (__u64)sk);
+	return 0;
+}
+
+SEC("kretprobe/udp_sendmsg")
+int BPF_KRETPROBE(kp_udp_sendmsg_ret, int ret)
+{
+	struct sock *sk = (struct sock *)unstash(CALL_SEND);
+	if (sk)
+		on_bytes(sk, ret, true, BACKEND_KPROBE);
+	return 0;
+}
+
+SEC("kprobe/udpv6_sendmsg")
+int BPF_KPROBE(kp_udpv6_sendmsg_opt, struct sock *sk)
+{
+	stash(CALL_SEND, (__u64)sk);
+	return 0;
+}
+
+SEC("kretprobe/udpv6_sendmsg")
+int BPF_KRETPROBE(kp_udpv6_sendmsg_ret_opt, int ret)
+{
+	struct sock *sk = (struct sock *)unstash(CALL_SEND);
+	if (sk)
+		on_bytes(sk, ret, true, BACKEND_KPROBE);
+	return 0;
+}
+
+/* tcp_cleanup_rbuf(sk, copied) runs after every TCP read with the bytes handed to the reader. */
+SEC("kprobe/tcp_cleanup_rbuf")
+int BPF_KPROBE(kp_tcp_cleanup_rbuf, struct sock *sk, int copied)
+{
+	on_bytes(sk, copied, false, BACKEND_KPROBE);
+	return 0;
+}
+
+/* skb_consume_udp(sk, skb, len): a datagram of len bytes was read (IPv4 and IPv6). */
+SEC("kprobe/skb_consume_udp")
+int BPF_KPROBE(kp_skb_consume_udp_opt, struct sock *sk, struct sk_buff *skb, int len)
+{
+	on_bytes(sk, len, false, BACKEND_KPROBE);
+	return 0;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * socktop.h: THE definition of the event record that flows
+ *   BPF programs -> BPF ring buffer -> native reader -> SharedArrayBuffer ring -> UI / recordings.
+ *
+ * Included by bpf/socktop.bpf.c (with vmlinux.h already included) and by the C++ addon (with
+ * <linux/types.h>). src/capture/layout.ts mirrors every offset below; test/unit/layout.test.ts checks
+ * the mirror against the offsets the compiled addon reports (offsetof), so the two cannot drift.
+ *
+ * Rules: fixed 128 bytes, little-endian, naturally aligned, no implicit padding. Recordings store
+ * these bytes as they are, so changing the layout means bumping SOCKTOP_RECORD_VERSION.
+ */
+#ifndef SOCKTOP_H
+#define SOCKTOP_H
+
+#define SOCKTOP_RECORD_SIZE 128
+#define SOCKTOP_RECORD_VERSION 1
+#define SOCKTOP_COMM_LEN 16
+
+/* Event kinds. Keep in step with EventKind in src/capture/layout.ts. */
+enum socktop_kind {
+	SK_NONE = 0,
+	SK_SOCKET = 1,        /* socket() created an inet TCP/UDP socket                        */
+	SK_BIND = 2,          /* bind(): laddr/lport as bound; error set on failure             */
+	SK_LISTEN = 3,        /* a socket entered LISTEN (server starts)                        */
+	SK_CONNECT_START = 4, /* active open: SYN sent                                          */
+	SK_CONNECT = 5,       /* connect result: error 0 = ESTABLISHED, else errno; duration_ns  */
+	SK_ACCEPT = 6,        /* accept() returned a connection, attributed to the acceptor     */
+	SK_STATE = 7,         /* any TCP state change (old_state -> new_state)                  */
+	SK_CLOSE = 8,         /* end of a socket: lifetime in duration_ns, totals in bytes_*   */
+	SK_SEND = 9,          /* bytes_sent since the previous SEND/CLOSE of this socket        */
+	SK_RECV = 10,         /* bytes_received since the previous RECV/CLOSE of this socket    */
+	SK_RETRANSMIT = 11,   /* a TCP segment was retransmitted                                */
+	SK_RESET = 12,        /* RST: flags SKF_RESET_SENT or received                          */
+	SK_EXIT = 13,         /* a process (thread group) exited; count = exit code             */
+	SK_DROPS = 14,        /* count events were lost at stage new_state (enum socktop_stage) */
+	SK_KIND_MAX = 15,
+};
+
+/* Where a DROPS marker's events were lost (stored in new_state of a DROPS record). */
+enum socktop_stage {
+	SK_STAGE_BPF_RING = 1,    /* bpf_ringbuf_output() failed: kernel -> reader ring full   */
+	SK_STAGE_SHARED_RING = 2, /* SharedArrayBuffer ring full: reader -> UI                 */
+	SK_STAGE_RECORDING = 3,   /* a recording write failed                                  */
+};
+
+/* Bits in flags. */
+#define SKF_OWNER_UNKNOWN 0x01 /* fired in softirq for a socket whose owner is not known yet */
+#define SKF_RESET_SENT 0x02    /* RESET: we sent the RST (else we received it)               */
+#define SKF_SNAPSHOT 0x04      /* synthesized at start from sockets that already existed     */
+#define SKF_BY_CLOSE 0x08      /* CLOSE: socket ended by close()/release, not a state change */
+#define SKF_BY_DESTROY 0x10    /* CLOSE: caught at tcp_destroy_sock, no final CLOSE state    */
+#define SKF_LOCAL_ERROR 0x20   /* CONNECT: failed in the syscall before any SYN was sent     */
+
+struct socktop_event {
+	__u64 ts_ns;          /*   0: bpf_ktime_get_ns(), CLOCK_MONOTONIC                     */
+	__u64 sock;           /*   8: socket identity: kernel struct sock address             */
+	__u64 bytes_sent;     /*  16: SEND: delta; CLOSE: socket total                        */
+	__u64 bytes_received; /*  24: RECV: delta; CLOSE: socket total                        */
+	__u64 duration_ns;    /*  32: CONNECT: SYN to result; CLOSE: socket lifetime          */
+	__u32 pid;            /*  40: owner's process id (tgid); 0 when unknown               */
+	__u32 tid;            /*  44: thread that made the call (0 in softirq)                */
+	__u32 uid;            /*  48: owner's uid                                             */
+	__s32 error;          /*  52: 0 or a positive errno (ECONNREFUSED, ...)               */
+	__u8 kind;            /*  56: enum socktop_kind                                       */
+	__u8 family;          /*  57: AF_INET (2) or AF_INET6 (10)                            */
+	__u8 proto;           /*  58: IPPROTO_TCP (6) or IPPROTO_UDP (17)                     */
+	__u8 old_state;       /*  59: TCP state before (STATE)                                */
+	__u8 new_state;       /*  60: TCP state after (STATE); stage (DROPS)                  */
+	__u8 flags;           /*  61: SKF_* bits                                              */
+	__u16 lport;          /*  62: local port, host byte order                             */
+	__u16 rport;          /*  64: remote port, host byte order                            */
+	__u16 backend;        /*  66: 1 = kprobe, 2 = tracepoint (which program produced it)  */
+	__u32 count;          /*  68: DROPS: events lost; EXIT: exit code                     */
+	__u8 laddr[16];       /*  72: local address (IPv4 in the first 4 bytes)               */
+	__u8 raddr[16];       /*  88: remote address                                          */
+	char comm[SOCKTOP_COMM_LEN]; /* 104: owner's command name                            */
+	__u64 cookie;         /* 120: kernel socket cookie when known, else 0                 */
+};
+
+#endif /* SOCKTOP_H */

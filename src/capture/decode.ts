@@ -1,0 +1,140 @@
+/**
+ * decode.ts: turn one record (DataView + offset) into the JSON-lines object of DESIGN.md.
+ * Used by `--json`, `replay --json` and tests; the hot path (model) reads fields directly instead.
+ */
+import {
+  AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, BACKEND_NAMES, COMM_LEN, EventKind, Flag,
+  KIND_NAMES, Offset, STAGE_NAMES, TCP_STATE_NAMES,
+} from './layout';
+import { errnoName } from './errno';
+
+export interface EventJson {
+  ts_ns: number;
+  kind: string;
+  pid: number;
+  tid: number;
+  uid: number;
+  comm: string;
+  family?: 'inet' | 'inet6';
+  proto?: 'tcp' | 'udp';
+  laddr?: string;
+  lport?: number;
+  raddr?: string;
+  rport?: number;
+  old_state?: string;
+  new_state?: string;
+  error?: string | null;
+  bytes?: number;
+  bytes_sent?: number;
+  bytes_received?: number;
+  latency_us?: number;
+  duration_us?: number;
+  sock?: string;
+  owner?: 'unknown';
+  reset?: 'sent' | 'received';
+  ended_by?: 'state' | 'close' | 'destroy';
+  snapshot?: true;
+  exit_code?: number;
+  stage?: string;
+  dropped?: number;
+  backend?: string;
+}
+
+export function readComm(view: DataView, off: number): string {
+  let s = '';
+  for (let i = 0; i < COMM_LEN; i++) {
+    const c = view.getUint8(off + Offset.comm + i);
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/** Format an address field (16 bytes at `at`) for the given family. */
+export function formatAddress(view: DataView, at: number, family: number): string {
+  if (family === AF_INET) {
+    return `${view.getUint8(at)}.${view.getUint8(at + 1)}.${view.getUint8(at + 2)}.${view.getUint8(at + 3)}`;
+  }
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(view.getUint16(at + i, false));
+  return compressIPv6(groups);
+}
+
+function compressIPv6(groups: number[]): string {
+  // IPv4-mapped (::ffff:a.b.c.d) reads better in dotted form.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${groups[6] >> 8}.${groups[6] & 255}.${groups[7] >> 8}.${groups[7] & 255}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i > 1) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+export function sockId(view: DataView, off: number): string {
+  return view.getBigUint64(off + Offset.sock, true).toString(16);
+}
+
+export function decodeEvent(view: DataView, off: number): EventJson {
+  const kind = view.getUint8(off + Offset.kind);
+  const flags = view.getUint8(off + Offset.flags);
+  const ev: EventJson = {
+    ts_ns: Number(view.getBigUint64(off + Offset.ts_ns, true)),
+    kind: KIND_NAMES[kind] ?? `unknown_${kind}`,
+    pid: view.getUint32(off + Offset.pid, true),
+    tid: view.getUint32(off + Offset.tid, true),
+    uid: view.getUint32(off + Offset.uid, true),
+    comm: readComm(view, off),
+  };
+  if (kind === EventKind.Drops) {
+    ev.stage = STAGE_NAMES[view.getUint8(off + Offset.new_state)] ?? 'unknown';
+    ev.dropped = view.getUint32(off + Offset.count, true);
+    return ev;
+  }
+  if (kind === EventKind.Exit) {
+    ev.exit_code = view.getUint32(off + Offset.count, true);
+    return ev;
+  }
+  const family = view.getUint8(off + Offset.family);
+  const proto = view.getUint8(off + Offset.proto);
+  if (family === AF_INET || family === AF_INET6) {
+    ev.family = family === AF_INET ? 'inet' : 'inet6';
+    ev.laddr = formatAddress(view, off + Offset.laddr, family);
+    ev.lport = view.getUint16(off + Offset.lport, true);
+    ev.raddr = formatAddress(view, off + Offset.raddr, family);
+    ev.rport = view.getUint16(off + Offset.rport, true);
+  }
+  if (proto === IPPROTO_TCP) ev.proto = 'tcp';
+  else if (proto === IPPROTO_UDP) ev.proto = 'udp';
+  const error = view.getInt32(off + Offset.error, true);
+  ev.error = error ? errnoName(error) : null;
+  ev.sock = sockId(view, off);
+  if (kind === EventKind.State) {
+    ev.old_state = TCP_STATE_NAMES[view.getUint8(off + Offset.old_state)] ?? 'UNKNOWN';
+    ev.new_state = TCP_STATE_NAMES[view.getUint8(off + Offset.new_state)] ?? 'UNKNOWN';
+  }
+  if (kind === EventKind.Connect) {
+    ev.latency_us = Math.round(Number(view.getBigUint64(off + Offset.duration_ns, true)) / 1000);
+  }
+  if (kind === EventKind.Close) {
+    ev.bytes_sent = Number(view.getBigUint64(off + Offset.bytes_sent, true));
+    ev.bytes_received = Number(view.getBigUint64(off + Offset.bytes_received, true));
+    ev.duration_us = Math.round(Number(view.getBigUint64(off + Offset.duration_ns, true)) / 1000);
+    ev.ended_by = flags & Flag.ByClose ? 'close' : flags & Flag.ByDestroy ? 'destroy' : 'state';
+  }
+  if (kind === EventKind.Send) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_sent, true));
+  if (kind === EventKind.Recv) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_received, true));
+  if (kind === EventKind.Reset) ev.reset = flags & Flag.ResetSent ? 'sent' : 'received';
+  if (flags & Flag.OwnerUnknown) ev.owner = 'unknown';
+  if (flags & Flag.Snapshot) ev.snapshot = true;
+  ev.backend = BACKEND_NAMES[view.getUint16(off + Offset.backend, true)];
+  return ev;
+}

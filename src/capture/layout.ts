@@ -1,0 +1,101 @@
+/**
+ * TypeScript mirror of bpf/socktop.h, the one definition of the 128-byte event record.
+ * test/unit/layout.test.ts checks every offset here against offsetof() in the compiled addon.
+ * Fields are read straight from a DataView at (record offset + field offset): no object per record.
+ */
+
+export const RECORD_SIZE = 128;
+export const RECORD_VERSION = 1;
+export const COMM_LEN = 16;
+
+/** Byte offsets of each field inside a record (little-endian). */
+export const Offset = {
+  ts_ns: 0,
+  sock: 8,
+  bytes_sent: 16,
+  bytes_received: 24,
+  duration_ns: 32,
+  pid: 40,
+  tid: 44,
+  uid: 48,
+  error: 52,
+  kind: 56,
+  family: 57,
+  proto: 58,
+  old_state: 59,
+  new_state: 60,
+  flags: 61,
+  lport: 62,
+  rport: 64,
+  backend: 66,
+  count: 68,
+  laddr: 72,
+  raddr: 88,
+  comm: 104,
+  cookie: 120,
+} as const;
+
+export type FieldName = keyof typeof Offset;
+
+export enum EventKind {
+  None = 0,
+  Socket = 1,
+  Bind = 2,
+  Listen = 3,
+  ConnectStart = 4,
+  Connect = 5,
+  Accept = 6,
+  State = 7,
+  Close = 8,
+  Send = 9,
+  Recv = 10,
+  Retransmit = 11,
+  Reset = 12,
+  Exit = 13,
+  Drops = 14,
+}
+export const KIND_MAX = 15;
+
+/** JSON names of the kinds (index = EventKind). */
+export const KIND_NAMES: readonly string[] = [
+  'none', 'socket', 'bind', 'listen', 'connect_start', 'connect', 'accept', 'state', 'close',
+  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops',
+];
+
+export enum DropStage {
+  BpfRing = 1,
+  SharedRing = 2,
+  Recording = 3,
+}
+export const STAGE_NAMES: Record<number, string> = {
+  1: 'bpf_ring',
+  2: 'shared_ring',
+  3: 'recording',
+};
+
+export const Flag = {
+  OwnerUnknown: 0x01,
+  ResetSent: 0x02,
+  Snapshot: 0x04,
+  ByClose: 0x08,
+  ByDestroy: 0x10,
+  LocalError: 0x20,
+} as const;
+
+export const Backend = { Kprobe: 1, Tracepoint: 2, Snapshot: 3 } as const;
+export const BACKEND_NAMES: Record<number, string> = { 1: 'kprobe', 2: 'tracepoint', 3: 'snapshot' };
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+
+/** Linux TCP states (include/net/tcp_states.h), index = state number. */
+export const TCP_STATE_NAMES: readonly string[] = [
+  '', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE',
+  'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV',
+];
+export const TcpState = {
+  Established: 1, SynSent: 2, SynRecv: 3, FinWait1: 4, FinWait2: 5, TimeWait: 6, Close: 7,
+  CloseWait: 8, LastAck: 9, Listen: 10, Closing: 11, NewSynRecv: 12,
+} as const;

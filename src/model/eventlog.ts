@@ -1,0 +1,75 @@
+/**
+ * eventlog.ts: a bounded ring of raw 128-byte records, copied word by word from the shared ring
+ * (the slot there is reused once drain returns) and decoded only when the detail view asks.
+ */
+import { RECORD_SIZE } from '../capture/layout';
+import { decodeEvent, EventJson } from '../capture/decode';
+
+const WORDS = RECORD_SIZE / 4;
+
+export class EventLog {
+  readonly capacity: number;
+  private readonly words: Uint32Array;
+  private readonly view: DataView;
+  /** Records ever pushed; the newest is at (pushed - 1) % capacity. */
+  pushed = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.words = new Uint32Array(capacity * WORDS);
+    this.view = new DataView(this.words.buffer);
+  }
+
+  /** Copy one record: `src` is a Uint32Array over the source buffer, `word` the record's word index. */
+  push(src: Uint32Array, word: number): void {
+    const base = (this.pushed % this.capacity) * WORDS;
+    const w = this.words;
+    for (let i = 0; i < WORDS; i++) w[base + i] = src[word + i];
+    this.pushed++;
+  }
+
+  get size(): number {
+    return Math.min(this.pushed, this.capacity);
+  }
+
+  /** Decode up to `max` records, newest first. */
+  recent(max = this.capacity): EventJson[] {
+    const out: EventJson[] = [];
+    const n = Math.min(max, this.size);
+    for (let k = 1; k <= n; k++) {
+      const slot = (this.pushed - k) % this.capacity;
+      out.push(decodeEvent(this.view, slot * RECORD_SIZE));
+    }
+    return out;
+  }
+}
+
+/**
+ * Word view of whatever buffer a DataView covers, cached per view, so copying a record is 32
+ * typed-array moves instead of 32 DataView calls. Records sit at multiples of 128 bytes and the ring's
+ * data area starts 4-byte aligned; an unaligned view (never produced here) falls back to a copy.
+ */
+export class WordSource {
+  private lastView: DataView | undefined;
+  private words: Uint32Array = new Uint32Array(0);
+  private aligned = true;
+  private readonly scratch = new Uint32Array(WORDS);
+
+  /** Returns the word index of the record at `off` inside `this.array`. */
+  locate(view: DataView, off: number): number {
+    if (view !== this.lastView) this.attach(view);
+    if (this.aligned) return off >>> 2;
+    for (let i = 0; i < WORDS; i++) this.scratch[i] = view.getUint32(off + 4 * i, true);
+    return 0;
+  }
+
+  get array(): Uint32Array {
+    return this.aligned ? this.words : this.scratch;
+  }
+
+  private attach(view: DataView): void {
+    this.lastView = view;
+    this.aligned = view.byteOffset % 4 === 0 && view.byteLength % 4 === 0;
+    if (this.aligned) this.words = new Uint32Array(view.buffer, view.byteOffset, view.byteLength / 4);
+  }
+}

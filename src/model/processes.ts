@@ -1,0 +1,96 @@
+/**
+ * processes.ts: one row per process (tgid), created once per pid and updated in place by the model.
+ * Fields are plain numbers so the ingest path allocates nothing; the derived figures (rates,
+ * percentiles) are filled in by refresh() once per frame, not per event.
+ */
+import { LatencyHistogram } from './latency';
+import { RateWindow } from './rates';
+import { EventLog } from './eventlog';
+
+/** Series in each row's RateWindow (and in the model's global history). */
+export const Series = { Connects: 0, Accepts: 1, Closes: 2, Errors: 3, Tx: 4, Rx: 5, Events: 6 } as const;
+export const SERIES_COUNT = 7;
+
+export class ProcessRow {
+  readonly pid: number;
+  uid = 0;
+  comm = '';
+  /** The record's comm bytes as 4 words: comparing them spots a rename without building a string. */
+  commW0 = 0; commW1 = 0; commW2 = 0; commW3 = 0;
+  firstNs = 0;
+  lastNs = 0;
+  exited = false;
+  exitNs = 0;
+  exitCode = 0;
+
+  /** Sockets we saw open (SOCKET/ACCEPT/CONNECT_START/LISTEN or snapshot) and not yet closed. */
+  open = 0;
+  /** Listening port -> number of this process's sockets listening on it (SO_REUSEPORT: several). */
+  listen: Map<number, number> | null = null;
+
+  accepts = 0;
+  connectsOk = 0;
+  connectsFailed = 0;
+  closes = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  retransmits = 0;
+  resetsSent = 0;
+  resetsReceived = 0;
+  /** Failed calls (any record with an errno) plus resets: the ERR column. */
+  errors = 0;
+  /** errno -> count, for the detail view. */
+  errnos: Map<number, number> | null = null;
+
+  readonly rates: RateWindow;
+  latency: LatencyHistogram | null = null;
+  log: EventLog | null = null;
+
+  // Derived by refresh(nowNs).
+  connRate = 0;
+  accRate = 0;
+  closeRate = 0;
+  errRate = 0;
+  txRate = 0;
+  rxRate = 0;
+  p50Ns = NaN;
+  p99Ns = NaN;
+
+  constructor(pid: number, rateSlots: number) {
+    this.pid = pid;
+    this.rates = new RateWindow(SERIES_COUNT, rateSlots);
+  }
+
+  addListen(port: number): void {
+    if (!this.listen) this.listen = new Map();
+    this.listen.set(port, (this.listen.get(port) ?? 0) + 1);
+  }
+
+  removeListen(port: number): void {
+    const n = this.listen?.get(port);
+    if (n === undefined) return;
+    if (n <= 1) this.listen!.delete(port);
+    else this.listen!.set(port, n - 1);
+  }
+
+  addErrno(errno: number): void {
+    if (!this.errnos) this.errnos = new Map();
+    this.errnos.set(errno, (this.errnos.get(errno) ?? 0) + 1);
+  }
+
+  listenPorts(): number[] {
+    return this.listen ? [...this.listen.keys()].sort((a, b) => a - b) : [];
+  }
+
+  refresh(nowNs: number, windowSec: number): void {
+    const r = this.rates;
+    this.connRate = r.rate(Series.Connects, nowNs, windowSec);
+    this.accRate = r.rate(Series.Accepts, nowNs, windowSec);
+    this.closeRate = r.rate(Series.Closes, nowNs, windowSec);
+    this.errRate = r.rate(Series.Errors, nowNs, windowSec);
+    this.txRate = r.rate(Series.Tx, nowNs, windowSec);
+    this.rxRate = r.rate(Series.Rx, nowNs, windowSec);
+    this.p50Ns = this.latency ? this.latency.quantileNs(0.5) : NaN;
+    this.p99Ns = this.latency ? this.latency.quantileNs(0.99) : NaN;
+  }
+}

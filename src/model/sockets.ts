@@ -1,0 +1,96 @@
+/**
+ * sockets.ts: per-socket entries for the detail view and for byte accounting at close.
+ *
+ * Keyed by the record's `sock` (the kernel's struct sock address) folded into one JS number:
+ * the low 32 bits plus the low 21 bits of the high half. Kernel direct-map addresses
+ * (0xffff888000000000 - 0xffffc87fffffffff) all share the top 11 bits, so the fold is exact for
+ * them and costs no BigInt; two sockets that differed only in those bits would share an entry.
+ */
+import { Offset, TCP_STATE_NAMES } from '../capture/layout';
+import { formatAddress } from '../capture/decode';
+
+const TWO32 = 4294967296;
+
+export function socketKey(view: DataView, off: number): number {
+  const lo = view.getUint32(off + Offset.sock, true);
+  const hi = view.getUint32(off + Offset.sock + 4, true);
+  return (hi & 0x1fffff) * TWO32 + lo;
+}
+
+export class SocketEntry {
+  key = 0;
+  pid = 0;
+  family = 0;
+  proto = 0;
+  state = 0;
+  lport = 0;
+  rport = 0;
+  la0 = 0; la1 = 0; la2 = 0; la3 = 0;
+  ra0 = 0; ra1 = 0; ra2 = 0; ra3 = 0;
+  createdNs = 0;
+  lastNs = 0;
+  /** 0 while open. */
+  closedNs = 0;
+  /** Bytes each way as far as we know (SEND/RECV deltas, then the CLOSE totals). */
+  sent = 0;
+  received = 0;
+  /** Counted in its owner's `open` (seen via SOCKET/ACCEPT/CONNECT_START/LISTEN or snapshot). */
+  counted = false;
+  /** Listening port this socket holds in its owner's `listen` map, 0 if none. */
+  listenPort = 0;
+  snapshot = false;
+
+  reset(key: number, pid: number, tsNs: number): void {
+    this.key = key;
+    this.pid = pid;
+    this.family = this.proto = this.state = this.lport = this.rport = 0;
+    this.la0 = this.la1 = this.la2 = this.la3 = 0;
+    this.ra0 = this.ra1 = this.ra2 = this.ra3 = 0;
+    this.createdNs = this.lastNs = tsNs;
+    this.closedNs = 0;
+    this.sent = this.received = 0;
+    this.counted = false;
+    this.listenPort = 0;
+    this.snapshot = false;
+  }
+
+  /** Take family, ports and addresses from a record that carries them. */
+  setTuple(view: DataView, off: number): void {
+    this.family = view.getUint8(off + Offset.family);
+    this.proto = view.getUint8(off + Offset.proto);
+    this.lport = view.getUint16(off + Offset.lport, true);
+    this.rport = view.getUint16(off + Offset.rport, true);
+    const la = off + Offset.laddr;
+    const ra = off + Offset.raddr;
+    this.la0 = view.getUint32(la, true); this.la1 = view.getUint32(la + 4, true);
+    this.la2 = view.getUint32(la + 8, true); this.la3 = view.getUint32(la + 12, true);
+    this.ra0 = view.getUint32(ra, true); this.ra1 = view.getUint32(ra + 4, true);
+    this.ra2 = view.getUint32(ra + 8, true); this.ra3 = view.getUint32(ra + 12, true);
+  }
+
+  get open(): boolean {
+    return this.closedNs === 0;
+  }
+
+  stateName(): string {
+    return TCP_STATE_NAMES[this.state] || (this.proto === 17 ? 'UDP' : '-');
+  }
+
+  local(): string {
+    return endpoint(this.family, this.la0, this.la1, this.la2, this.la3, this.lport);
+  }
+
+  remote(): string {
+    return endpoint(this.family, this.ra0, this.ra1, this.ra2, this.ra3, this.rport);
+  }
+}
+
+const scratch = new DataView(new ArrayBuffer(16));
+
+function endpoint(family: number, w0: number, w1: number, w2: number, w3: number, port: number): string {
+  if (family !== 2 && family !== 10) return port ? `*:${port}` : '*';
+  scratch.setUint32(0, w0, true); scratch.setUint32(4, w1, true);
+  scratch.setUint32(8, w2, true); scratch.setUint32(12, w3, true);
+  const addr = formatAddress(scratch, 0, family);
+  return family === 10 ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
