@@ -340,12 +340,18 @@ static __always_inline void close_totals(struct socktop_event *e, struct sock *s
 	}
 }
 
+/* lport/rport: the ports the caller knows (the state tracepoint's copy), used where the socket's
+ * own have already been released. */
 static __always_inline void emit_close(struct sock *sk, struct sock_info *info, __u8 flags,
-				       __u16 backend)
+				       __u16 backend, __u16 lport, __u16 rport)
 {
 	struct socktop_event *e = reserve(SK_CLOSE, backend);
 	if (e) {
 		fill_tuple(e, sk);
+		if (!e->lport)
+			e->lport = lport;
+		if (!e->rport)
+			e->rport = rport;
 		set_owner(e, info);
 		e->flags |= flags;
 		e->old_state = BPF_CORE_READ(sk, __sk_common.skc_state); /* the state it ended from */
@@ -370,7 +376,7 @@ static __always_inline void on_user_close(struct sock *sk, __u16 backend)
 	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
 	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
 		return;
-	emit_close(sk, info, SKF_BY_CLOSE, backend);
+	emit_close(sk, info, SKF_BY_CLOSE, backend, 0, 0);
 }
 
 /* Count bytes moved by a send/recv call and report the delta at most once a second per socket. */
@@ -457,6 +463,10 @@ int common_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	struct socktop_event *e = reserve(SK_STATE, BACKEND_COMMON);
 	if (e) {
 		fill_tuple(e, sk);
+		if (!e->lport)
+			e->lport = ctx->sport;
+		if (!e->rport)
+			e->rport = ctx->dport;
 		set_owner(e, info);
 		e->old_state = oldstate;
 		e->new_state = newstate;
@@ -470,7 +480,7 @@ int common_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (oldstate == TCP_SYN_SENT)
 		emit_connect_result(sk, info, newstate);
 	if (newstate == TCP_CLOSE)
-		emit_close(sk, info, 0, BACKEND_COMMON);
+		emit_close(sk, info, 0, BACKEND_COMMON, ctx->sport, ctx->dport);
 	return 0;
 }
 
@@ -481,12 +491,21 @@ int common_tcp_destroy_sock_opt(struct trace_event_raw_tcp_event_sk *ctx)
 	struct sock *sk = (struct sock *)ctx->skaddr;
 	struct sock_info *info = lookup(sk);
 	if (info)
-		emit_close(sk, info, SKF_BY_DESTROY, BACKEND_COMMON);
+		emit_close(sk, info, SKF_BY_DESTROY, BACKEND_COMMON, ctx->sport, ctx->dport);
 	return 0;
 }
 
+/* tcp_retransmit_skb and tcp_send_reset changed their context types across kernels (6.1 has no
+ * trace_event_raw_tcp_send_reset), but both have always begun with skbaddr, skaddr: read them at
+ * those fixed offsets instead of through a CO-RE type that may not exist. */
+struct skb_sk_tp_ctx {
+	__u64 common;
+	const void *skbaddr;
+	const void *skaddr;
+};
+
 SEC("tracepoint/tcp/tcp_retransmit_skb")
-int common_tcp_retransmit_skb(struct trace_event_raw_tcp_retransmit_skb *ctx)
+int common_tcp_retransmit_skb(struct skb_sk_tp_ctx *ctx)
 {
 	struct sock *sk = (struct sock *)ctx->skaddr;
 	if (sk)
@@ -504,7 +523,7 @@ int common_tcp_receive_reset_opt(struct trace_event_raw_tcp_event_sk *ctx)
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")
-int common_tcp_send_reset_opt(struct trace_event_raw_tcp_send_reset *ctx)
+int common_tcp_send_reset_opt(struct skb_sk_tp_ctx *ctx)
 {
 	struct sock *sk = (struct sock *)ctx->skaddr;
 	if (!sk) /* an RST for no socket (e.g. a refused SYN): nobody owns it */

@@ -15,13 +15,14 @@
         "src/fentry_probe.cc",
         "src/layout.cc"
       ],
-      # The _except target turns C++ exceptions on (-fexceptions, NAPI_CPP_EXCEPTIONS): libbpf
-      # failures become C++ exceptions that the addon turns into one-line JS Errors.
-      "dependencies": [
-        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
-      ],
-      "defines": ["NAPI_VERSION=8"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+      # C++ exceptions on (node's defaults turn them off): libbpf failures become C++ exceptions
+      # that the addon turns into one-line JS Errors. (Not the node_addon_api_except gyp target:
+      # gyp would write its makefiles into native/node_modules/.)
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
       "libraries": ["-lbpf", "-lelf", "-lz"]
     }
   ]

@@ -109,6 +109,11 @@ std::string LastLineAbout(const std::vector<std::string>& lines, const std::stri
   return "";
 }
 
+// The last line libbpf warned about, without the "libbpf: " prefix ("" when the log is empty).
+std::string LastWarning(const std::vector<std::string>& lines) {
+  return lines.empty() ? "" : StripPrefix(lines.back(), "libbpf: ");
+}
+
 }  // namespace
 
 LogCapture::LogCapture() : previous_(tls_sink) {
@@ -117,11 +122,6 @@ LogCapture::LogCapture() : previous_(tls_sink) {
 }
 
 LogCapture::~LogCapture() { tls_sink = previous_; }
-
-std::string LastWarning(const std::string& log) {
-  auto lines = Lines(log);
-  return lines.empty() ? "" : StripPrefix(lines.back(), "libbpf: ");
-}
 
 LoadFailure DescribeLoadFailure(const std::string& log) {
   auto lines = Lines(log);
@@ -133,7 +133,7 @@ LoadFailure DescribeLoadFailure(const std::string& log) {
   }
   std::string map = LastNamed(lines, "map");
   if (!map.empty()) return {"BPF map " + map, LastLineAbout(lines, "map '" + map + "': ")};
-  return {"BPF object", LastWarning(log)};
+  return {"BPF object", LastWarning(lines)};
 }
 
 }  // namespace socktop

@@ -30,7 +30,4 @@ struct LoadFailure {
 
 LoadFailure DescribeLoadFailure(const std::string& log);
 
-// The last line libbpf warned about, without the "libbpf: " prefix ("" when the log is empty).
-std::string LastWarning(const std::string& log);
-
 }  // namespace socktop

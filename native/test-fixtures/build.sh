@@ -1,7 +1,7 @@
 #!/bin/sh
-# Build the test fixture BPF object (see fixture.bpf.c) into dist/native-fixtures/, which is
+# Build the test fixture BPF objects (fixture.bpf.c, broken.bpf.c) into dist/native-fixtures/, which is
 # ignored by git: vmlinux.h is generated from the running kernel and must not be committed.
-# Usage: native/test-fixtures/build.sh   (prints the object's path)
+# Usage: native/test-fixtures/build.sh   (prints the output directory)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${SOCKTOP_FIXTURE_DIR:-$here/../../dist/native-fixtures}
@@ -16,11 +16,13 @@ if [ ! -s "$out/vmlinux.h" ]; then
 	"$bpftool" btf dump file "$btf" format c > "$out/vmlinux.h.tmp"
 	mv "$out/vmlinux.h.tmp" "$out/vmlinux.h"
 fi
-obj="$out/fixture.bpf.o"
-src="$here/fixture.bpf.c"
 hdr="$here/../../bpf/socktop.h"
-if [ ! -s "$obj" ] || [ "$src" -nt "$obj" ] || [ "$hdr" -nt "$obj" ]; then
-	clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_"$arch" -I"$out" -c "$src" -o "$obj.tmp"
-	mv "$obj.tmp" "$obj"
-fi
-echo "$obj"
+for name in fixture broken; do
+	src="$here/$name.bpf.c"
+	obj="$out/$name.bpf.o"
+	if [ ! -s "$obj" ] || [ "$src" -nt "$obj" ] || [ "$hdr" -nt "$obj" ]; then
+		clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_"$arch" -I"$out" -c "$src" -o "$obj.tmp"
+		mv "$obj.tmp" "$obj"
+	fi
+done
+echo "$out"

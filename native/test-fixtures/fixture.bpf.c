@@ -4,9 +4,9 @@
  * `events`, PERCPU_ARRAY `drop_counts`, programs named by backend prefix) so the addon and the
  * worker can be tested without the real probes.
  *
- *   tp_getpid        getpid() emits one full 128-byte record (kind SK_NONE) for the caller
- *   common_getppid   getppid() emits a short 64-byte sample (counted as badSize by the reader)
- *                    and adds 1 to drop_counts, so drop reporting can be tested deterministically
+ *   tp_getppid       getppid() (process.ppid in Node) emits one full 128-byte record (kind SK_NONE)
+ *   common_getegid   getegid() (process.getegid()) emits a short 64-byte sample (counted as
+ *                    badSize by the reader) and adds 1 to drop_counts, to test drop reporting
  *   tp_missing_opt   optional program on a tracepoint that does not exist: must be skipped
  *   kp_connect       kprobe program: must not load with the tracepoint backend
  */
@@ -28,8 +28,8 @@ struct {
 	__type(value, __u64);
 } drop_counts SEC(".maps");
 
-SEC("tracepoint/syscalls/sys_enter_getpid")
-int tp_getpid(void *ctx)
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int tp_getppid(void *ctx)
 {
 	struct socktop_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
@@ -47,8 +47,8 @@ int tp_getpid(void *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_getppid")
-int common_getppid(void *ctx)
+SEC("tracepoint/syscalls/sys_enter_getegid")
+int common_getegid(void *ctx)
 {
 	__u8 junk[64] = {};
 	__u32 zero = 0;

@@ -1,7 +1,7 @@
 /**
  * addon.ts: the typed face of the native addon (native/src/addon.cc), loaded from
  * native/build/Release/socktop.node. Only the capture worker opens sessions; `check` and tests use
- * the read-only probes.
+ * the read-only probes. The addon is context-aware: each worker thread gets its own instance.
  */
 import * as path from 'path';
 
@@ -13,47 +13,74 @@ export interface OpenOptions {
   /** Chosen in TypeScript (src/capture/backend.ts), never 'auto' here. */
   backend: Backend;
   objectPath: string;       // bpf/socktop.bpf.o
-  bpfRingBytes?: number;    // size of the BPF ring buffer map
+  bpfRingBytes?: number;    // size of the BPF ring buffer map (default 16 MiB; 4096..2^30)
 }
 
 export interface OpenResult {
   backend: Backend;
   attachMs: number;         // time from open() call to all programs attached
   programs: string[];       // names of the programs attached
+  programIds: number[];     // their kernel ids, same order (`bpftool prog show id N`)
+  skipped: string[];        // optional (`*_opt`) programs whose attach target this kernel lacks
+  mountedTracefs: boolean;  // open() mounted tracefs at /sys/kernel/tracing (it was not mounted)
 }
 
-export interface ProgramStats { name: string; runCount: number; runTimeNs: number }
+export interface ProgramStats {
+  name: string;
+  id: number;               // kernel program id (as `bpftool prog show id N` knows it)
+  runCount: number;         // kernel run-time stats, enabled while the session is open
+  runTimeNs: number;
+}
 
 export interface SessionStats {
-  bpfRingDrops: number;     // events the BPF programs could not reserve in the ring buffer
+  bpfRingDrops: number;     // events the BPF programs could not reserve (sum of drop_counts[0])
   polled: number;           // records handed to JS by poll()
-  programs: ProgramStats[]; // kernel.bpf_stats_enabled figures (zeros when disabled)
+  badSize: number;          // ring buffer samples ignored because they were not RECORD_SIZE bytes
+  programs: ProgramStats[]; // attached programs (empty after close())
 }
 
 /** One BPF session: open+load+attach, poll the ring buffer, stop. Not thread-safe: one thread. */
 export interface NativeSession {
+  readonly info: OpenResult;
   /**
-   * Wait up to timeoutMs for BPF events, then copy whole records into `out` (a multiple of
-   * RECORD_SIZE bytes). Returns the number of records written (0 on timeout). Never allocates
-   * per record and makes no JS call per record.
+   * Copy whole records into `out` (its length / RECORD_SIZE slots). Records already waiting are
+   * returned at once; when there are none, waits up to timeoutMs for some. Returns the number of
+   * records written (0 on timeout). Never allocates per record and makes no JS call per record.
+   * Throws once closed.
    */
   poll(out: Uint8Array, timeoutMs: number): number;
+  /** Counters; still answers after close() (programs is then empty). */
   stats(): SessionStats;
-  /** Detach and free everything. Idempotent. */
+  /**
+   * Detach and free everything. Idempotent. Also happens when the object is garbage collected
+   * and when its thread's environment ends (worker exit or terminate()).
+   */
   close(): void;
+}
+
+/** Error codes of open(); the message is one line, `details` holds libbpf's log when there is one. */
+export type OpenErrorCode = 'EPERM' | 'ENOENT' | 'ENOBTF' | 'ELOAD';
+
+export interface AddonError extends Error {
+  code: OpenErrorCode;
+  details?: string;
 }
 
 export interface NativeAddon {
   /**
    * Open, load and attach. Throws an Error whose `code` is one of:
-   *   EPERM (not privileged), ENOENT (object file missing), ENOBTF, ELOAD (verifier or attach
-   *   failure; message names the program and libbpf's reason). Messages are one line.
+   *   EPERM (not privileged: "needs root or CAP_BPF+CAP_PERFMON"), ENOENT (object file missing),
+   *   ENOBTF (no /sys/kernel/btf/vmlinux), ELOAD (anything else: verifier, missing attach target,
+   *   attach failure; the message names the program and libbpf's reason). Messages are one line.
+   * Throws TypeError/RangeError for bad arguments.
    */
-  open(opts: OpenOptions): NativeSession & { info: OpenResult };
-  /** Whether the kernel accepts an fentry (BPF_PROG_TYPE_TRACING) program: for `socktop check`. */
+  open(opts: OpenOptions): NativeSession;
+  /** Whether the kernel accepts (loads and attaches) an fentry program: for `socktop check`. */
   probeFentry(): boolean;
   /** offsetof() of every field of struct socktop_event, plus "size". */
   layout(): Record<string, number>;
+  /** clock_gettime(CLOCK_MONOTONIC) in ns: the clock of bpf_ktime_get_ns() and of ts_ns. */
+  monotonicNs(): bigint;
 }
 
 export function nativeAddonPath(): string {

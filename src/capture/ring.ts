@@ -135,13 +135,14 @@ export class SharedRing {
     const r = waitAsync(this.i32, I32_HEAD, head, timeoutMs);
     if (!r.async) return;
     // Atomics.waitAsync holds no ref on Node's event loop: with nothing else alive the process
-    // would exit with this promise pending (and records undrained). A ref'd timer keeps it alive.
-    const keepAlive = setTimeout(() => {}, Math.min(Math.max(timeoutMs, 0), 2 ** 31 - 1));
-    try {
-      await r.value;
-    } finally {
-      clearTimeout(keepAlive);
-    }
+    // would exit with this promise pending (and records undrained). A ref'd timer keeps the loop
+    // alive and ends the wait itself (waitAsync's own timeout may fire after it).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.min(Math.max(timeoutMs, 0), 2 ** 31 - 1));
+    });
+    await Promise.race([r.value, timedOut]);
+    clearTimeout(timer);
   }
 
   requestStop(): void {

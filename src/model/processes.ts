@@ -82,6 +82,17 @@ export class ProcessRow {
     return this.listen ? [...this.listen.keys()].sort((a, b) => a - b) : [];
   }
 
+  /**
+   * A copy whose figures no longer change: shares nothing mutable that the table reads (the rates
+   * and percentiles were computed by the last refresh and are plain numbers).
+   */
+  frozenCopy(): ProcessRow {
+    const copy = Object.assign(Object.create(ProcessRow.prototype) as ProcessRow, this);
+    copy.listen = this.listen ? new Map(this.listen) : null;
+    copy.errnos = this.errnos ? new Map(this.errnos) : null;
+    return copy;
+  }
+
   refresh(nowNs: number, windowSec: number): void {
     const r = this.rates;
     this.connRate = r.rate(Series.Connects, nowNs, windowSec);

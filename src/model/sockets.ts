@@ -8,6 +8,7 @@
  */
 import { Offset, TCP_STATE_NAMES } from '../capture/layout';
 import { formatAddress } from '../capture/decode';
+import type { ProcessRow } from './processes';
 
 const TWO32 = 4294967296;
 
@@ -39,6 +40,8 @@ export class SocketEntry {
   /** Listening port this socket holds in its owner's `listen` map, 0 if none. */
   listenPort = 0;
   snapshot = false;
+  /** The row whose `open` (and `listen`) counts this socket: the object, so a recreated row is not touched. */
+  owner: ProcessRow | null = null;
 
   reset(key: number, pid: number, tsNs: number): void {
     this.key = key;
@@ -52,6 +55,7 @@ export class SocketEntry {
     this.counted = false;
     this.listenPort = 0;
     this.snapshot = false;
+    this.owner = null;
   }
 
   /** Take family, ports and addresses from a record that carries them. */

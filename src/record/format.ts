@@ -123,7 +123,7 @@ export interface EndInfo {
 }
 
 export type RecordingErrorCode =
-  | 'EEMPTY' | 'EFOREIGN' | 'ENEWER' | 'ERECORDSIZE' | 'ECORRUPT' | 'ETRUNCATED' | 'EIO';
+  | 'EEMPTY' | 'EFOREIGN' | 'ENEWER' | 'ERECORDSIZE' | 'ECORRUPT' | 'ETRUNCATED' | 'EIO' | 'EUSAGE';
 
 /**
  * Every problem with a recording file is one of these: a one-line message naming the file, and a

@@ -1,0 +1,300 @@
+// reader.cc: the libbpf session behind the capture worker. See reader.h for the contract.
+#include "reader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/types.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#include "../../bpf/socktop.h"
+#include "libbpf_log.h"
+#include "open_error.h"
+#include "privileges.h"
+#include "targets.h"
+
+namespace socktop {
+
+namespace {
+
+const char* const kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Which backend a program belongs to is part of its name: kp_* kprobe, tp_* tracepoint,
+// common_* both. Returns "" for a program that follows neither convention.
+std::string BackendOf(const std::string& program) {
+  if (StartsWith(program, "kp_")) return "kprobe";
+  if (StartsWith(program, "tp_")) return "tracepoint";
+  if (StartsWith(program, "common_")) return "common";
+  return "";
+}
+
+std::string Errno(int err) { return strerror(err < 0 ? -err : err); }
+
+[[noreturn]] void Fail(const std::string& message, const std::string& details = "") {
+  throw OpenError("ELOAD", message, details);
+}
+
+void CheckPreconditions(const ReaderOptions& options) {
+  if (!Exists(options.object_path)) {
+    throw OpenError("ENOENT", "BPF object " + options.object_path +
+                                  " not found (build it with: make -C bpf)");
+  }
+  if (!Exists(kVmlinuxBtf)) {
+    throw OpenError("ENOBTF", std::string("kernel BTF is missing (") + kVmlinuxBtf +
+                                  "): socktop needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+  }
+  if (!HasBpfPrivileges()) {
+    throw OpenError("EPERM", std::string("loading BPF programs ") + kPrivilegeHint);
+  }
+}
+
+// Sum of a PERCPU_ARRAY's slot 0 over all CPUs (per-CPU values are 8-byte aligned).
+uint64_t SumPerCpu(const bpf_map* map) {
+  int cpus = libbpf_num_possible_cpus();
+  if (map == nullptr || cpus <= 0) return 0;
+  size_t size = bpf_map__value_size(map);
+  size_t stride = (size + 7) & ~size_t(7);
+  std::vector<uint8_t> values(stride * cpus);
+  uint32_t key = 0;
+  if (bpf_map__lookup_elem(map, &key, sizeof key, values.data(), values.size(), 0) != 0) return 0;
+  uint64_t sum = 0;
+  for (int cpu = 0; cpu < cpus; cpu++) {
+    const uint8_t* value = values.data() + stride * cpu;
+    if (size >= 8) {
+      uint64_t v;
+      memcpy(&v, value, 8);
+      sum += v;
+    } else if (size >= 4) {
+      uint32_t v;
+      memcpy(&v, value, 4);
+      sum += v;
+    }
+  }
+  return sum;
+}
+
+// The kernel's view of a loaded program (id, run-time stats); zeros when it cannot be read.
+bpf_prog_info ProgramInfo(const bpf_program* program) {
+  bpf_prog_info info;
+  memset(&info, 0, sizeof info);
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &len) != 0) memset(&info, 0, sizeof info);
+  return info;
+}
+
+}  // namespace
+
+std::unique_ptr<Reader> Reader::Open(const ReaderOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  CheckPreconditions(options);
+  std::unique_ptr<Reader> reader(new Reader());  // its destructor undoes a half-done open
+  reader->info_.backend = options.backend;
+  reader->OpenObject(options);
+  reader->SelectPrograms(options.backend);
+  reader->Load();
+  reader->AttachAll();
+  reader->OpenRing();
+  std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+  reader->info_.attach_ms = took.count();
+  return reader;
+}
+
+Reader::~Reader() { Close(); }
+
+void Reader::OpenObject(const ReaderOptions& options) {
+  LogCapture log;
+  object_ = bpf_object__open_file(options.object_path.c_str(), nullptr);
+  if (object_ == nullptr) {
+    int err = errno;
+    object_ = nullptr;
+    Fail("cannot open BPF object " + options.object_path + ": " + Errno(err), log.text());
+  }
+  events_ = bpf_object__find_map_by_name(object_, "events");
+  if (events_ == nullptr || bpf_map__type(events_) != BPF_MAP_TYPE_RINGBUF) {
+    Fail("BPF object " + options.object_path + " has no ring buffer map named 'events'");
+  }
+  if (bpf_map__set_max_entries(events_, options.ring_bytes) != 0) {
+    Fail("cannot size the BPF ring buffer to " + std::to_string(options.ring_bytes) + " bytes");
+  }
+  drop_counts_ = bpf_object__find_map_by_name(object_, "drop_counts");  // optional
+}
+
+// Keeps the chosen backend's programs and the common ones (libbpf autoload), then drops the
+// optional ones whose attach target this kernel lacks.
+void Reader::SelectPrograms(const std::string& backend) {
+  std::vector<bpf_program*> chosen;
+  bpf_program* program;
+  bpf_object__for_each_program(program, object_) {
+    std::string name = bpf_program__name(program);
+    std::string owner = BackendOf(name);
+    if (owner.empty()) Fail("BPF program " + name + " is not named kp_*, tp_* or common_*");
+    bool wanted = owner == "common" || owner == backend;
+    bpf_program__set_autoload(program, wanted);
+    if (wanted) chosen.push_back(program);
+  }
+  MountTracefsIfNeeded(chosen);  // before the checks: tracepoints are looked up in tracefs
+  SkipMissingTargets(chosen);
+}
+
+// Classic tracepoints need tracefs for their ids, and it is not always mounted at boot.
+void Reader::MountTracefsIfNeeded(const std::vector<bpf_program*>& chosen) {
+  for (bpf_program* p : chosen) {
+    if (!ParseSection(bpf_program__section_name(p)).NeedsTracefs()) continue;
+    try {
+      info_.mounted_tracefs = EnsureTracefs();
+    } catch (const std::runtime_error& e) {
+      Fail(e.what());
+    }
+    return;
+  }
+}
+
+// `*_opt` programs whose target is missing are skipped; any other missing target is an error.
+void Reader::SkipMissingTargets(const std::vector<bpf_program*>& chosen) {
+  TargetChecker checker;
+  for (bpf_program* p : chosen) {
+    std::string name = bpf_program__name(p);
+    AttachTarget target = ParseSection(bpf_program__section_name(p));
+    bool optional = EndsWith(name, "_opt");
+    if (optional) optional_.push_back(name);
+    if (checker.Exists(target)) continue;
+    if (!optional) {
+      Fail("cannot load BPF program " + name + ": its " + target.Describe() +
+           " does not exist on this kernel");
+    }
+    bpf_program__set_autoload(p, false);
+    info_.skipped.push_back(name);
+  }
+}
+
+void Reader::Load() {
+  // Run-time stats (run_cnt, run_time_ns) are counted only while someone holds this fd.
+  stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  LogCapture log;
+  int err = bpf_object__load(object_);
+  if (err == 0) return;
+  if ((err == -EPERM || err == -EACCES) && !HasBpfPrivileges()) {
+    throw OpenError("EPERM", std::string("loading BPF programs ") + kPrivilegeHint, log.text());
+  }
+  LoadFailure failure = DescribeLoadFailure(log.text());
+  std::string reason = failure.reason.empty() ? Errno(err) : failure.reason;
+  Fail("cannot load " + failure.subject + ": " + reason, log.text());
+}
+
+void Reader::AttachAll() {
+  bpf_program* program;
+  bpf_object__for_each_program(program, object_) {
+    if (!bpf_program__autoload(program)) continue;
+    std::string name = bpf_program__name(program);
+    LogCapture log;
+    bpf_link* link = bpf_program__attach(program);
+    if (link == nullptr) {
+      int err = errno;
+      bool optional = std::find(optional_.begin(), optional_.end(), name) != optional_.end();
+      if (optional) {  // its target exists but refuses us: same outcome as a missing target
+        info_.skipped.push_back(name);
+        continue;
+      }
+      LoadFailure failure = DescribeLoadFailure(log.text());
+      std::string target = ParseSection(bpf_program__section_name(program)).Describe();
+      std::string reason = failure.reason.empty() ? Errno(err) : failure.reason;
+      Fail("cannot attach BPF program " + name + " to " + target + ": " + reason, log.text());
+    }
+    attached_.push_back({name, program, link});
+    info_.programs.push_back(name);
+    info_.program_ids.push_back(ProgramInfo(program).id);
+  }
+}
+
+void Reader::OpenRing() {
+  LogCapture log;
+  ring_ = ring_buffer__new(bpf_map__fd(events_), &Reader::OnSample, this, nullptr);
+  if (ring_ == nullptr) {
+    int err = errno;
+    ring_ = nullptr;
+    Fail("cannot open the BPF ring buffer: " + Errno(err), log.text());
+  }
+}
+
+// Stores the record, then stops the ring walk once `out` is full. libbpf 1.1 has already consumed
+// a sample whose callback returns < 0, so we must never refuse a record: we stop *after* the
+// record that fills the last slot, and the next one stays in the ring for the next Poll().
+int Reader::OnSample(void* ctx, void* data, size_t size) {
+  Reader* self = static_cast<Reader*>(ctx);
+  if (size != SOCKTOP_RECORD_SIZE) {
+    self->bad_size_++;
+    return 0;
+  }
+  PollTarget& t = self->target_;
+  memcpy(t.out + t.count * SOCKTOP_RECORD_SIZE, data, SOCKTOP_RECORD_SIZE);
+  t.count++;
+  return t.count == t.capacity ? -ENOSPC : 0;
+}
+
+// One pass over the ring: ring_buffer__poll (epoll, then read) when `wait`, else
+// ring_buffer__consume (read what is there without epoll). Returns false once `out` is full.
+bool Reader::Consume(bool wait, int timeout_ms) {
+  int err = wait ? ring_buffer__poll(ring_, timeout_ms) : ring_buffer__consume(ring_);
+  if (err == -ENOSPC) return false;
+  if (err < 0 && err != -EINTR) {
+    throw std::runtime_error("reading the BPF ring buffer failed: " + Errno(err));
+  }
+  return target_.count < target_.capacity;
+}
+
+// The BPF side suppresses wakeups to batch them, so epoll may time out while records wait:
+// read what is already there first, and only when there is nothing, sleep in epoll and read again.
+size_t Reader::Poll(uint8_t* out, size_t capacity, int timeout_ms) {
+  if (ring_ == nullptr) throw std::runtime_error("the BPF session is closed");
+  if (capacity == 0) return 0;
+  target_ = {out, capacity, 0};
+  if (Consume(false, 0) && target_.count == 0 && Consume(true, timeout_ms)) Consume(false, 0);
+  size_t n = target_.count;
+  target_ = {};
+  polled_ += n;
+  return n;
+}
+
+ReaderStats Reader::Stats() const {
+  ReaderStats stats;
+  stats.bpf_ring_drops = closed() ? 0 : SumPerCpu(drop_counts_);
+  stats.polled = polled_;
+  stats.bad_size = bad_size_;
+  for (const Attached& a : attached_) {
+    bpf_prog_info info = ProgramInfo(a.program);
+    stats.programs.push_back({a.name, info.id, info.run_cnt, info.run_time_ns});
+  }
+  return stats;
+}
+
+void Reader::Close() {
+  for (Attached& a : attached_) bpf_link__destroy(a.link);
+  attached_.clear();
+  if (ring_ != nullptr) ring_buffer__free(ring_);
+  ring_ = nullptr;
+  if (object_ != nullptr) bpf_object__close(object_);
+  object_ = nullptr;
+  events_ = drop_counts_ = nullptr;
+  if (stats_fd_ >= 0) close(stats_fd_);
+  stats_fd_ = -1;
+}
+
+}  // namespace socktop

@@ -1,0 +1,127 @@
+// targets.cc: attach-target existence checks, so that optional (`*_opt`) programs whose target this
+// kernel lacks can be skipped before load instead of failing the whole object at attach time.
+#include "targets.h"
+
+#include <dirent.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace socktop {
+
+namespace {
+
+const char* const kTracefs = "/sys/kernel/tracing";
+const char* const kDebugfsTracing = "/sys/kernel/debug/tracing";
+
+bool IsDir(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Section "kprobe/tcp_sendmsg+0x10" attaches at an offset inside tcp_sendmsg.
+std::string FunctionOf(const std::string& spec) { return spec.substr(0, spec.find('+')); }
+
+}  // namespace
+
+std::string AttachTarget::Describe() const {
+  switch (kind) {
+    case kTracepoint: return "tracepoint " + name;
+    case kRawTracepoint: return "raw tracepoint " + name;
+    case kKprobe: return "kprobe " + name;
+    case kSyscallKprobe: return "syscall kprobe " + name;
+    default: return name;
+  }
+}
+
+AttachTarget ParseSection(const std::string& section) {
+  struct Prefix { const char* text; AttachTarget::Kind kind; };
+  static const Prefix kPrefixes[] = {
+      {"tracepoint/", AttachTarget::kTracepoint}, {"tp/", AttachTarget::kTracepoint},
+      {"raw_tracepoint/", AttachTarget::kRawTracepoint}, {"raw_tp/", AttachTarget::kRawTracepoint},
+      {"tp_btf/", AttachTarget::kRawTracepoint},
+      {"kprobe/", AttachTarget::kKprobe}, {"kretprobe/", AttachTarget::kKprobe},
+      {"ksyscall/", AttachTarget::kSyscallKprobe}, {"kretsyscall/", AttachTarget::kSyscallKprobe},
+  };
+  for (const auto& p : kPrefixes) {
+    if (!StartsWith(section, p.text)) continue;
+    std::string rest = section.substr(strlen(p.text));
+    if (p.kind == AttachTarget::kKprobe) rest = FunctionOf(rest);
+    return {p.kind, rest};
+  }
+  return {AttachTarget::kOther, section};
+}
+
+std::string TracefsEventsDir() {
+  for (const char* root : {kTracefs, kDebugfsTracing}) {
+    std::string events = std::string(root) + "/events";
+    if (IsDir(events)) return events;
+  }
+  return "";
+}
+
+bool EnsureTracefs() {
+  if (!TracefsEventsDir().empty()) return false;
+  if (mount("tracefs", kTracefs, "tracefs", 0, nullptr) != 0) {
+    throw std::runtime_error(std::string("cannot mount tracefs at ") + kTracefs + ": " +
+                             strerror(errno));
+  }
+  return true;
+}
+
+bool TargetChecker::Exists(const AttachTarget& target) {
+  switch (target.kind) {
+    case AttachTarget::kTracepoint: {
+      std::string events = TracefsEventsDir();
+      // Without tracefs nothing can be checked; the load itself will then say what is wrong.
+      return events.empty() || IsDir(events + "/" + target.name);
+    }
+    case AttachTarget::kRawTracepoint: return TracefsEventNamed(target.name);
+    case AttachTarget::kKprobe: return KernelSymbol(target.name);
+    case AttachTarget::kSyscallKprobe:
+      for (const char* arch : {"__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__riscv_sys_", "sys_"}) {
+        if (KernelSymbol(arch + target.name)) return true;
+      }
+      return false;
+    default: return true;  // fentry, uprobes, ...: let libbpf decide at load
+  }
+}
+
+bool TargetChecker::KernelSymbol(const std::string& name) {
+  if (!symbols_loaded_) {
+    std::ifstream in("/proc/kallsyms");
+    std::string line, addr, type, symbol;
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      if (fields >> addr >> type >> symbol) symbols_.insert(symbol);
+    }
+    symbols_loaded_ = true;
+  }
+  return symbols_.count(name) > 0;
+}
+
+// Raw tracepoints are named without their category: look for events/*/<name>.
+bool TargetChecker::TracefsEventNamed(const std::string& name) {
+  std::string events = TracefsEventsDir();
+  if (events.empty()) return true;
+  DIR* dir = opendir(events.c_str());
+  if (dir == nullptr) return true;
+  bool found = false;
+  while (struct dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.' && IsDir(events + "/" + entry->d_name + "/" + name)) {
+      found = true;
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
+}  // namespace socktop

@@ -1,0 +1,41 @@
+// targets.h: what a BPF program attaches to (from its ELF section name), whether that exists on the
+// running kernel, and tracefs, which classic tracepoints need for their ids.
+#pragma once
+
+#include <string>
+#include <unordered_set>
+
+namespace socktop {
+
+struct AttachTarget {
+  enum Kind { kTracepoint, kRawTracepoint, kKprobe, kSyscallKprobe, kOther } kind = kOther;
+  std::string name;  // "sock/inet_sock_set_state", "tcp_v4_connect", "connect", ...
+
+  // For messages: "tracepoint sock/inet_sock_set_state", "kprobe tcp_v4_connect".
+  std::string Describe() const;
+  bool NeedsTracefs() const { return kind == kTracepoint; }
+};
+
+AttachTarget ParseSection(const std::string& section);
+
+// The events/ directory of a mounted tracefs, or "" when tracefs is not mounted anywhere.
+std::string TracefsEventsDir();
+
+// Mounts tracefs at /sys/kernel/tracing when no events/ directory is visible.
+// Returns true when it mounted; throws std::runtime_error when it had to and could not.
+bool EnsureTracefs();
+
+// Answers "does this attach target exist here?", reading /proc/kallsyms at most once.
+class TargetChecker {
+ public:
+  bool Exists(const AttachTarget& target);
+
+ private:
+  bool KernelSymbol(const std::string& name);
+  bool TracefsEventNamed(const std::string& name);
+
+  std::unordered_set<std::string> symbols_;
+  bool symbols_loaded_ = false;
+};
+
+}  // namespace socktop

@@ -1,0 +1,126 @@
+/**
+ * kernel.ts: what the running kernel offers socktop, found with plain file checks (no BPF calls,
+ * no root needed), so `socktop check` and backend choice (backend.ts) can explain themselves.
+ */
+import * as fs from 'fs';
+
+/** `'unknown'` when the answer cannot be known from here (e.g. tracefs is not mounted). */
+export type Presence = boolean | 'unknown';
+
+export interface TracepointSupport {
+  name: string;        // "category/event", as under tracefs events/
+  required: boolean;   // the tracepoint backend cannot work without it
+  present: Presence;
+}
+
+export interface Privileges {
+  capSysAdmin: boolean;
+  capBpf: boolean;
+  capPerfmon: boolean;
+  /** Enough to load and attach tracing programs: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON. */
+  sufficient: boolean;
+}
+
+export interface KernelSupport {
+  btf: boolean;                      // /sys/kernel/btf/vmlinux: CO-RE needs it
+  kprobes: boolean;                  // CONFIG_KPROBES: kprobe PMU or kprobe_events in tracefs
+  tracefs: string | null;            // mount point whose events/ is visible, null when unmounted
+  tracepoints: TracepointSupport[];  // the ones the tracepoint backend uses
+  privileges: Privileges;
+  fentry: Presence;                  // from the addon's probe when asked for, else 'unknown'
+}
+
+/**
+ * Tracepoints the tracepoint backend attaches to. The optional ones came late (sock_send_length and
+ * sock_recv_length are not in 6.1), and their BPF programs are named `*_opt` so a kernel without
+ * them is still served.
+ */
+export const TRACEPOINTS: readonly { name: string; required: boolean }[] = [
+  { name: 'sock/inet_sock_set_state', required: true },
+  { name: 'sock/sock_send_length', required: false },
+  { name: 'sock/sock_recv_length', required: false },
+  { name: 'syscalls/sys_exit_accept4', required: true },
+  { name: 'syscalls/sys_exit_accept', required: true },
+  { name: 'syscalls/sys_enter_connect', required: true },
+  { name: 'syscalls/sys_exit_connect', required: true },
+  { name: 'syscalls/sys_exit_socket', required: true },
+  { name: 'syscalls/sys_enter_bind', required: true },
+  { name: 'syscalls/sys_exit_bind', required: true },
+  { name: 'syscalls/sys_enter_close', required: true },
+  { name: 'tcp/tcp_retransmit_skb', required: true },
+  { name: 'tcp/tcp_receive_reset', required: true },
+  { name: 'tcp/tcp_send_reset', required: true },
+  { name: 'tcp/tcp_destroy_sock', required: true },
+  { name: 'sched/sched_process_exit', required: true },
+];
+
+export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+export const TRACEFS_MOUNTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+const KPROBE_PMU = '/sys/bus/event_source/devices/kprobe';
+
+const CAP_SYS_ADMIN = 21;
+const CAP_PERFMON = 38;
+const CAP_BPF = 39;
+
+function exists(p: string): boolean {
+  try {
+    fs.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The tracefs mount point whose events/ directory is visible, or null. */
+export function findTracefs(): string | null {
+  return TRACEFS_MOUNTS.find((m) => exists(`${m}/events`)) ?? null;
+}
+
+/** Privileges from the CapEff line of a /proc/<pid>/status text. */
+export function parsePrivileges(status: string): Privileges {
+  const m = /^CapEff:\s*([0-9a-fA-F]+)/m.exec(status);
+  const caps = m ? BigInt(`0x${m[1]}`) : 0n;
+  const has = (bit: number): boolean => ((caps >> BigInt(bit)) & 1n) === 1n;
+  const capSysAdmin = has(CAP_SYS_ADMIN);
+  const capBpf = has(CAP_BPF);
+  const capPerfmon = has(CAP_PERFMON);
+  return { capSysAdmin, capBpf, capPerfmon, sufficient: capSysAdmin || (capBpf && capPerfmon) };
+}
+
+function readPrivileges(): Privileges {
+  try {
+    return parsePrivileges(fs.readFileSync('/proc/self/status', 'utf8'));
+  } catch {
+    return parsePrivileges('');
+  }
+}
+
+function detectTracepoints(tracefs: string | null): TracepointSupport[] {
+  return TRACEPOINTS.map(({ name, required }) => ({
+    name,
+    required,
+    present: tracefs === null ? 'unknown' : exists(`${tracefs}/events/${name}`),
+  }));
+}
+
+export interface DetectOptions {
+  /** The addon's fentry probe; only run when privileged (it would fail for lack of rights). */
+  probeFentry?: () => boolean;
+}
+
+export function detectKernelSupport(opts: DetectOptions = {}): KernelSupport {
+  const tracefs = findTracefs();
+  const privileges = readPrivileges();
+  // Without the kprobe PMU, libbpf falls back to tracefs kprobe_events (legacy kprobes).
+  const kprobes = exists(KPROBE_PMU) || (tracefs !== null && exists(`${tracefs}/kprobe_events`));
+  let fentry: Presence = 'unknown';
+  if (opts.probeFentry && privileges.sufficient) fentry = opts.probeFentry();
+  return {
+    btf: exists(VMLINUX_BTF),
+    kprobes,
+    tracefs,
+    tracepoints: detectTracepoints(tracefs),
+    privileges,
+    fentry,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * messages.ts: what the capture worker (worker.ts) and the main thread (session.ts) tell each
+ * other, and the workerData the worker starts with.
+ */
+import type { Backend, OpenResult, SessionStats } from './addon';
+
+export interface CaptureWorkerData {
+  ringSab: SharedArrayBuffer;   // the SharedRing (ring.ts) the worker produces into
+  backend: Backend;
+  objectPath: string;
+  bpfRingBytes?: number;
+  /** Optional extra stop flag: Int32 at index 0, non-zero = stop (the ring's own flag also works). */
+  controlSab?: SharedArrayBuffer;
+  /** Modules the worker requires before opening: they register batch hooks (batch-hooks.ts). */
+  hookModules?: string[];
+  /** Anything those modules need; they read it from workerData themselves. */
+  hookOptions?: unknown;
+}
+
+/** main -> worker */
+export type ToWorker = { type: 'stop' };
+
+export interface WorkerStats {
+  session: SessionStats;   // the native session's counters
+  sharedRingDrops: number; // records refused because the shared ring was full
+  published: number;       // records accepted into the shared ring
+}
+
+/** worker -> main */
+export type FromWorker =
+  | { type: 'ready'; info: OpenResult }
+  | { type: 'error'; code: string; message: string }
+  | ({ type: 'stats' } & WorkerStats)
+  | { type: 'closed' };

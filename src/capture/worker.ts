@@ -1,0 +1,190 @@
+/**
+ * worker.ts: the capture worker (a worker_threads Worker started by session.ts). It owns the native
+ * BPF session and is the shared ring's only producer:
+ *
+ *   poll BPF ring (<= 50 ms) -> staging buffer -> batch hooks (recorder, ...) -> SharedRing.pushBatch
+ *
+ * Protocol (messages.ts): posts 'ready' with the session info (or 'error' and ends), 'stats' once a
+ * second, and 'closed' after a stop (the ring's stop flag or a 'stop' message). Any exception closes
+ * the session first (programs detached), then posts 'error'.
+ */
+import { parentPort, workerData } from 'worker_threads';
+import { performance } from 'perf_hooks';
+import { loadAddon, NativeAddon, NativeSession, OpenResult } from './addon';
+import { SharedRing } from './ring';
+import { collectStartRecords, runBatchHooks } from './batch-hooks';
+import './attribution-hook'; // first hook: owners of pre-existing sockets, before any recorder
+import { Backend as BackendCode, DropStage, EventKind, Offset, RECORD_SIZE } from './layout';
+import type { CaptureWorkerData, FromWorker, ToWorker } from './messages';
+
+const STAGING_RECORDS = 4096; // records per poll: one batch for the hooks and the shared ring
+const POLL_MS = 50;           // also bounds how long a stop request waits
+const DROPS_EVERY_MS = 250;
+const STATS_EVERY_MS = 1000;
+
+function post(msg: FromWorker): void {
+  parentPort?.postMessage(msg);
+}
+
+/** Code and one-line message of anything thrown (addon errors carry a code). */
+function describe(e: unknown, fallbackCode: string): { code: string; message: string } {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === 'string' ? err.code : fallbackCode;
+  const message = typeof err?.message === 'string' ? err.message : String(e);
+  return { code, message: message.split('\n')[0] };
+}
+
+class CaptureLoop {
+  // One extra slot after the polled records, for a DROPS marker made here.
+  private readonly staging = new Uint8Array((STAGING_RECORDS + 1) * RECORD_SIZE);
+  private readonly pollArea = this.staging.subarray(0, STAGING_RECORDS * RECORD_SIZE);
+  private readonly view = new DataView(this.staging.buffer);
+  private readonly backendCode: number;
+  private stopping = false;
+  private reportedDrops: number;
+  private nextDropsCheck = 0;
+  private nextStats = 0;
+
+  constructor(
+    private readonly session: NativeSession,
+    private readonly ring: SharedRing,
+    private readonly addon: NativeAddon,
+    private readonly control: Int32Array | null,
+  ) {
+    this.backendCode = session.info.backend === 'kprobe' ? BackendCode.Kprobe : BackendCode.Tracepoint;
+    this.reportedDrops = session.stats().bpfRingDrops;
+    const now = performance.now();
+    this.nextDropsCheck = now + DROPS_EVERY_MS;
+    this.nextStats = now + STATS_EVERY_MS;
+  }
+
+  requestStop(): void {
+    this.stopping = true;
+  }
+
+  /** Start records (batch-hooks.ts) go first, through the hooks, like a polled batch. */
+  publishStartRecords(): void {
+    for (const { bytes, count } of collectStartRecords(this.addon.monotonicNs())) {
+      if (count <= 0) continue;
+      runBatchHooks(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), count);
+      this.ring.pushBatch(bytes, count);
+    }
+  }
+
+  /** Runs one poll per event-loop turn, so 'stop' messages are seen between polls. */
+  start(): void {
+    const step = (): void => {
+      if (this.shouldStop()) return this.finish(null);
+      try {
+        this.pollOnce();
+      } catch (e) {
+        return this.finish(e);
+      }
+      setImmediate(step);
+    };
+    setImmediate(step);
+  }
+
+  private shouldStop(): boolean {
+    return this.stopping || this.ring.stopRequested() || (this.control !== null && Atomics.load(this.control, 0) !== 0);
+  }
+
+  private pollOnce(): void {
+    let count = this.session.poll(this.pollArea, POLL_MS);
+    const now = performance.now();
+    if (now >= this.nextDropsCheck) {
+      this.nextDropsCheck = now + DROPS_EVERY_MS;
+      count += this.appendDropsMarker(count);
+    }
+    if (count > 0) {
+      runBatchHooks(this.staging, this.view, count);
+      this.ring.pushBatch(this.staging, count);
+    }
+    if (now >= this.nextStats) {
+      this.nextStats = now + STATS_EVERY_MS;
+      this.postStats();
+    }
+  }
+
+  /** Writes a DROPS record at `slot` when the BPF side lost events since last time; returns 0 or 1. */
+  private appendDropsMarker(slot: number): number {
+    const drops = this.session.stats().bpfRingDrops;
+    const delta = drops - this.reportedDrops;
+    if (delta <= 0) return 0;
+    this.reportedDrops = drops;
+    const at = slot * RECORD_SIZE;
+    this.staging.fill(0, at, at + RECORD_SIZE);
+    const v = this.view;
+    v.setBigUint64(at + Offset.ts_ns, this.addon.monotonicNs(), true); // same clock as BPF's ts_ns
+    v.setUint8(at + Offset.kind, EventKind.Drops);
+    v.setUint8(at + Offset.new_state, DropStage.BpfRing);
+    v.setUint16(at + Offset.backend, this.backendCode, true);
+    v.setUint32(at + Offset.count, Math.min(delta, 0xffffffff), true);
+    return 1;
+  }
+
+  private postStats(): void {
+    post({
+      type: 'stats',
+      session: this.session.stats(),
+      sharedRingDrops: this.ring.drops(),
+      published: this.ring.published(),
+    });
+  }
+
+  private finish(error: unknown): void {
+    try {
+      this.session.close();
+    } catch {
+      // close() does not throw; and if it did, the env cleanup hook still detaches everything
+    }
+    post(error === null ? { type: 'closed' } : { type: 'error', ...describe(error, 'ECAPTURE') });
+    endWorker();
+  }
+}
+
+/** Lets the thread end by itself once the queued messages are out (process.exit could drop them). */
+function endWorker(): void {
+  parentPort?.removeAllListeners('message');
+  parentPort?.unref();
+}
+
+function loadHookModules(modules: string[] | undefined): void {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  for (const m of modules ?? []) require(m);
+}
+
+function openSession(data: CaptureWorkerData, addon: NativeAddon): NativeSession {
+  return addon.open({ backend: data.backend, objectPath: data.objectPath, bpfRingBytes: data.bpfRingBytes });
+}
+
+function main(): void {
+  const data = workerData as CaptureWorkerData;
+  let addon: NativeAddon;
+  let session: NativeSession;
+  try {
+    loadHookModules(data.hookModules);
+    addon = loadAddon();
+    session = openSession(data, addon);
+  } catch (e) {
+    post({ type: 'error', ...describe(e, 'ELOAD') });
+    return endWorker();
+  }
+  try {
+    const control = data.controlSab ? new Int32Array(data.controlSab) : null;
+    const loop = new CaptureLoop(session, new SharedRing(data.ringSab), addon, control);
+    parentPort?.on('message', (msg: ToWorker) => {
+      if (msg?.type === 'stop') loop.requestStop();
+    });
+    loop.publishStartRecords();
+    const info: OpenResult = session.info;
+    post({ type: 'ready', info });
+    loop.start();
+  } catch (e) {
+    session.close();
+    post({ type: 'error', ...describe(e, 'ECAPTURE') });
+    endWorker();
+  }
+}
+
+main();

@@ -1,0 +1,117 @@
+/**
+ * json.ts: `socktop --json`: every event as one JSON line (decodeEvent, the schema of DESIGN.md)
+ * on stdout, filters applied; DROPS markers always pass (they concern everyone). Ends on a signal,
+ * when stdout goes away (EPIPE: a closed `| head`), or when a finite source is exhausted, and then
+ * prints one summary line to stderr with the drops per stage.
+ */
+import { decodeEvent, readComm } from '../../capture/decode';
+import { EventKind, Offset, STAGE_NAMES } from '../../capture/layout';
+import { commMatches, PidFilter } from '../../model/filter';
+import type { DataSource } from '../../ui/source';
+import type { CommonOptions } from '../options';
+import { stopSignal } from '../shutdown';
+
+export interface JsonOptions {
+  pids: PidFilter | null;
+  comm: string | null;
+  out?: NodeJS.WritableStream;
+  err?: NodeJS.WritableStream;
+  signal?: AbortSignal;
+  /** Records per stdout write. */
+  chunkRecords?: number;
+}
+
+export interface JsonSummary {
+  read: number;
+  written: number;
+  /** Per stage, index as DropStage (1 bpf_ring, 2 shared_ring, 3 recording). */
+  drops: number[];
+  /** stdout was closed under us. */
+  brokenPipe: boolean;
+}
+
+export function summaryLine(s: JsonSummary): string {
+  const drops = [1, 2, 3].map((st) => `${STAGE_NAMES[st]} ${s.drops[st]}`).join(', ');
+  return `socktop: ${s.written} events written (${s.read} read); drops: ${drops}${s.brokenPipe ? '; output closed' : ''}\n`;
+}
+
+export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonSummary> {
+  const out = o.out ?? process.stdout;
+  const signal = o.signal ?? stopSignal;
+  const sum: JsonSummary = { read: 0, written: 0, drops: [0, 0, 0, 0], brokenPipe: false };
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') sum.brokenPipe = true;
+    else throw e;
+  };
+  out.on('error', onError);
+  let chunk = '';
+  const visit = (view: DataView, off: number) => {
+    sum.read++;
+    const kind = view.getUint8(off + Offset.kind);
+    if (kind === EventKind.Drops) {
+      const stage = view.getUint8(off + Offset.new_state);
+      if (stage < sum.drops.length) sum.drops[stage] += view.getUint32(off + Offset.count, true);
+    } else {
+      if (o.pids && !o.pids.matches(view.getUint32(off + Offset.pid, true))) return;
+      if (o.comm && !commMatches(o.comm, readComm(view, off))) return;
+    }
+    chunk += JSON.stringify(decodeEvent(view, off)) + '\n';
+    sum.written++;
+  };
+  try {
+    while (!signal.aborted && !sum.brokenPipe) {
+      await source.ring.waitForData(100);
+      while (source.ring.drain(visit, o.chunkRecords ?? 4096) > 0 && !sum.brokenPipe) {
+        await write(out, chunk, signal);
+        chunk = '';
+      }
+      if (source.finished?.() && source.ring.available() === 0) break;
+    }
+    if (chunk && !sum.brokenPipe) await write(out, chunk, signal);
+  } finally {
+    out.off('error', onError);
+  }
+  const st = source.stats();
+  sum.drops[1] = Math.max(sum.drops[1], st?.bpfRingDrops ?? 0);
+  sum.drops[2] = Math.max(sum.drops[2], st?.sharedRingDrops ?? source.ring.drops());
+  sum.drops[3] = Math.max(sum.drops[3], st?.recordingDrops ?? 0);
+  (o.err ?? process.stderr).write(summaryLine(sum));
+  return sum;
+}
+
+/** Write, and wait for the pipe to take it when it is full (capture goes on meanwhile). */
+function write(out: NodeJS.WritableStream, text: string, signal: AbortSignal): Promise<void> {
+  if (out.write(text)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      out.off('error', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('close', done);
+    out.once('error', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function jsonCommand(o: CommonOptions): Promise<void> {
+  const { openLiveSource } = await import('../live');
+  const stop = linkedAbort(stopSignal);
+  let died: Error | undefined;
+  const source = await openLiveSource({
+    probe: o.probe, record: o.record, onError: (e) => { died = e; stop.abort(); },
+  });
+  await runJson(source, { pids: o.pids, comm: o.comm, signal: stop.signal });
+  if (died) throw died;
+}
+
+/** An AbortController that also aborts when `parent` does (signal, or the capture dying). */
+export function linkedAbort(parent: AbortSignal): AbortController {
+  const ac = new AbortController();
+  if (parent.aborted) ac.abort();
+  else parent.addEventListener('abort', () => ac.abort(), { once: true });
+  return ac;
+}

@@ -1,0 +1,65 @@
+/**
+ * errors.ts: the one handler for errors that end socktop. Expected errors (bad usage, missing
+ * privileges, a kernel without BTF, a missing file...) print one line, `socktop: <message>`, and
+ * exit 1 (2 for bad usage); the stack appears only with --verbose. Anything else is a bug: one line
+ * too, with a hint to rerun with --verbose for the stack.
+ */
+import { PidFilterError } from '../model/filter';
+
+/** An expected failure with a message meant for the user. */
+export class SocktopError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = 'SocktopError';
+  }
+}
+
+/** Bad command line: exit code 2. */
+export class UsageError extends SocktopError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = 'UsageError';
+  }
+}
+
+export const NEEDS_PRIVILEGES = 'socktop needs root or CAP_BPF+CAP_PERFMON (try: sudo socktop)';
+
+/** Codes the capture and recording layers put on their errors, each with a known meaning. */
+const EXPECTED_CODES = new Set([
+  'EPERM', 'EACCES', 'ENOBTF', 'ENOENT', 'ELOAD', 'EWORKER', 'ENOTDIR', 'EISDIR', 'EBADF',
+  'EBADMAGIC', 'EVERSION', 'ECORRUPT', 'ETRUNC', 'EFORMAT', 'EIO', 'ENOSPC',
+]);
+
+export interface Described {
+  message: string;
+  exitCode: number;
+  /** False for bugs: the hint to use --verbose is added. */
+  expected: boolean;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].trim();
+}
+
+export function describeError(err: unknown): Described {
+  if (err instanceof SocktopError) return { message: firstLine(err.message), exitCode: err.exitCode, expected: true };
+  if (err instanceof PidFilterError) return { message: firstLine(err.message), exitCode: 2, expected: true };
+  const e = err as { code?: unknown; message?: unknown; name?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? firstLine(e.message) : firstLine(String(err));
+  if (code === 'EPERM') return { message: NEEDS_PRIVILEGES, exitCode: 1, expected: true };
+  if (e?.name === 'BackendError' || e?.name === 'RecordingError' || e?.name === 'CaptureError' || EXPECTED_CODES.has(code)) {
+    return { message, exitCode: 1, expected: true };
+  }
+  return { message: `internal error: ${message}`, exitCode: 1, expected: false };
+}
+
+/** Print the one line (and the stack with --verbose); returns the exit code. */
+export function reportError(err: unknown, verbose: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
+  const d = describeError(err);
+  let text = `socktop: ${d.message}\n`;
+  if (verbose && err instanceof Error && err.stack) text += `${err.stack}\n`;
+  else if (!d.expected) text += 'socktop: run with --verbose for the stack trace\n';
+  stderr.write(text);
+  return d.exitCode;
+}

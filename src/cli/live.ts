@@ -1,0 +1,106 @@
+/**
+ * live.ts: the live capture as a DataSource: check privileges first (a clear one-liner before any
+ * BPF call), choose the backend, start the capture worker, optionally record (--record FILE).
+ */
+import * as os from 'os';
+import type { ProbeChoice } from '../capture/addon';
+import { chooseBackend } from '../capture/backend';
+import { detectKernelSupport } from '../capture/kernel';
+import { startCapture, CaptureSession, StartOptions } from '../capture/session';
+import type { DataSource, SourceInfo, SourceStats } from '../ui/source';
+import { monotonicNs } from '../ui/source';
+import { NEEDS_PRIVILEGES, SocktopError } from './errors';
+import { onShutdown } from './shutdown';
+
+export interface LiveOptions {
+  probe: ProbeChoice;
+  ringCapacity?: number;
+  /** Also record every event to this file (--record). */
+  record?: string;
+  /** The capture died after it started (worker crash): the command should end with this error. */
+  onError?: (err: Error) => void;
+}
+
+/** 256k records (32 MiB): several seconds of a heavy storm while the UI is busy drawing. */
+export const DEFAULT_RING_CAPACITY = 1 << 18;
+
+/**
+ * Privileges, backend choice, start: the one way socktop starts a live capture (the TUI, --json,
+ * -b, and `record` through its startLive hook). Extra hook modules (the recorder) go last.
+ */
+export async function startLiveCapture(
+  probe: ProbeChoice,
+  extra: Partial<Pick<StartOptions, 'hookModules' | 'hookOptions' | 'onError' | 'ringCapacity'>> = {},
+): Promise<{ session: CaptureSession; backend: string; reason: string }> {
+  const support = detectKernelSupport();
+  if (!support.privileges.sufficient) throw new SocktopError(NEEDS_PRIVILEGES);
+  const choice = chooseBackend(probe, support);
+  const session = await startCapture({
+    backend: choice.backend,
+    ringCapacity: extra.ringCapacity ?? DEFAULT_RING_CAPACITY,
+    hookModules: extra.hookModules,
+    hookOptions: extra.hookOptions,
+    onError: extra.onError,
+  });
+  return { session, ...choice };
+}
+
+export async function openLiveSource(o: LiveOptions): Promise<DataSource> {
+  const rec = o.record ? await recordingOptions(o.record) : undefined;
+  const { session, ...choice } = await startLiveCapture(o.probe, {
+    ringCapacity: o.ringCapacity, hookModules: rec?.hookModules, hookOptions: rec?.hookOptions, onError: o.onError,
+  });
+  const source = new LiveSource(session, {
+    mode: 'live', backend: choice.backend, host: os.hostname(), kernel: os.release(), detail: choice.reason,
+    attachMs: session.info.attachMs, programs: session.info.programs.length, recordingTo: o.record,
+  }, rec?.stats);
+  onShutdown(() => source.stop());
+  return source;
+}
+
+interface RecordingParts {
+  hookModules: string[];
+  hookOptions: unknown;
+  stats: { read(): { recordsLost: number } };
+}
+
+async function recordingOptions(file: string): Promise<RecordingParts> {
+  const { recordingStartOptions } = await import('../record/capture-hook');
+  return recordingStartOptions(file);
+}
+
+class LiveSource implements DataSource {
+  constructor(
+    private readonly session: CaptureSession,
+    private readonly info: SourceInfo,
+    private readonly recording?: { read(): { recordsLost: number } },
+  ) {}
+
+  get ring() {
+    return this.session.ring;
+  }
+
+  describe(): SourceInfo {
+    return this.info;
+  }
+
+  stats(): SourceStats | undefined {
+    const s = this.session.latestStats();
+    const recordingDrops = this.recording?.read().recordsLost;
+    if (!s) return { sharedRingDrops: this.ring.drops(), recordingDrops };
+    return {
+      bpfRingDrops: s.session.bpfRingDrops,
+      sharedRingDrops: Math.max(s.sharedRingDrops, this.ring.drops()),
+      recordingDrops,
+      programs: s.session.programs,
+    };
+  }
+
+  clockNs(): number {
+    return monotonicNs();
+  }
+
+  stop(): Promise<void> {
+    return this.session.stop();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * options.ts: the command line as the commands use it, checked once: a bad value is a UsageError
+ * (exit 2) naming the option and what it expects.
+ */
+import type { ProbeChoice } from '../capture/addon';
+import { parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
+import { UsageError } from './errors';
+
+export interface CommonOptions {
+  pids: PidFilter | null;
+  comm: string | null;
+  delaySec: number;
+  probe: ProbeChoice;
+  json: boolean;
+  batch: boolean;
+  iterations: number | undefined;
+  record: string | undefined;
+  verbose: boolean;
+}
+
+/** The raw yargs values we read (all optional: yargs fills defaults). */
+export interface RawArgs {
+  pid?: unknown;
+  comm?: unknown;
+  delay?: unknown;
+  probe?: unknown;
+  json?: unknown;
+  batch?: unknown;
+  iterations?: unknown;
+  record?: unknown;
+  verbose?: unknown;
+}
+
+export const MIN_DELAY_SEC = 0.1;
+export const MAX_DELAY_SEC = 3600;
+
+/** A repeated option arrives as an array: the last one wins, except -p lists, which add up. */
+function last(v: unknown): unknown {
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+export function parsePidOption(v: unknown): PidFilter | null {
+  if (v === undefined || v === null) return null;
+  const text = (Array.isArray(v) ? v : [v]).map(String).join(',');
+  try {
+    return parsePidFilter(text);
+  } catch (e) {
+    if (e instanceof PidFilterError) throw new UsageError(`-p/--pid: ${e.message}`);
+    throw e;
+  }
+}
+
+export function parseDelay(v: unknown): number {
+  const raw = last(v);
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isFinite(n) || n < MIN_DELAY_SEC || n > MAX_DELAY_SEC) {
+    throw new UsageError(`-d/--delay: '${String(raw)}' is not a delay in seconds between ${MIN_DELAY_SEC} and ${MAX_DELAY_SEC}`);
+  }
+  return n;
+}
+
+export function parseIterations(v: unknown): number | undefined {
+  const raw = last(v);
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`-n/--iterations: '${String(raw)}' is not a positive whole number`);
+  return n;
+}
+
+const PROBES: readonly ProbeChoice[] = ['auto', 'kprobe', 'tracepoint'];
+
+export function normalizeOptions(a: RawArgs): CommonOptions {
+  const probe = String(last(a.probe) ?? 'auto') as ProbeChoice;
+  if (!PROBES.includes(probe)) throw new UsageError(`--probe: '${probe}' is not one of ${PROBES.join(', ')}`);
+  const comm = last(a.comm);
+  const record = last(a.record);
+  const o: CommonOptions = {
+    pids: parsePidOption(a.pid),
+    comm: comm === undefined || comm === '' ? null : String(comm),
+    delaySec: parseDelay(a.delay ?? 1),
+    probe,
+    json: Boolean(last(a.json)),
+    batch: Boolean(last(a.batch)),
+    iterations: parseIterations(a.iterations),
+    record: record === undefined ? undefined : String(record),
+    verbose: Boolean(last(a.verbose)),
+  };
+  if (o.json && o.batch) throw new UsageError('--json and -b/--batch cannot be used together');
+  if (o.iterations !== undefined && o.json) throw new UsageError('-n/--iterations goes with -b/--batch (or the TUI), not --json');
+  if (o.record === '') throw new UsageError('--record needs a file name');
+  return o;
+}

@@ -1,0 +1,122 @@
+/**
+ * shutdown.ts: the single way out. Signals (SIGINT, SIGTERM, SIGHUP), uncaught errors and the
+ * normal end of a command all come here: restore the terminal (if a TUI is up), stop every source
+ * and capture (which detaches the BPF programs), then print the error, if any, and exit.
+ *
+ * Commands that run until told to stop watch `stopSignal` (see onSignal for repeated signals).
+ */
+import { reportError } from './errors';
+
+type Cleanup = () => void | Promise<void>;
+
+const controller = new AbortController();
+/** Aborted on SIGINT / SIGTERM / SIGHUP: long-running commands end their loop and return. */
+export const stopSignal: AbortSignal = controller.signal;
+
+let restoreTerminal: (() => void) | null = null;
+const cleanups: Cleanup[] = [];
+let verbose = false;
+let finishing: Promise<never> | null = null;
+let signals = 0;
+let installed = false;
+
+const STOP_TIMEOUT_MS = 5000;
+
+/** The TUI registers its one terminal-restoring function here. */
+export function setTerminalRestore(fn: (() => void) | null): void {
+  restoreTerminal = fn;
+}
+
+/** Something to stop on the way out (a data source); run in reverse order of registration. */
+export function onShutdown(fn: Cleanup): void {
+  cleanups.push(fn);
+}
+
+export function setVerbose(v: boolean): void {
+  verbose = v;
+}
+
+/** Give the terminal back now (idempotent). Also used before printing to a TUI's stdout. */
+export function restoreTerminalNow(): void {
+  const fn = restoreTerminal;
+  restoreTerminal = null;
+  if (fn) {
+    try {
+      fn();
+    } catch {
+      // Nothing more we can do for the terminal; carry on to stop the captures.
+    }
+  }
+}
+
+async function stopEverything(): Promise<void> {
+  const work = (async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        if (verbose) process.stderr.write(`socktop: while stopping: ${String(e)}\n`);
+      }
+    }
+    // Loaded here, not at the top: `check` and `--help` must not need the capture layer.
+    const { stopAllCaptures } = await import('../capture/session');
+    await stopAllCaptures();
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS)));
+  await Promise.race([work.catch(() => undefined), timeout]);
+  clearTimeout(timer);
+}
+
+/** Restore, stop, report, exit. Every exit of socktop goes through here exactly once. */
+export function finish(code: number, err?: unknown): Promise<never> {
+  if (!finishing) {
+    finishing = (async () => {
+      restoreTerminalNow();
+      await stopEverything();
+      const exitCode = err === undefined ? code : reportError(err, verbose);
+      process.exitCode = exitCode;
+      // Let stdout drain before leaving (a pipe may still hold the last JSON lines).
+      await flush(process.stdout);
+      process.exit(exitCode);
+    })();
+  }
+  return finishing;
+}
+
+function flush(stream: NodeJS.WriteStream): Promise<void> {
+  if (!stream.writableLength || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, 1000);
+    stream.once('drain', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/**
+ * First signal: ask the running command to end (it returns and main() calls finish). Second: the
+ * command did not react, so finish from here (still detaching BPF, bounded by STOP_TIMEOUT_MS).
+ * Third: leave at once, terminal restored.
+ */
+function onSignal(): void {
+  signals++;
+  if (signals === 1) {
+    controller.abort();
+  } else if (signals === 2) {
+    void finish(130);
+  } else {
+    restoreTerminalNow();
+    process.exit(130);
+  }
+}
+
+/** Install the handlers once, at start. */
+export function installShutdownHandlers(): void {
+  if (installed) return;
+  installed = true;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  process.on('uncaughtException', (err) => void finish(1, err));
+  process.on('unhandledRejection', (err) => void finish(1, err));
+}

@@ -1,0 +1,673 @@
+/**
+ * writer.ts: append a recording (format.ts) on the capture worker's side, before the shared ring,
+ * so a slow UI never loses recorded events.
+ *
+ * - RecordingWriter buffers records into RECORDS frames (up to frameBytes of payload each) and
+ *   writes whole frames with one positional write; it flushes when the buffer is full, at least
+ *   every flushIntervalMs (a timer, and a time check on every append for worker loops that never
+ *   yield to the event loop), and on close.
+ * - A write error (ENOSPC, EIO, ...) never throws: the records of the failed write are counted
+ *   (recordsLost, writeErrors, lastError), the file is cut back to its last good frame, and the next
+ *   write starts with a DROPS record (stage 3 = Recording) carrying the count, so a replay shows the
+ *   hole where it was. Capture goes on.
+ * - createRecordingHook() wraps a writer for the capture worker's batch hooks: per batch it looks
+ *   up every pid not seen before in /proc once and writes a PROCESS frame ahead of the records.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DropStage, EventKind, Offset, RECORD_SIZE, RECORD_VERSION } from '../capture/layout';
+import {
+  EndInfo, FRAME_HEADER, FrameType, HeaderJson, ProcessInfo, RecordingError, encodeFileHeader,
+  encodeJsonFrame, writeFrameHeader,
+} from './format';
+
+export interface HeaderInfo {
+  /** Capture backend ("kprobe", "tracepoint", ...). */
+  backend: string;
+  host?: string;
+  kernel?: string;
+  startWallMs?: number;
+  /** CLOCK_MONOTONIC ns at startWallMs; defaults to process.hrtime.bigint() (also CLOCK_MONOTONIC). */
+  startMonoNs?: bigint;
+  socktopVersion?: string;
+  /** Extra keys for the JSON header (e.g. the command line, filters). */
+  extra?: Record<string, unknown>;
+}
+
+export interface WriterOptions {
+  /** Flush at least this often (ms). Default 1000. */
+  flushIntervalMs?: number;
+  /** Payload bytes per RECORDS frame and write buffer size. Default 256 KiB. */
+  frameBytes?: number;
+  /** Start a flush timer (unref'd). Default true. */
+  timer?: boolean;
+  /** Fail if the file exists. Default false (overwrite, like tcpdump -w). */
+  exclusive?: boolean;
+  /** fsync on close. Default true. */
+  fsyncOnClose?: boolean;
+  /** When root under sudo, give the file to the invoking user (SUDO_UID/SUDO_GID), so the user can
+   * replay it without root. Default true. */
+  chownToSudoUser?: boolean;
+  /** File operations (tests inject write faults here). Default: fs. */
+  io?: WriterIo;
+}
+
+export interface WriterIo {
+  writeSync(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
+  ftruncateSync(fd: number, len: number): void;
+}
+
+export interface WriterStats {
+  /** Event records handed to the writer (appendRecords), including those lost. */
+  records: number;
+  /** Records on disk (written successfully), not counting DROPS records the writer made. */
+  recordsWritten: number;
+  /** Bytes written to the file so far (header included). */
+  bytes: number;
+  frames: number;
+  /** Records lost to write errors. */
+  recordsLost: number;
+  writeErrors: number;
+  /** Last write error, one line ("ENOSPC: no space left on device"), or null. */
+  lastError: string | null;
+  /** PROCESS frames appended. */
+  processes: number;
+  closed: boolean;
+}
+
+let cachedVersion: string | null = null;
+export function socktopVersion(): string {
+  if (cachedVersion) return cachedVersion;
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8'));
+    cachedVersion = String(pkg.version ?? '0.0.0');
+  } catch {
+    cachedVersion = '0.0.0';
+  }
+  return cachedVersion;
+}
+
+export function buildHeaderJson(info: HeaderInfo): HeaderJson {
+  return {
+    ...(info.extra ?? {}),
+    host: info.host ?? os.hostname(),
+    kernel: info.kernel ?? os.release(),
+    start_wall_ms: info.startWallMs ?? Date.now(),
+    start_mono_ns: (info.startMonoNs ?? process.hrtime.bigint()).toString(),
+    socktop_version: info.socktopVersion ?? socktopVersion(),
+    backend: info.backend,
+    record_version: RECORD_VERSION,
+  };
+}
+
+function errLine(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err && err.code) {
+    const msg = String(err.message ?? '').replace(/^[A-Z]+: /, '').split(/[,\n]/)[0];
+    return `${err.code}: ${msg}`;
+  }
+  return String((err && err.message) || err).split('\n')[0];
+}
+
+export class RecordingWriter {
+  readonly path: string;
+  readonly header: HeaderJson;
+  private fd: number;
+  private readonly headerBytes: Buffer;
+  private headerDone = false;
+  /** File offset just after the last frame known to be on disk. */
+  private goodOffset = 0;
+  private readonly buf: Buffer;
+  private used = 0;
+  /** Where the open RECORDS frame's header sits in buf, or -1. */
+  private openAt = -1;
+  private openCount = 0;
+  /** Event records (not writer-made DROPS) and writer-made lost counts in buf. */
+  private bufRecords = 0;
+  private bufLostReported = 0;
+  /** Lost records not yet reported in a DROPS record that reached the disk. */
+  private pendingLost = 0;
+  private readonly frameBytes: number;
+  private readonly flushIntervalMs: number;
+  private lastFlush = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly fsyncOnClose: boolean;
+  private readonly io: WriterIo;
+  private readonly st: WriterStats = {
+    records: 0, recordsWritten: 0, bytes: 0, frames: 0, recordsLost: 0, writeErrors: 0,
+    lastError: null, processes: 0, closed: false,
+  };
+  /** Called after every flush attempt (the hook mirrors stats into shared memory). */
+  onFlush: ((stats: WriterStats) => void) | null = null;
+
+  /** Create (or truncate) the file with mode 0600 and write its header. Throws RecordingError EIO
+   * only when the file cannot be opened at all; later write errors are counted, never thrown. */
+  static create(filePath: string, info: HeaderInfo, opts: WriterOptions = {}): RecordingWriter {
+    let fd: number;
+    try {
+      fd = fs.openSync(filePath, opts.exclusive ? 'wx' : 'w', 0o600);
+    } catch (e) {
+      throw new RecordingError('EIO', `cannot create recording ${filePath}: ${errLine(e)}`);
+    }
+    try {
+      // A file that existed keeps its old mode on open: make it 0600 (regular files only: never
+      // chmod a device such as /dev/full).
+      if (fs.fstatSync(fd).isFile()) {
+        fs.fchmodSync(fd, 0o600);
+        const uid = Number(process.env.SUDO_UID);
+        const gid = Number(process.env.SUDO_GID);
+        if ((opts.chownToSudoUser ?? true) && process.getuid?.() === 0 && Number.isInteger(uid) && uid > 0) {
+          fs.fchownSync(fd, uid, Number.isInteger(gid) && gid > 0 ? gid : -1);
+        }
+      }
+    } catch {
+      /* best effort */
+    }
+    return new RecordingWriter(filePath, fd, buildHeaderJson(info), opts);
+  }
+
+  private constructor(filePath: string, fd: number, header: HeaderJson, opts: WriterOptions) {
+    this.path = filePath;
+    this.fd = fd;
+    this.header = header;
+    this.headerBytes = encodeFileHeader(header, RECORD_SIZE);
+    const fb = opts.frameBytes ?? 256 * 1024;
+    this.frameBytes = Math.max(RECORD_SIZE, Math.floor(fb / RECORD_SIZE) * RECORD_SIZE);
+    this.buf = Buffer.allocUnsafe(this.frameBytes + FRAME_HEADER);
+    this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
+    this.fsyncOnClose = opts.fsyncOnClose ?? true;
+    this.io = opts.io ?? fs;
+    this.lastFlush = Date.now();
+    this.writeHeader();
+    if (opts.timer ?? true) {
+      this.timer = setInterval(() => this.flush(), this.flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  // ------------------------------------------------------------------------------ appending
+
+  /** Append `count` whole records from bytes[0, count * 128). Never throws on I/O errors. */
+  appendRecords(bytes: Uint8Array, count: number): void {
+    if (this.st.closed || count <= 0) return;
+    this.st.records += count;
+    this.pushRecords(bytes, count, true);
+    this.maybeFlush();
+  }
+
+  private pushRecords(bytes: Uint8Array, count: number, events: boolean): void {
+    let src = 0;
+    let left = count;
+    while (left > 0) {
+      if (this.openAt < 0) {
+        if (this.used + FRAME_HEADER + RECORD_SIZE > this.buf.length) this.writeOut();
+        this.openAt = this.used;
+        this.used += FRAME_HEADER;
+        this.openCount = 0;
+      }
+      const room = Math.min(
+        Math.floor((this.buf.length - this.used) / RECORD_SIZE),
+        this.frameBytes / RECORD_SIZE - this.openCount,
+      );
+      if (room <= 0) {
+        this.writeOut();
+        continue;
+      }
+      const n = left < room ? left : room;
+      this.buf.set(bytes.subarray(src * RECORD_SIZE, (src + n) * RECORD_SIZE), this.used);
+      this.used += n * RECORD_SIZE;
+      this.openCount += n;
+      if (events) this.bufRecords += n;
+      src += n;
+      left -= n;
+      if (this.used + RECORD_SIZE > this.buf.length) this.writeOut();
+    }
+  }
+
+  /** Append a PROCESS frame. */
+  appendProcessInfo(info: ProcessInfo): void {
+    if (this.st.closed) return;
+    this.appendFrame(encodeJsonFrame(FrameType.Process, info));
+    this.st.processes++;
+  }
+
+  /**
+   * Append a DROPS record: `count` events were lost at `stage` (DropStage) upstream of the
+   * recorder. Stamped with the current CLOCK_MONOTONIC time unless tsNs is given.
+   */
+  appendDrops(stage: number, count: number, tsNs?: bigint): void {
+    if (this.st.closed || count <= 0) return;
+    this.pushRecords(makeDropsRecord(stage, count, tsNs), 1, false);
+    this.maybeFlush();
+  }
+
+  /** Flush if flushIntervalMs has passed since the last flush (cheap: one Date.now()). */
+  maybeFlush(): void {
+    if (Date.now() - this.lastFlush >= this.flushIntervalMs) this.flush();
+  }
+
+  /** Close the open frame and write everything buffered. Never throws. */
+  flush(): void {
+    if (this.fd < 0) return;
+    this.writeOut();
+    this.lastFlush = Date.now();
+  }
+
+  stats(): WriterStats {
+    return { ...this.st };
+  }
+
+  /** Flush, append the END frame, fsync and close. Idempotent; never throws. */
+  close(): WriterStats {
+    if (this.st.closed) return this.stats();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const end: EndInfo = {
+      records: this.st.records,
+      records_lost: this.st.recordsLost,
+      end_wall_ms: Date.now(),
+      end_mono_ns: process.hrtime.bigint().toString(),
+    };
+    this.appendFrame(encodeJsonFrame(FrameType.End, end));
+    this.flush();
+    this.st.closed = true;
+    try {
+      if (this.fsyncOnClose) fs.fsyncSync(this.fd);
+    } catch {
+      /* e.g. EINVAL on a device: fine */
+    }
+    try {
+      fs.closeSync(this.fd);
+    } catch (e) {
+      this.noteError(e);
+    }
+    this.fd = -1;
+    this.onFlush?.(this.st);
+    return this.stats();
+  }
+
+  // ------------------------------------------------------------------------------ internals
+
+  private appendFrame(frame: Buffer): void {
+    this.closeOpenFrame();
+    if (this.used + frame.length > this.buf.length) this.writeOut();
+    if (frame.length > this.buf.length) {
+      // Bigger than the buffer (a huge command line): write it on its own.
+      this.writeBytes(frame, frame.length, 0);
+      this.st.frames++;
+      return;
+    }
+    frame.copy(this.buf, this.used);
+    this.used += frame.length;
+    this.st.frames++;
+  }
+
+  private closeOpenFrame(): void {
+    if (this.openAt < 0) return;
+    writeFrameHeader(this.buf, this.openAt, FrameType.Records, this.openCount * RECORD_SIZE);
+    this.openAt = -1;
+    this.openCount = 0;
+    this.st.frames++;
+  }
+
+  private writeHeader(): boolean {
+    if (this.headerDone) return true;
+    const ok = this.writeAt(this.headerBytes, this.headerBytes.length, 0);
+    if (ok) {
+      this.headerDone = true;
+      this.goodOffset = this.headerBytes.length;
+      this.st.bytes = this.goodOffset;
+    }
+    return ok;
+  }
+
+  /** Close the open frame and write the buffer; on failure count its records as lost. */
+  private writeOut(): void {
+    this.closeOpenFrame();
+    if (this.used === 0) {
+      this.onFlush?.(this.st);
+      return;
+    }
+    this.writeBytes(this.buf, this.used, this.bufRecords, this.bufLostReported);
+    this.used = 0;
+    this.bufRecords = 0;
+    this.bufLostReported = 0;
+    // After a failure, the next write starts by saying what was lost.
+    if (this.pendingLost > 0 && this.fd >= 0 && !this.st.closed) {
+      const n = Math.min(this.pendingLost, 0xffffffff);
+      const rec = makeDropsRecord(DropStage.Recording, n);
+      this.openAt = 0;
+      this.used = FRAME_HEADER;
+      this.buf.set(rec, this.used);
+      this.used += RECORD_SIZE;
+      this.openCount = 1;
+      this.bufLostReported = n;
+      this.pendingLost -= n;
+    }
+    this.onFlush?.(this.st);
+  }
+
+  private writeBytes(buf: Buffer, len: number, records: number, lostReported = 0): void {
+    const ok = this.writeHeader() && this.writeAt(buf, len, this.goodOffset);
+    if (ok) {
+      this.goodOffset += len;
+      this.st.bytes = this.goodOffset;
+      this.st.recordsWritten += records;
+    } else {
+      this.st.recordsLost += records;
+      this.pendingLost += records + lostReported;
+      // Cut back whatever part of the write reached the file, so the next frame follows a whole one.
+      try {
+        this.io.ftruncateSync(this.fd, this.headerDone ? this.goodOffset : 0);
+      } catch {
+        /* a device, or the disk is gone: the reader stops at the damage */
+      }
+    }
+  }
+
+  private writeAt(buf: Buffer, len: number, pos: number): boolean {
+    let off = 0;
+    try {
+      while (off < len) {
+        const n = this.io.writeSync(this.fd, buf, off, len - off, pos + off);
+        if (n <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+        off += n;
+      }
+      return true;
+    } catch (e) {
+      this.noteError(e);
+      return false;
+    }
+  }
+
+  private noteError(e: unknown): void {
+    this.st.writeErrors++;
+    this.st.lastError = errLine(e);
+  }
+}
+
+/** A DROPS record (kind 14, new_state = stage, count). */
+export function makeDropsRecord(stage: number, count: number, tsNs?: bigint): Uint8Array {
+  const rec = new Uint8Array(RECORD_SIZE);
+  const v = new DataView(rec.buffer);
+  v.setBigUint64(Offset.ts_ns, tsNs ?? process.hrtime.bigint(), true);
+  v.setUint8(Offset.kind, EventKind.Drops);
+  v.setUint8(Offset.new_state, stage);
+  v.setUint32(Offset.count, Math.min(count, 0xffffffff), true);
+  return rec;
+}
+
+// ---------------------------------------------------------------------------- /proc lookups
+
+let passwd: Map<number, string> | null = null;
+function userName(uid: number): string {
+  if (!passwd) {
+    passwd = new Map();
+    try {
+      for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+        const f = line.split(':');
+        if (f.length > 2 && !passwd.has(Number(f[2]))) passwd.set(Number(f[2]), f[0]);
+      }
+    } catch {
+      /* no passwd: numeric names */
+    }
+  }
+  return passwd.get(uid) ?? String(uid);
+}
+
+let bootTimeMs: number | null = null;
+function bootMs(procRoot: string): number {
+  if (bootTimeMs === null) {
+    bootTimeMs = 0;
+    try {
+      const m = /^btime (\d+)/m.exec(fs.readFileSync(`${procRoot}/stat`, 'utf8'));
+      if (m) bootTimeMs = Number(m[1]) * 1000;
+    } catch {
+      /* unknown */
+    }
+  }
+  return bootTimeMs;
+}
+
+const CLK_TCK = 100; // USER_HZ on every Linux architecture socktop runs on
+
+/**
+ * Read what /proc says about a process: comm, cmdline, ppid, uid, user, start time, threads.
+ * Returns null when the process has gone (or /proc is not readable).
+ */
+export function readProcessInfo(pid: number, procRoot = '/proc'): ProcessInfo | null {
+  let stat: string;
+  let status: string;
+  try {
+    stat = fs.readFileSync(`${procRoot}/${pid}/stat`, 'latin1');
+    status = fs.readFileSync(`${procRoot}/${pid}/status`, 'latin1');
+  } catch {
+    return null;
+  }
+  const info: ProcessInfo = { pid, from_proc: true };
+  const open = stat.indexOf('(');
+  const close = stat.lastIndexOf(')');
+  if (open >= 0 && close > open) {
+    info.comm = stat.slice(open + 1, close);
+    const f = stat.slice(close + 2).split(' ');
+    // f[0] = state (field 3), f[1] = ppid (4), f[17] = num_threads (20), f[19] = starttime (22)
+    info.ppid = Number(f[1]);
+    info.threads = Number(f[17]);
+    const startTicks = Number(f[19]);
+    const boot = bootMs(procRoot);
+    if (boot && Number.isFinite(startTicks)) {
+      info.start_wall_ms = Math.round(boot + (startTicks * 1000) / CLK_TCK);
+    }
+  }
+  const uid = /^Uid:\s+(\d+)/m.exec(status);
+  if (uid) {
+    info.uid = Number(uid[1]);
+    info.user = userName(info.uid);
+  }
+  try {
+    const raw = fs.readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8');
+    info.cmdline = raw.replace(/\0+$/, '').split('\0').join(' ');
+  } catch {
+    info.cmdline = '';
+  }
+  return info;
+}
+
+// ---------------------------------------------------------------------------- stats in shared memory
+
+const STATS_F64 = 8;
+const STATS_ERR_AT = 64;
+const STATS_BYTES = 320;
+
+/**
+ * The recording hook's counters in a SharedArrayBuffer, so the main thread (status line, UI) can
+ * read what the worker-side recorder did without messages. Create with RecordingStatsView.create(),
+ * pass `.sab` to the worker (createRecordingHook's statsSab), read with `.read()` anywhere.
+ */
+export class RecordingStatsView {
+  readonly sab: SharedArrayBuffer;
+  private readonly f64: Float64Array;
+  private readonly u8: Uint8Array;
+  private readonly i32: Int32Array;
+  private lastWritten: string | null = null;
+
+  static create(): RecordingStatsView {
+    return new RecordingStatsView(new SharedArrayBuffer(STATS_BYTES));
+  }
+
+  constructor(sab: SharedArrayBuffer) {
+    this.sab = sab;
+    this.f64 = new Float64Array(sab, 0, STATS_F64);
+    this.i32 = new Int32Array(sab, STATS_ERR_AT, 1);
+    this.u8 = new Uint8Array(sab, STATS_ERR_AT + 4, STATS_BYTES - STATS_ERR_AT - 4);
+  }
+
+  write(s: WriterStats): void {
+    const f = this.f64;
+    f[0] = s.records;
+    f[1] = s.recordsWritten;
+    f[2] = s.bytes;
+    f[3] = s.frames;
+    f[4] = s.recordsLost;
+    f[5] = s.writeErrors;
+    f[6] = s.processes;
+    f[7] = s.closed ? 1 : 0;
+    if (s.lastError !== null && s.lastError !== this.lastWritten) {
+      // Rare (one per distinct error): a reader may see a torn message once, never a crash.
+      this.lastWritten = s.lastError;
+      const b = Buffer.from(s.lastError, 'utf8').subarray(0, this.u8.length);
+      Atomics.store(this.i32, 0, 0);
+      this.u8.set(b);
+      Atomics.store(this.i32, 0, b.length);
+    }
+  }
+
+  read(): WriterStats {
+    const f = this.f64;
+    const n = Atomics.load(this.i32, 0);
+    return {
+      records: f[0], recordsWritten: f[1], bytes: f[2], frames: f[3], recordsLost: f[4],
+      writeErrors: f[5], processes: f[6], closed: f[7] === 1,
+      lastError: n > 0 ? Buffer.from(this.u8.slice(0, n)).toString('utf8') : null,
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------- the batch hook
+
+export interface RecordingHookOptions extends WriterOptions {
+  /** A RecordingStatsView.sab to mirror the counters into (for the main thread). */
+  statsSab?: SharedArrayBuffer;
+  /** Look up new pids in /proc (default true). */
+  lookupProcesses?: boolean;
+  /** At most this many /proc lookups per second; beyond, process info comes from the record only. */
+  maxLookupsPerSecond?: number;
+  procRoot?: string;
+}
+
+export interface RecordingHook {
+  /**
+   * Call once per batch the capture worker polled, with the staging buffer holding `count` whole
+   * records from byte 0, BEFORE ring.pushBatch. Also call it with count = 0 when a poll times out:
+   * it then only flushes if a second has passed. Never throws.
+   */
+  hook(staging: Uint8Array, view: DataView | null, count: number): void;
+  /** Note events lost upstream of the recorder (stage: DropStage.BpfRing, ...). */
+  drops(stage: number, count: number): void;
+  /** Flush, write the END frame and close the file. */
+  close(): WriterStats;
+  stats(): WriterStats;
+  readonly writer: RecordingWriter;
+}
+
+/**
+ * The capture worker's recording hook. worker.ts needs only:
+ *
+ *     import { createRecordingHook } from '../record/writer';
+ *     const rec = recordPath ? createRecordingHook(recordPath, { backend }, { statsSab }) : null;
+ *     // per poll:  rec?.hook(staging, view, n);  ring.pushBatch(staging, n);
+ *     // on stop:   rec?.close();
+ *
+ * Throws RecordingError (EIO, one line) only when the file cannot be created.
+ */
+export function createRecordingHook(
+  filePath: string, headerInfo: HeaderInfo, opts: RecordingHookOptions = {},
+): RecordingHook {
+  const writer = RecordingWriter.create(filePath, headerInfo, opts);
+  const statsView = opts.statsSab ? new RecordingStatsView(opts.statsSab) : null;
+  if (statsView) {
+    writer.onFlush = (s) => statsView.write(s);
+    statsView.write(writer.stats());
+  }
+  const lookup = opts.lookupProcesses ?? true;
+  const maxLookups = opts.maxLookupsPerSecond ?? 1000;
+  const procRoot = opts.procRoot ?? '/proc';
+  const seen = new Set<number>();
+  const exited = new Set<number>();
+  let lookupWindow = 0;
+  let lookups = 0;
+  const newAt: number[] = [];
+  const exitPids: number[] = [];
+
+  function describe(staging: Uint8Array, at: number, pid: number): ProcessInfo | null {
+    const now = Date.now();
+    if (now - lookupWindow >= 1000) {
+      lookupWindow = now;
+      lookups = 0;
+    }
+    let info: ProcessInfo | null = null;
+    if (lookup && lookups < maxLookups) {
+      lookups++;
+      info = readProcessInfo(pid, procRoot);
+    }
+    if (info === null) {
+      // Gone already (or over budget): a late event of a process we described before needs nothing
+      // new; otherwise keep what the record says.
+      if (exited.has(pid)) return null;
+      let comm = '';
+      for (let i = 0; i < 16; i++) {
+        const c = staging[at + Offset.comm + i];
+        if (c === 0) break;
+        comm += String.fromCharCode(c);
+      }
+      const uid = u32(staging, at + Offset.uid);
+      info = { pid, comm, uid, user: userName(uid), from_proc: false };
+    }
+    info.seen_mono_ns = readU64(staging, at + Offset.ts_ns).toString();
+    return info;
+  }
+
+  return {
+    writer,
+    hook(staging: Uint8Array, _view: DataView | null, count: number): void {
+      if (count > 0) {
+        newAt.length = 0;
+        exitPids.length = 0;
+        for (let i = 0, at = 0; i < count; i++, at += RECORD_SIZE) {
+          const pid = u32(staging, at + Offset.pid);
+          if (pid !== 0 && !seen.has(pid)) {
+            seen.add(pid);
+            newAt.push(at);
+          }
+          if (staging[at + Offset.kind] === EventKind.Exit) exitPids.push(pid);
+        }
+        for (const at of newAt) {
+          const pid = u32(staging, at + Offset.pid);
+          let info: ProcessInfo | null = null;
+          try {
+            info = describe(staging, at, pid);
+          } catch {
+            info = null;
+          }
+          if (info) writer.appendProcessInfo(info);
+        }
+        writer.appendRecords(staging, count);
+        for (const pid of exitPids) {
+          seen.delete(pid);
+          exited.add(pid);
+          if (exited.size > 65536) exited.clear();
+        }
+      } else {
+        writer.maybeFlush();
+      }
+    },
+    drops(stage: number, count: number): void {
+      writer.appendDrops(stage, count);
+    },
+    close(): WriterStats {
+      return writer.close();
+    },
+    stats(): WriterStats {
+      return writer.stats();
+    },
+  };
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+}
+
+function readU64(b: Uint8Array, at: number): bigint {
+  return (BigInt(u32(b, at + 4)) << 32n) | BigInt(u32(b, at));
+}

@@ -1,0 +1,87 @@
+/**
+ * columns.ts: the process table's columns (title, width, what they show, which sort key) and the
+ * choice of columns that fit a given width. Pure (no blessed): the TUI table and batch mode both
+ * build their lines here, so they always agree.
+ */
+import { ProcessRow } from '../model/processes';
+import { SortKey } from '../model/query';
+import { fit, fmtAge, fmtBytes, fmtLatency, fmtPorts, fmtRate } from './format';
+
+export interface CellContext {
+  nowNs: number;
+  userName(uid: number): string;
+}
+
+export interface Column {
+  id: string;
+  title: string;
+  /** Minimum width; flexible columns share what is left. */
+  width: number;
+  flex?: boolean;
+  align: 'left' | 'right';
+  /** 1 = always shown; narrower terminals drop the higher numbers first. */
+  priority: number;
+  sort?: SortKey;
+  text(row: ProcessRow, ctx: CellContext, width: number): string;
+}
+
+export const COLUMNS: readonly Column[] = [
+  { id: 'pid', title: 'PID', width: 7, align: 'right', priority: 1, sort: 'pid', text: (r) => String(r.pid) },
+  { id: 's', title: 'S', width: 1, align: 'left', priority: 2, text: (r) => (r.exited ? 'X' : ' ') },
+  { id: 'user', title: 'USER', width: 8, align: 'left', priority: 6, sort: 'user', text: (r, c) => c.userName(r.uid) },
+  { id: 'comm', title: 'COMM', width: 10, flex: true, align: 'left', priority: 1, sort: 'comm', text: (r) => r.comm },
+  { id: 'listen', title: 'LISTEN', width: 9, flex: true, align: 'left', priority: 4, sort: 'listen', text: (r, _c, w) => fmtPorts(r.listenPorts(), w) },
+  { id: 'open', title: 'OPEN', width: 5, align: 'right', priority: 3, sort: 'open', text: (r) => String(Math.max(0, r.open)) },
+  { id: 'conn', title: 'CONN/s', width: 7, align: 'right', priority: 2, sort: 'conn', text: (r) => fmtRate(r.connRate) },
+  { id: 'acc', title: 'ACC/s', width: 6, align: 'right', priority: 2, sort: 'acc', text: (r) => fmtRate(r.accRate) },
+  { id: 'close', title: 'CLOSE/s', width: 8, align: 'right', priority: 3, sort: 'close', text: (r) => fmtRate(r.closeRate) },
+  { id: 'err', title: 'ERR', width: 5, align: 'right', priority: 3, sort: 'err', text: (r) => String(r.errors) },
+  { id: 'retx', title: 'RETX', width: 5, align: 'right', priority: 6, sort: 'retx', text: (r) => String(r.retransmits) },
+  { id: 'tx', title: 'TX/s', width: 6, align: 'right', priority: 4, sort: 'tx', text: (r) => fmtBytes(r.txRate) },
+  { id: 'rx', title: 'RX/s', width: 6, align: 'right', priority: 4, sort: 'rx', text: (r) => fmtBytes(r.rxRate) },
+  { id: 'p50', title: 'LAT-p50', width: 8, align: 'right', priority: 7, sort: 'p50', text: (r) => fmtLatency(r.p50Ns) },
+  { id: 'p99', title: 'LAT-p99', width: 8, align: 'right', priority: 5, sort: 'p99', text: (r) => fmtLatency(r.p99Ns) },
+  { id: 'age', title: 'AGE', width: 4, align: 'right', priority: 7, sort: 'age', text: (r, c) => fmtAge(c.nowNs - r.lastNs) },
+];
+
+export interface PlacedColumn {
+  col: Column;
+  width: number;
+}
+
+/** The columns that fit `total` characters (one space between), in display order. */
+export function layoutColumns(total: number): PlacedColumn[] {
+  const byPriority = [...COLUMNS].sort((a, b) => a.priority - b.priority);
+  const chosen = new Set<Column>();
+  let used = -1;
+  for (const col of byPriority) {
+    if (used + 1 + col.width > total) continue;
+    chosen.add(col);
+    used += 1 + col.width;
+  }
+  const placed = COLUMNS.filter((c) => chosen.has(c)).map((col) => ({ col, width: col.width }));
+  const flex = placed.filter((p) => p.col.flex);
+  // Unbounded (batch to a file or pipe): room for a whole comm and a few ports.
+  let spare = Number.isFinite(total) ? total - used : 5 + 12;
+  // Give spare room to COMM first (up to the 15 characters a comm can have), then LISTEN.
+  for (const p of flex) {
+    const want = p.col.id === 'comm' ? 15 - p.width : spare;
+    const add = Math.max(0, Math.min(spare, want));
+    p.width += add;
+    spare -= add;
+  }
+  return placed;
+}
+
+/** The header line; the sort column's title carries an arrow. */
+export function headerLine(placed: readonly PlacedColumn[], sort: SortKey, descending: boolean): string {
+  return placed.map(({ col, width }) => {
+    const title = col.sort === sort ? `${col.title}${descending ? '↓' : '↑'}` : col.title;
+    return fit(title, width, col.align);
+  }).join(' ');
+}
+
+/** Cells of one row, each padded to its width. */
+export function rowCells(row: ProcessRow, placed: readonly PlacedColumn[], ctx: CellContext): string[] {
+  return placed.map(({ col, width }) => fit(col.text(row, ctx, width), width, col.align));
+}

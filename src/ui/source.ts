@@ -1,0 +1,71 @@
+/**
+ * source.ts: what the app (and batch / --json) need from wherever events come from. The live
+ * capture (src/cli/live.ts) and a replay (src/record) both fill the same SharedRing, so one app
+ * serves both; the UI thread drains `ring` on its own timer.
+ */
+import type { SharedRing } from '../capture/ring';
+import type { ProcessDetails } from '../model/procinfo';
+
+export type { ProcessDetails } from '../model/procinfo';
+
+export interface SourceInfo {
+  mode: 'live' | 'replay';
+  /** Probe backend that produced the events (kprobe, tracepoint; for a replay: as recorded). */
+  backend: string;
+  host: string;
+  kernel: string;
+  /** Why this backend (live), or a one-line description of the recording (replay). */
+  detail?: string;
+  attachMs?: number;
+  programs?: number;
+  /** Live: recording to this file as well (--record). */
+  recordingTo?: string;
+}
+
+export interface ProgramCost {
+  name: string;
+  runCount: number;
+  runTimeNs: number;
+}
+
+export interface SourceStats {
+  /** Events the BPF programs could not put in the BPF ring buffer. */
+  bpfRingDrops?: number;
+  /** Records refused by the shared ring (defaults to ring.drops()). */
+  sharedRingDrops?: number;
+  /** Records lost while writing the recording. */
+  recordingDrops?: number;
+  /** kernel.bpf_stats_enabled figures, when the kernel keeps them. */
+  programs?: ProgramCost[];
+  /** Replay: position and speed for the header. */
+  replay?: { positionNs: number; durationNs: number; speed: number; paused: boolean; ended: boolean };
+}
+
+export type ReplayAction = 'speed-up' | 'speed-down' | 'seek-back' | 'seek-forward';
+
+export interface DataSource {
+  readonly ring: SharedRing;
+  describe(): SourceInfo;
+  /** Cheap; called once per frame. */
+  stats(): SourceStats | undefined;
+  /**
+   * "Now" on the records' clock (CLOCK_MONOTONIC ns of the capturing host): live, the monotonic
+   * clock; a replay, its position. Without it the newest record's time is used.
+   */
+  clockNs?(): number;
+  /** True once a finite source (a replay) has pushed everything: --json and batch then end. */
+  finished?(): boolean;
+  /** Replay keys (+ - left right); live sources leave it out. */
+  control?(action: ReplayAction): void;
+  /** Detail-view header: from /proc live, from the recording in a replay. */
+  processInfo?(pid: number): ProcessDetails | undefined;
+  /** Called by the app when the source tells it to start over (a replay's backward seek). */
+  onReset?(listener: () => void): void;
+  /** Stop producing; for live capture, detach the BPF programs. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The monotonic clock in ns as a number (same clock as bpf_ktime_get_ns). */
+export function monotonicNs(): number {
+  return Number(process.hrtime.bigint());
+}

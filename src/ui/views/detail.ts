@@ -1,0 +1,119 @@
+/**
+ * detail.ts: one process (Enter on a row): who it is, its totals, its sockets (4-tuple, state,
+ * age, bytes each way) and its recent events, newest first. Esc or q goes back.
+ */
+import * as blessed from 'blessed';
+import type { EventJson } from '../../capture/decode';
+import type { SocketModel } from '../../model/model';
+import type { ProcessDetails } from '../../model/procinfo';
+import type { SocketEntry } from '../../model/sockets';
+import { errnoName } from '../../capture/errno';
+import { fit, fmtAge, fmtBytes, fmtLatency, fmtRate } from '../format';
+import { esc, Theme } from './theme';
+import { Line } from './line';
+
+export interface DetailInput {
+  model: SocketModel;
+  pid: number;
+  info: ProcessDetails | undefined;
+  theme: Theme;
+  width: number;
+  nowNs: number;
+}
+
+export function detailLines(d: DetailInput): string[] {
+  const t = d.theme;
+  const row = d.model.process(d.pid);
+  if (!row) return [esc(`process ${d.pid} is gone (exited and aged out, or evicted)`), '', esc('Esc or q: back to the table')];
+  const user = d.info?.user ?? d.model.userName(row.uid);
+  const out: string[] = [];
+  const who = new Line().add(`PID ${row.pid}`, (s) => t.bold(s)).add(`  ${row.comm}`, (s) => t.bold(s)).add(`  user ${user}`);
+  if (d.info?.state) who.add(`  state ${d.info.state}`);
+  if (d.info?.ppid !== undefined) who.add(`  ppid ${d.info.ppid}`);
+  if (d.info?.threads !== undefined) who.add(`  threads ${d.info.threads}`);
+  if (d.info?.start_wall_ms) who.add(`  started ${new Date(d.info.start_wall_ms).toLocaleString()}`);
+  if (row.exited) who.add(`  exited ${fmtAge(d.nowNs - row.exitNs)} ago (code ${row.exitCode})`, (s) => t.fg('yellow', s));
+  out.push(who.toString());
+  if (d.info?.cmdline) out.push(esc(`cmdline: ${d.info.cmdline}`.slice(0, d.width)));
+  const errnos = row.errnos ? [...row.errnos].map(([e, n]) => `${errnoName(e)} ${n}`).join(', ') : '';
+  out.push(esc(`totals: accepts ${row.accepts}  connects ok ${row.connectsOk} failed ${row.connectsFailed}`
+    + `  closes ${row.closes}  sent ${fmtBytes(row.bytesSent)}  received ${fmtBytes(row.bytesReceived)}`
+    + `  retransmits ${row.retransmits}  resets sent ${row.resetsSent} received ${row.resetsReceived}`));
+  out.push(esc(`rates: conn ${fmtRate(row.connRate)}/s  acc ${fmtRate(row.accRate)}/s  close ${fmtRate(row.closeRate)}/s`
+    + `  err ${fmtRate(row.errRate)}/s  tx ${fmtBytes(row.txRate)}/s  rx ${fmtBytes(row.rxRate)}/s`
+    + `  connect latency p50 ${fmtLatency(row.p50Ns)} p99 ${fmtLatency(row.p99Ns)} (${row.latency?.count ?? 0} samples)`));
+  if (errnos) out.push(t.fg('red', esc(`errors: ${errnos}`)));
+  out.push('');
+  out.push(...socketLines(d.model.socketsOf(d.pid), d, row.open));
+  out.push('');
+  out.push(...eventLines(d.model.recentEvents(d.pid), d));
+  return out;
+}
+
+function socketLines(socks: SocketEntry[], d: DetailInput, open: number): string[] {
+  const t = d.theme;
+  const closed = socks.filter((s) => !s.open).length;
+  const out = [t.bold(esc(`SOCKETS: ${Math.max(0, open)} open, ${closed} recently closed`))];
+  const addrW = Math.max(21, Math.min(47, Math.floor((d.width - 40) / 2)));
+  out.push(t.underline(esc(`${fit('PROTO', 5, 'left')} ${fit('LOCAL', addrW, 'left')} ${fit('REMOTE', addrW, 'left')} `
+    + `${fit('STATE', 11, 'left')} ${fit('AGE', 5, 'right')} ${fit('TX', 6, 'right')} ${fit('RX', 6, 'right')}`)));
+  for (const s of socks) {
+    const proto = s.proto === 17 ? 'udp' : 'tcp';
+    const age = fmtAge(d.nowNs - s.createdNs);
+    const state = s.open ? s.stateName() : 'closed';
+    const text = `${fit(proto + (s.family === 10 ? '6' : ''), 5, 'left')} ${fit(s.local(), addrW, 'left')} `
+      + `${fit(s.remote(), addrW, 'left')} ${fit(state, 11, 'left')} ${fit(age, 5, 'right')} `
+      + `${fit(fmtBytes(s.sent), 6, 'right')} ${fit(fmtBytes(s.received), 6, 'right')}`;
+    out.push(s.open ? (s.state === 10 ? t.fg('cyan', esc(text)) : esc(text)) : t.fg('gray', esc(text)));
+  }
+  if (socks.length === 0) out.push(esc('(no sockets seen)'));
+  return out;
+}
+
+function eventLines(events: EventJson[], d: DetailInput): string[] {
+  const t = d.theme;
+  const out = [t.bold(esc('RECENT EVENTS (newest first; send/recv are summed into the sockets above)'))];
+  for (const e of events) {
+    const ago = `-${fmtLatency(Math.max(0, d.nowNs - e.ts_ns))}`;
+    const text = `${fit(ago, 9, 'right')}  ${fit(e.kind, 13, 'left')} ${describeEvent(e)}`;
+    out.push(e.error ? t.fg('red', esc(text)) : esc(text));
+  }
+  if (events.length === 0) out.push(esc('(none yet)'));
+  return out;
+}
+
+/** The interesting part of an event in one short phrase. */
+export function describeEvent(e: EventJson): string {
+  const local = e.laddr !== undefined ? `${e.family === 'inet6' ? `[${e.laddr}]` : e.laddr}:${e.lport}` : '';
+  const remote = e.raddr !== undefined ? `${e.family === 'inet6' ? `[${e.raddr}]` : e.raddr}:${e.rport}` : '';
+  const parts: string[] = [];
+  switch (e.kind) {
+    case 'exit': return `exit code ${e.exit_code}`;
+    case 'drops': return `${e.dropped} lost at ${e.stage}`;
+    case 'state': parts.push(`${e.old_state} -> ${e.new_state}`, local, remote ? `-> ${remote}` : ''); break;
+    case 'connect': parts.push(`${local} -> ${remote}`, e.error ?? 'ok', e.latency_us !== undefined ? fmtLatency(e.latency_us * 1000) : ''); break;
+    case 'accept': parts.push(`${local} <- ${remote}`); break;
+    case 'close': parts.push(`${local} ${remote}`, `sent ${fmtBytes(e.bytes_sent ?? 0)} received ${fmtBytes(e.bytes_received ?? 0)}`,
+      `lived ${fmtLatency((e.duration_us ?? 0) * 1000)}`, e.ended_by ? `by ${e.ended_by}` : ''); break;
+    case 'reset': parts.push(`${e.reset}`, local, remote); break;
+    default: parts.push(local, remote ? `-> ${remote}` : '', e.bytes !== undefined ? `${e.bytes} bytes` : '', e.error ?? '');
+  }
+  if (e.snapshot) parts.push('(existed at start)');
+  return parts.filter((p) => p).join('  ');
+}
+
+export class DetailView {
+  readonly box: blessed.Widgets.BoxElement;
+
+  constructor(screen: blessed.Widgets.Screen) {
+    this.box = blessed.box({ parent: screen, tags: true, wrap: false, hidden: true });
+  }
+
+  /** Show `lines` from `scroll`; returns the scroll actually used (clamped to the content). */
+  render(lines: string[], scroll: number): number {
+    const h = this.box.height as number;
+    const s = Math.max(0, Math.min(scroll, lines.length - h));
+    this.box.setContent(lines.slice(s, s + h).join('\n'));
+    return s;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * footer.ts: the bottom line: the main keys, or the filter prompt being typed (with its inline
+ * error message after a bad entry).
+ */
+import * as blessed from 'blessed';
+import type { UiState } from '../state';
+import { Line } from './line';
+import { Theme } from './theme';
+
+const KEYS: [string, string][] = [
+  ['q', 'quit'], ['?', 'help'], ['Enter', 'detail'], ['p', 'pid'], ['/', 'comm'], ['F', 'follow'],
+  ['Esc', 'clear'], ['s<>', 'sort'], ['r', 'reverse'], ['space', 'pause'],
+];
+
+export function footerLine(state: UiState, theme: Theme, width: number): string {
+  const p = state.prompt;
+  if (state.mode === 'prompt' && p) {
+    const title = p.kind === 'pid' ? 'PID filter (123,456 100-200 !123; empty clears): ' : 'command filter: ';
+    const line = new Line().add(title, (s) => theme.bold(s)).add(p.text).add('_', (s) => theme.inverse(s));
+    if (p.error) line.add(`  ${p.error}`, (s) => theme.bold(theme.fg('red', s)));
+    return line.toString();
+  }
+  const line = new Line();
+  const keys = state.mode === 'detail' ? [['Esc/q', 'back'], ['up/down', 'scroll'], ['space', 'pause'], ['?', 'help']] : KEYS;
+  for (const [k, what] of keys) {
+    if (line.length + k.length + what.length + 2 > width) break;
+    line.add(k, (s) => theme.inverse(s)).add(`${what} `);
+  }
+  return line.toString();
+}
+
+export class FooterView {
+  readonly box: blessed.Widgets.BoxElement;
+
+  constructor(screen: blessed.Widgets.Screen) {
+    this.box = blessed.box({ parent: screen, bottom: 0, left: 0, height: 1, width: '100%', tags: true });
+  }
+
+  render(state: UiState, theme: Theme, width: number): void {
+    this.box.setContent(footerLine(state, theme, width));
+  }
+}

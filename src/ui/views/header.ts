@@ -1,0 +1,61 @@
+/**
+ * header.ts: the three header lines: where and how we capture, the event flow with drops per
+ * stage, and socktop's own cost plus the active filter.
+ */
+import * as blessed from 'blessed';
+import { fmtLatency, fmtRate, fmtUptime } from '../format';
+import { STAGE_NAMES } from '../../capture/layout';
+import { Frame } from './frame';
+import { Line } from './line';
+
+export const HEADER_HEIGHT = 3;
+
+export function headerLines(f: Frame): string[] {
+  const t = f.theme;
+  const st = f.model.stats();
+  const l1 = new Line()
+    .add('socktop', (s) => t.bold(s))
+    .add(`  ${f.info.host}  kernel ${f.info.kernel}  probe ${f.info.backend}  up ${fmtUptime(f.uptimeMs)}`);
+  if (f.info.recordingTo) l1.add(`  recording to ${f.info.recordingTo}`);
+  const l2 = new Line().add(`events ${fmtRate(st.eventsPerSec)}/s, ${st.events} total  drops:`);
+  for (let stage = 1; stage <= 3; stage++) {
+    const n = f.drops[stage] ?? 0;
+    l2.add(` ${STAGE_NAMES[stage]} `).add(String(n), n > 0 ? (s) => t.bold(t.fg('red', s)) : undefined);
+  }
+  l2.add(`  unattributed ${st.unattributed}`);
+  const l3 = new Line().add(`procs ${st.processes}  sockets ${st.sockets}  cost: cpu ${f.cost.cpuPct.toFixed(1)}%`);
+  l3.add(Number.isFinite(f.cost.bpfNsPerEvent)
+    ? `  bpf ${fmtLatency(f.cost.bpfNsPerEvent)}/event ${f.cost.bpfCpuPct.toFixed(1)}%`
+    : '  bpf stats off');
+  if (st.evictedProcesses || st.evictedSockets) l3.add(`  evicted ${st.evictedProcesses}p/${st.evictedSockets}s`);
+  const filter = f.state.filterText();
+  if (filter) l3.add('  filter: ').add(filter, (s) => t.bold(t.fg('cyan', s)));
+  return [l1.withRight(status(f), f.width), l2.toString(), l3.toString()];
+}
+
+/** LIVE, PAUSED, or the replay position and speed. */
+function status(f: Frame): Line {
+  const t = f.theme;
+  const r = f.stats?.replay;
+  const line = new Line();
+  if (r) {
+    const speed = r.speed === 0 ? 'max' : `${r.speed}x`;
+    const state = r.ended ? 'END' : r.paused ? 'HELD' : speed;
+    line.add(`REPLAY ${fmtUptime(r.positionNs / 1e6)}/${fmtUptime(r.durationNs / 1e6)} ${state} `);
+  }
+  if (f.state.paused) line.add(' PAUSED ', (s) => t.inverse(t.bold(t.fg('yellow', s))));
+  else line.add(' LIVE ', (s) => t.bold(t.fg('green', s)));
+  return line;
+}
+
+export class HeaderView {
+  readonly box: blessed.Widgets.BoxElement;
+
+  constructor(screen: blessed.Widgets.Screen) {
+    this.box = blessed.box({ parent: screen, top: 0, left: 0, height: HEADER_HEIGHT, width: '100%', tags: true });
+  }
+
+  render(f: Frame): void {
+    this.box.setContent(headerLines(f).join('\n'));
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * checks.ts: what the VM test asserts on the guest's results, shared by vm.test.ts (node:test) and
+ * verify.ts (run.sh's verdict). Per backend these are the assertions of
+ * test/live/lifecycle.test.ts (same N and M), applied to the guest's summary (summarize.ts), plus:
+ * `socktop check` reports kprobes and auto -> kprobe, and the events came from the backend asked for
+ * (under --probe auto: kprobe programs).
+ */
+import * as assert from 'node:assert/strict';
+import type { BackendResult, CheckResult } from './results';
+
+export interface Check {
+  name: string;
+  run: () => void;
+}
+
+/** Which backend a probe choice must end up with in the guest (a stock kernel with kprobes). */
+export const EXPECTED_BACKEND: Record<string, string> = { kprobe: 'kprobe', auto: 'kprobe', tracepoint: 'tracepoint' };
+
+export function backendChecks(r: BackendResult, N: number, M: number): Check[] {
+  const s = r.summary;
+  const need = () => {
+    if (!s) assert.fail(`no results for --probe ${r.probe}: ${r.error ?? 'the guest sent none'}\n${r.stderr ?? ''}`);
+    return s;
+  };
+  const checks: Check[] = [
+    {
+      name: 'socktop attached, ran the traffic, and exited 0 on SIGINT',
+      run: () => {
+        assert.equal(r.error, undefined, `--probe ${r.probe}: ${r.error}`);
+        assert.equal(r.exitCode, 0, `socktop --probe ${r.probe} exit code; stderr:\n${r.stderr}`);
+        need();
+      },
+    },
+    {
+      name: `events came from the ${EXPECTED_BACKEND[r.probe] ?? r.probe} programs`,
+      run: () => {
+        const x = need();
+        assert.deepEqual(x.accepts.backends, { [EXPECTED_BACKEND[r.probe] ?? r.probe]: 2 * N },
+          `--probe ${r.probe}: accept events by backend (in the guest, auto must pick kprobe)`);
+      },
+    },
+    {
+      name: 'traffic: every connection accepted, one refused connect',
+      run: () => {
+        const x = need();
+        assert.equal(x.traffic.accepted, 2 * N);
+        assert.equal(x.traffic.clientResult?.refused, 'ECONNREFUSED');
+      },
+    },
+    {
+      name: 'listens: one per server address, right ports',
+      run: () => {
+        const x = need();
+        const { port4, port6 } = x.traffic;
+        assert.deepEqual(x.listens, [`127.0.0.1:${port4}`, `::1:${port6}`].sort());
+      },
+    },
+    {
+      name: 'accepts: N per family for st-server',
+      run: () => {
+        const x = need();
+        assert.equal(x.accepts.n, 2 * N);
+        assert.deepEqual(x.accepts.comms, ['st-server']);
+        assert.equal(x.accepts.inet4, N, 'inet accepts on port4');
+        assert.equal(x.accepts.inet6, N, 'inet6 accepts on port6');
+      },
+    },
+    {
+      name: 'connects: N successful per family for st-client, with latency',
+      run: () => {
+        const x = need();
+        assert.equal(x.connects.ok, 2 * N);
+        assert.deepEqual(x.connects.comms, ['st-client']);
+        assert.equal(x.connects.ok4, N, 'connects to 127.0.0.1:port4');
+        assert.equal(x.connects.ok6, N, 'connects to ::1:port6');
+        assert.equal(x.connects.okLatencyNotPositive, 0, 'successful connects without latency_us > 0');
+      },
+    },
+    {
+      name: 'refused connect: exactly one, ECONNREFUSED to the closed port',
+      run: () => {
+        const x = need();
+        assert.deepEqual(x.connects.failed, [['ECONNREFUSED', x.traffic.closedPort]]);
+      },
+    },
+    {
+      name: 'no other process got these accepts',
+      run: () => assert.equal(need().accepts.onPortsAnyPid, 2 * N),
+    },
+    ...(['server', 'client'] as const).map((roleName) => ({
+      name: `st-${roleName}: one close per connection with ${M} bytes each way, one exit`,
+      run: () => {
+        const x = need()[roleName];
+        const comm = `st-${roleName}`;
+        assert.equal(x.closesWithBytes, 2 * N, `${comm} closes`);
+        assert.deepEqual(x.closeComms, [comm]);
+        assert.deepEqual(x.closeBytes, { [`${M}/${M}`]: 2 * N }, `${comm} close byte totals ("sent/received": count)`);
+        assert.equal(x.closeSocks, 2 * N, 'one close per socket');
+        assert.equal(x.exits, 1, `${comm} exit`);
+      },
+    })),
+    {
+      name: 'every accepted and connected socket was closed',
+      run: () => assert.deepEqual(need().unclosed, []),
+    },
+  ];
+  return checks;
+}
+
+/** What `socktop check` said, from its JSON (when it has --json) or its text. */
+export function interpretCheck(c: CheckResult): { kprobes: boolean | null; auto: string | null } {
+  let kprobes: boolean | null = null;
+  let auto: string | null = null;
+  if (c.json && typeof c.json === 'object') {
+    const walk = (o: any, keyPath: string) => {
+      if (!o || typeof o !== 'object') return;
+      for (const [k, v] of Object.entries(o)) {
+        const p = `${keyPath}.${k}`.toLowerCase();
+        if (kprobes === null && /^kprobes?$/i.test(k) && typeof v === 'boolean') kprobes = v;
+        if (kprobes === null && /^kprobes?$/i.test(k) && v && typeof v === 'object' && typeof (v as any).available === 'boolean') kprobes = (v as any).available;
+        if (auto === null && typeof v === 'string' && /^(kprobe|tracepoint)$/.test(v) && /(auto|backend|chosen|choice|pick)/.test(p)) auto = v;
+        walk(v, p);
+      }
+    };
+    walk(c.json, '');
+  }
+  const lines = (c.stdout + '\n' + c.stderr).split('\n');
+  if (kprobes === null) {
+    const l = lines.find((x) => /kprobe/i.test(x) && !/(auto|backend|picks?|chooses?|chosen)/i.test(x));
+    if (l) kprobes = /\b(yes|available|present|ok|true|supported)\b|✓/i.test(l) && !/\b(no|not|missing|unavailable|absent|off)\b|✗/i.test(l);
+  }
+  if (auto === null) {
+    const l = lines.find((x) => /(auto|backend)/i.test(x) && /(kprobe|tracepoint)/i.test(x));
+    if (l) auto = /kprobe/i.test(l) && !/tracepoint/i.test(l.replace(/--probe tracepoint/g, '')) ? 'kprobe' : /tracepoint/i.test(l) ? 'tracepoint' : null;
+  }
+  return { kprobes, auto };
+}
+
+export function checkChecks(c: CheckResult | null): Check[] {
+  const need = () => {
+    if (!c) assert.fail('the guest sent no `socktop check` result');
+    return c;
+  };
+  return [
+    { name: 'socktop check exits 0', run: () => { const x = need(); assert.equal(x.code, 0, x.stdout + x.stderr); } },
+    {
+      name: 'socktop check reports kprobes available',
+      run: () => { const x = need(); assert.equal(interpretCheck(x).kprobes, true, `socktop check said:\n${x.stdout}${x.stderr}`); },
+    },
+    {
+      name: 'socktop check reports auto -> kprobe',
+      run: () => { const x = need(); assert.equal(interpretCheck(x).auto, 'kprobe', `socktop check said:\n${x.stdout}${x.stderr}`); },
+    },
+  ];
+}
+
+/** Run checks, returning the failures' messages (for verify.ts). */
+export function runChecks(checks: Check[]): Array<{ name: string; error: string | null }> {
+  return checks.map((c) => {
+    try {
+      c.run();
+      return { name: c.name, error: null };
+    } catch (e) {
+      return { name: c.name, error: (e as Error).message };
+    }
+  });
+}
