@@ -22,6 +22,7 @@ interface Bench {
 /** Add new benches here. */
 export const BENCHES: Bench[] = [
   { name: 'ring', file: 'ring' },
+  { name: 'storm', file: 'storm' },
 ];
 
 function runOne(b: Bench, extra: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

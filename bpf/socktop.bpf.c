@@ -75,6 +75,8 @@ struct sock_info {
 	char comm[SOCKTOP_COMM_LEN];
 	__u16 lport;          /* last ports seen: the kernel zeroes them on the way to CLOSE */
 	__u16 rport;
+	__u64 serial;         /* this socket's number, unique while socktop runs (struct sock
+			       * addresses are reused as soon as a socket is freed)          */
 };
 
 /* Owner and counters of every socket we have seen in process context. LRU: a socket whose end we
@@ -101,7 +103,7 @@ struct {
 	__type(value, struct pending);
 } pendings SEC(".maps");
 
-enum call { CALL_CONNECT = 1, CALL_BIND, CALL_SOCKET, CALL_SEND, CALL_ACCEPT };
+enum call { CALL_CONNECT = 1, CALL_BIND, CALL_SOCKET };
 
 /* ------------------------------------------------------------------ small helpers */
 
@@ -180,6 +182,7 @@ static __always_inline void set_owner(struct socktop_event *e, struct sock_info 
 	}
 	e->pid = info->pid;
 	e->uid = info->uid;
+	e->cookie = info->serial;
 	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
 	if (e->lport)
 		info->lport = e->lport;
@@ -191,6 +194,9 @@ static __always_inline void set_owner(struct socktop_event *e, struct sock_info 
 		e->rport = info->rport;
 }
 
+/* Numbers the sockets socktop tracks (sock_info.serial, reported in `cookie`); 0: unknown. */
+__u64 next_serial = 0;
+
 /* Record the current task as the owner of sk (process context only). */
 static __always_inline struct sock_info *track(struct sock *sk, __u64 now, bool adopted)
 {
@@ -201,6 +207,7 @@ static __always_inline struct sock_info *track(struct sock *sk, __u64 now, bool 
 	info.pid = bpf_get_current_pid_tgid() >> 32;
 	info.uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(info.comm, sizeof(info.comm));
+	info.serial = __sync_fetch_and_add(&next_serial, 1) + 1;
 	bpf_map_update_elem(&socks, &key, &info, BPF_ANY);
 	return bpf_map_lookup_elem(&socks, &key);
 }
@@ -321,27 +328,36 @@ static __always_inline void connect_exit(long ret, __u16 backend)
 	bpf_map_delete_elem(&pendings, &key);
 }
 
-/* Set by the send/recv programs the first time one runs: they are loaded on this kernel. */
-__u32 byte_hooks_seen = 0;
-
-/* Totals are the bytes the application moved, as counted by the send/recv programs. Where this
- * kernel offers none (tracepoint backend before sock_send_length, 6.3), TCP falls back to the
- * kernel's sequence-space counters, which also count the SYN and FIN (documented in the README). */
-static __always_inline void close_totals(struct socktop_event *e, struct sock *sk,
-					 struct sock_info *info)
+/* TCP byte counts come from the kernel's own counters, the same on every backend and kernel:
+ * bytes_sent is data put on the wire (SYN and FIN carry none), minus retransmissions;
+ * bytes_received is sequence space, which includes the peer's FIN once tcp_fin() ran (tcp_fin()
+ * also sets SOCK_DONE, so that one byte is taken off). */
+static __always_inline void tcp_byte_counters(struct sock *sk, __u64 *sent, __u64 *received)
 {
-	if (info && (byte_hooks_seen || e->proto != IPPROTO_TCP)) {
-		e->bytes_sent = info->sent;
-		e->bytes_received = info->received;
-	} else if (e->proto == IPPROTO_TCP) {
-		struct tcp_sock *tp = (struct tcp_sock *)sk;
-		e->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
-		e->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u64 out = BPF_CORE_READ(tp, bytes_sent);
+	__u64 retrans = BPF_CORE_READ(tp, bytes_retrans);
+	__u64 in = BPF_CORE_READ(tp, bytes_received);
+	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+
+	if (in && (flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))))
+		in -= 1;
+	*sent = out > retrans ? out - retrans : 0;
+	*received = in;
+}
+
+/* TCP: the kernel counters; UDP: the datagram bytes our send/recv programs added up. */
+static __always_inline void socket_totals(struct sock *sk, __u8 proto, struct sock_info *info,
+					  __u64 *sent, __u64 *received)
+{
+	if (proto == IPPROTO_TCP) {
+		tcp_byte_counters(sk, sent, received);
+	} else if (info) {
+		*sent = info->sent;
+		*received = info->received;
 	}
 }
 
-/* lport/rport: the ports the caller knows (the state tracepoint's copy), used where the socket's
- * own have already been released. */
 static __always_inline void emit_close(struct sock *sk, struct sock_info *info, __u8 flags,
 				       __u16 backend, __u16 lport, __u16 rport)
 {
@@ -355,7 +371,7 @@ static __always_inline void emit_close(struct sock *sk, struct sock_info *info, 
 		set_owner(e, info);
 		e->flags |= flags;
 		e->old_state = BPF_CORE_READ(sk, __sk_common.skc_state); /* the state it ended from */
-		close_totals(e, sk, info);
+		socket_totals(sk, e->proto, info, &e->bytes_sent, &e->bytes_received);
 		if (info && info->start_ns)
 			e->duration_ns = e->ts_ns - info->start_ns;
 		submit(e);
@@ -379,11 +395,11 @@ static __always_inline void on_user_close(struct sock *sk, __u16 backend)
 	emit_close(sk, info, SKF_BY_CLOSE, backend, 0, 0);
 }
 
-/* Count bytes moved by a send/recv call and report the delta at most once a second per socket. */
+/* A send or receive on a socket: UDP adds the datagram's n bytes; TCP reads the kernel counters
+ * (so n, which an entry probe may only know as "requested", does not matter). The bytes moved
+ * since the last report are reported at most once a second per socket (CLOSE has the totals). */
 static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u16 backend)
 {
-	if (!byte_hooks_seen)
-		byte_hooks_seen = 1;
 	if (n <= 0 || !is_inet_sock(sk))
 		return;
 	__u64 now = bpf_ktime_get_ns();
@@ -392,22 +408,27 @@ static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u1
 		info = track(sk, now, true); /* process context: the caller is the owner */
 	if (!info)
 		return;
-	if (sending)
-		__sync_fetch_and_add(&info->sent, n);
-	else
-		__sync_fetch_and_add(&info->received, n);
+	__u8 proto = BPF_CORE_READ(sk, sk_protocol);
+	if (proto != IPPROTO_TCP) {
+		if (sending)
+			__sync_fetch_and_add(&info->sent, n);
+		else
+			__sync_fetch_and_add(&info->received, n);
+	}
 	if (now - info->last_report_ns < BYTES_REPORT_NS)
 		return;
 	info->last_report_ns = now;
+	__u64 sent = 0, received = 0;
+	socket_totals(sk, proto, info, &sent, &received);
 	struct socktop_event *e = reserve(sending ? SK_SEND : SK_RECV, backend);
 	if (!e)
 		return;
 	fill_tuple(e, sk);
 	set_owner(e, info);
-	e->bytes_sent = info->sent - info->reported_sent;
-	e->bytes_received = info->received - info->reported_received;
-	info->reported_sent = info->sent;
-	info->reported_received = info->received;
+	e->bytes_sent = sent > info->reported_sent ? sent - info->reported_sent : 0;
+	e->bytes_received = received > info->reported_received ? received - info->reported_received : 0;
+	info->reported_sent = sent;
+	info->reported_received = received;
 	submit(e);
 }
 
@@ -538,6 +559,25 @@ int common_tcp_send_reset_opt(struct skb_sk_tp_ctx *ctx)
 	return 0;
 }
 
+/* Accepts come from the accept syscalls on both backends: a kretprobe on inet_csk_accept would
+ * miss accepts once more than maxactive (10 on a 2-CPU 6.1 kernel) threads sleep in accept() at
+ * once, the classic tcpaccept fault. Accepts made through io_uring are not seen. */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int common_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		on_accepted(sk_from_fd(ctx->ret), BACKEND_COMMON);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int common_sys_exit_accept_opt(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		on_accepted(sk_from_fd(ctx->ret), BACKEND_COMMON);
+	return 0;
+}
+
 SEC("tracepoint/sched/sched_process_exit")
 int common_sched_process_exit(void *ctx)
 {
@@ -601,21 +641,6 @@ int tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int tp_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	if (ctx->ret >= 0)
-		on_accepted(sk_from_fd(ctx->ret), BACKEND_TRACEPOINT);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept")
-int tp_sys_exit_accept_opt(struct trace_event_raw_sys_exit *ctx)
-{
-	if (ctx->ret >= 0)
-		on_accepted(sk_from_fd(ctx->ret), BACKEND_TRACEPOINT);
-	return 0;
-}
 
 SEC("tracepoint/syscalls/sys_enter_close")
 int tp_sys_enter_close(struct trace_event_raw_sys_enter *ctx)
@@ -753,14 +778,6 @@ int BPF_KRETPROBE(kp_tcp_v6_connect_ret_opt, int ret)
 	return 0;
 }
 
-SEC("kretprobe/inet_csk_accept")
-int BPF_KRETPROBE(kp_inet_csk_accept_ret, struct sock *newsk)
-{
-	if (newsk)
-		on_accepted(newsk, BACKEND_KPROBE);
-	return 0;
-}
-
 SEC("kprobe/inet_release")
 int BPF_KPROBE(kp_inet_release, struct socket *sock)
 {
@@ -768,51 +785,26 @@ int BPF_KPROBE(kp_inet_release, struct socket *sock)
 	return 0;
 }
 
+/* Sends are seen at entry only: a kretprobe on a call that can sleep (a blocking write) loses
+ * calls beyond maxactive. TCP reads the kernel counters anyway; a UDP datagram is sent whole. */
 SEC("kprobe/tcp_sendmsg")
-int BPF_KPROBE(kp_tcp_sendmsg, struct sock *sk)
+int BPF_KPROBE(kp_tcp_sendmsg, struct sock *sk, struct msghdr *msg, size_t size)
 {
-	stash(CALL_SEND, (__u64)sk);
-	return 0;
-}
-
-SEC("kretprobe/tcp_sendmsg")
-int BPF_KRETPROBE(kp_tcp_sendmsg_ret, int ret)
-{
-	struct sock *sk = (struct sock *)unstash(CALL_SEND);
-	if (sk)
-		on_bytes(sk, ret, true, BACKEND_KPROBE);
+	on_bytes(sk, size, true, BACKEND_KPROBE);
 	return 0;
 }
 
 SEC("kprobe/udp_sendmsg")
-int BPF_KPROBE(kp_udp_sendmsg, struct sock *sk)
+int BPF_KPROBE(kp_udp_sendmsg, struct sock *sk, struct msghdr *msg, size_t len)
 {
-	stash(CALL_SEND, (__u64)sk);
-	return 0;
-}
-
-SEC("kretprobe/udp_sendmsg")
-int BPF_KRETPROBE(kp_udp_sendmsg_ret, int ret)
-{
-	struct sock *sk = (struct sock *)unstash(CALL_SEND);
-	if (sk)
-		on_bytes(sk, ret, true, BACKEND_KPROBE);
+	on_bytes(sk, len, true, BACKEND_KPROBE);
 	return 0;
 }
 
 SEC("kprobe/udpv6_sendmsg")
-int BPF_KPROBE(kp_udpv6_sendmsg_opt, struct sock *sk)
+int BPF_KPROBE(kp_udpv6_sendmsg_opt, struct sock *sk, struct msghdr *msg, size_t len)
 {
-	stash(CALL_SEND, (__u64)sk);
-	return 0;
-}
-
-SEC("kretprobe/udpv6_sendmsg")
-int BPF_KRETPROBE(kp_udpv6_sendmsg_ret_opt, int ret)
-{
-	struct sock *sk = (struct sock *)unstash(CALL_SEND);
-	if (sk)
-		on_bytes(sk, ret, true, BACKEND_KPROBE);
+	on_bytes(sk, len, true, BACKEND_KPROBE);
 	return 0;
 }
 

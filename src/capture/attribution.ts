@@ -57,11 +57,14 @@ export class SnapshotAttribution {
   private applyOne(view: DataView, off: number): void {
     const kind = view.getUint8(off + Offset.kind);
     if (kind === EventKind.Exit || kind === EventKind.Drops) return;
+    // Our own start records pass through the hooks too: they must not "learn" their inode.
+    if (view.getUint8(off + Offset.flags) & Flag.Snapshot) return;
     const addr = kernelAddressKey(view, off);
     let entry = this.byKernelAddress.get(addr);
     if (!entry && this.unlearned > 0) entry = this.learn(view, off, addr);
     if (!entry) return;
     view.setBigUint64(off + Offset.sock, BigInt(entry.sock.inode), true);
+    view.setBigUint64(off + Offset.cookie, 0n, true); // the inode alone names it, as at start
     if (view.getUint8(off + Offset.flags) & Flag.OwnerUnknown) writeOwner(view, off, entry.sock);
     if (kind === EventKind.Close) this.byKernelAddress.delete(addr);
   }

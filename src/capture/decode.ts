@@ -79,8 +79,14 @@ function compressIPv6(groups: number[]): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/**
+ * The socket's identity in JSON: the kernel address (hex), plus "-N" where the BPF side numbered
+ * the socket (`cookie`): addresses are reused as soon as a socket is freed, the number is not.
+ */
 export function sockId(view: DataView, off: number): string {
-  return view.getBigUint64(off + Offset.sock, true).toString(16);
+  const address = view.getBigUint64(off + Offset.sock, true).toString(16);
+  const serial = view.getBigUint64(off + Offset.cookie, true);
+  return serial ? `${address}-${serial}` : address;
 }
 
 export function decodeEvent(view: DataView, off: number): EventJson {

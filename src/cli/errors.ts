@@ -44,12 +44,14 @@ function firstLine(s: string): string {
 export function describeError(err: unknown): Described {
   if (err instanceof SocktopError) return { message: firstLine(err.message), exitCode: err.exitCode, expected: true };
   if (err instanceof PidFilterError) return { message: firstLine(err.message), exitCode: 2, expected: true };
-  const e = err as { code?: unknown; message?: unknown; name?: unknown } | null;
+  const e = err as { code?: unknown; message?: unknown; name?: unknown; exitCode?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? firstLine(e.message) : firstLine(String(err));
   if (code === 'EPERM') return { message: NEEDS_PRIVILEGES, exitCode: 1, expected: true };
   if (e?.name === 'BackendError' || e?.name === 'RecordingError' || e?.name === 'CaptureError' || EXPECTED_CODES.has(code)) {
-    return { message, exitCode: 1, expected: true };
+    // RecordingError says 2 (a bad recording file or bad usage of record/replay).
+    const exitCode = typeof e?.exitCode === 'number' ? e.exitCode : 1;
+    return { message, exitCode, expected: true };
   }
   return { message: `internal error: ${message}`, exitCode: 1, expected: false };
 }

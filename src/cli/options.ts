@@ -54,7 +54,8 @@ export function parseDelay(v: unknown): number {
   const raw = last(v);
   const n = typeof raw === 'number' ? raw : Number(raw);
   if (!Number.isFinite(n) || n < MIN_DELAY_SEC || n > MAX_DELAY_SEC) {
-    throw new UsageError(`-d/--delay: '${String(raw)}' is not a delay in seconds between ${MIN_DELAY_SEC} and ${MAX_DELAY_SEC}`);
+    const shown = Number.isNaN(raw) ? 'that' : `'${String(raw)}'`;
+    throw new UsageError(`-d/--delay: ${shown} is not a delay in seconds between ${MIN_DELAY_SEC} and ${MAX_DELAY_SEC}`);
   }
   return n;
 }
@@ -63,7 +64,10 @@ export function parseIterations(v: unknown): number | undefined {
   const raw = last(v);
   if (raw === undefined) return undefined;
   const n = typeof raw === 'number' ? raw : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`-n/--iterations: '${String(raw)}' is not a positive whole number`);
+  if (!Number.isInteger(n) || n < 1) {
+    const shown = Number.isNaN(raw) ? 'that' : `'${String(raw)}'`;
+    throw new UsageError(`-n/--iterations: ${shown} is not a positive whole number`);
+  }
   return n;
 }
 

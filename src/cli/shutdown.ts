@@ -18,6 +18,7 @@ const cleanups: Cleanup[] = [];
 let verbose = false;
 let finishing: Promise<never> | null = null;
 let signals = 0;
+let receivedSignal: NodeJS.Signals | undefined;
 let installed = false;
 
 const STOP_TIMEOUT_MS = 5000;
@@ -78,10 +79,20 @@ export function finish(code: number, err?: unknown): Promise<never> {
       process.exitCode = exitCode;
       // Let stdout drain before leaving (a pipe may still hold the last JSON lines).
       await flush(process.stdout);
+      // After a hangup the tty is usually gone; Node 20 resets the tty at exit and aborts when
+      // that fails (nodejs/node#51519, fixed later by #58200). Die of SIGHUP instead: no reset
+      // is needed, blessed already restored the terminal if there still is one.
+      if (receivedSignal === 'SIGHUP') leaveByHangup();
       process.exit(exitCode);
     })();
   }
   return finishing;
+}
+
+/** Die of SIGHUP's default action: what a hung-up program does, and no tty reset at exit. */
+function leaveByHangup(): void {
+  process.removeAllListeners('SIGHUP');
+  process.kill(process.pid, 'SIGHUP');
 }
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {
@@ -100,7 +111,8 @@ function flush(stream: NodeJS.WriteStream): Promise<void> {
  * command did not react, so finish from here (still detaching BPF, bounded by STOP_TIMEOUT_MS).
  * Third: leave at once, terminal restored.
  */
-function onSignal(): void {
+function onSignal(sig: NodeJS.Signals): void {
+  receivedSignal ??= sig;
   signals++;
   if (signals === 1) {
     controller.abort();

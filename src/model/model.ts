@@ -66,7 +66,9 @@ export interface ModelStats {
   /** Events whose owner was unknown (softirq, pid 0) and whose socket we did not know either. */
   unattributed: number;
   processes: number;
+  /** Socket entries held (open, and closed ones kept for the detail view). */
   sockets: number;
+  openSockets: number;
   evictedProcesses: number;
   evictedSockets: number;
   /** Newest record time seen (ns, monotonic clock of the capturing host). */
@@ -87,6 +89,13 @@ const SEC = 1e9;
 function readU64(view: DataView, at: number): number {
   return view.getUint32(at + 4, true) * TWO32 + view.getUint32(at, true);
 }
+
+/** Kinds only a running process's own syscalls produce. */
+const MADE_BY_A_CALL: readonly boolean[] = (() => {
+  const a: boolean[] = [];
+  for (const k of [EventKind.Socket, EventKind.Bind, EventKind.Listen, EventKind.ConnectStart, EventKind.Accept]) a[k] = true;
+  return a;
+})();
 
 function pow2AtLeast(n: number): number {
   let p = 1;
@@ -145,17 +154,20 @@ export class SocketModel {
     const hasSock = view.getUint32(off + Offset.sock, true) !== 0 || view.getUint32(off + Offset.sock + 4, true) !== 0;
     const key = hasSock ? socketKey(view, off) : 0;
     let sock = hasSock ? this.socks.get(key) : undefined;
-    let pid = view.getUint32(off + Offset.pid, true);
+    const pid = view.getUint32(off + Offset.pid, true);
+    let row: ProcessRow | undefined;
     if (pid === 0) {
       // Softirq event: the model may know the owner from the socket's earlier syscall events.
-      if (!sock || sock.pid === 0) {
+      // The record's comm and uid are empty then: the row is looked up, never renamed or created.
+      row = sock ? this.procs.get(sock.pid) : undefined;
+      if (!row) {
         this.unattributed++;
         if (sock) this.touchSocket(sock, view, off, kind, ts);
         return;
       }
-      pid = sock.pid;
+    } else {
+      row = this.rowFor(pid, view, off, kind, ts);
     }
-    const row = this.rowFor(pid, view, off, ts);
     if (ts > row.lastNs) row.lastNs = ts;
     const flags = view.getUint8(off + Offset.flags);
     if (flags & Flag.Snapshot) {
@@ -234,7 +246,8 @@ export class SocketModel {
       case EventKind.Reset:
         if (view.getUint8(off + Offset.flags) & Flag.ResetSent) row.resetsSent++;
         else row.resetsReceived++;
-        this.addError(row, ts, 0);
+        // A RST answering our SYN is a refused connect: the CONNECT result counts that error.
+        if (!sock || sock.state !== TcpState.SynSent) this.addError(row, ts, 0);
         break;
       default:
         break;
@@ -353,16 +366,18 @@ export class SocketModel {
 
   // ------------------------------------------------------------------ processes
 
-  private rowFor(pid: number, view: DataView, off: number, ts: number): ProcessRow {
+  private rowFor(pid: number, view: DataView, off: number, kind: number, ts: number): ProcessRow {
     let row = this.lastRow;
     if (row === undefined || row.pid !== pid) {
       row = this.procs.get(pid);
       if (row === undefined) row = this.newRow(pid, view, off, ts);
       this.lastRow = row;
     }
-    if (this.commChanged(row, view, off)) {
-      if (row.exited) row = this.newRow(pid, view, off, ts); // the pid was reused
-      else this.updateComm(row, view, off);
+    if (this.commChanged(row, view, off) && view.getUint8(off + Offset.comm) !== 0) {
+      // After an exit, late events of the old process still arrive (tcp_destroy_sock, state
+      // changes): only a call that a live process makes means the pid now names another process.
+      if (!row.exited) this.updateComm(row, view, off);
+      else if (MADE_BY_A_CALL[kind]) row = this.newRow(pid, view, off, ts);
     }
     return row;
   }
@@ -435,14 +450,15 @@ export class SocketModel {
     return sock;
   }
 
+  /**
+   * A new entry under `key`. The kernel reuses a freed struct sock quickly, so a closed entry with
+   * the same address is replaced, not recycled: it stays in the closed queue for the detail view.
+   */
   private newSocket(key: number, pid: number, ts: number): SocketEntry {
-    let sock = this.socks.get(key);
-    if (sock === undefined) {
-      if (this.socks.size >= this.options.maxSockets) this.evictSockets();
-      sock = new SocketEntry();
-      this.socks.set(key, sock);
-    }
+    if (!this.socks.has(key) && this.socks.size >= this.options.maxSockets) this.evictSockets();
+    const sock = new SocketEntry();
     sock.reset(key, pid, ts);
+    this.socks.set(key, sock);
     return sock;
   }
 
@@ -472,6 +488,9 @@ export class SocketModel {
     sock.state = TcpState.Close;
     this.closedQueue.push(sock);
     this.closedAt.push(sock.closedNs);
+    if (this.closedQueue.length - this.closedHead > this.options.maxSockets && this.popClosed(Infinity)) {
+      this.evictedSockets++;
+    }
   }
 
   /** Over the cap: the oldest closed sockets go first; if none are closed, the longest idle open ones. */
@@ -494,9 +513,7 @@ export class SocketModel {
       if (at >= beforeNs) return false;
       this.closedHead++;
       this.compactQueue();
-      // Stale entry: the socket was reopened (same kernel address) or already dropped.
-      if (sock.closedNs !== at || this.socks.get(sock.key) !== sock) continue;
-      this.socks.delete(sock.key);
+      if (this.socks.get(sock.key) === sock) this.socks.delete(sock.key);
       return true;
     }
     return false;
@@ -556,6 +573,11 @@ export class SocketModel {
   socketsOf(pid: number): SocketEntry[] {
     const out: SocketEntry[] = [];
     for (const s of this.socks.values()) if (s.pid === pid) out.push(s);
+    // Closed sockets whose kernel address was reused since live only in the queue.
+    for (let i = this.closedHead; i < this.closedQueue.length; i++) {
+      const s = this.closedQueue[i];
+      if (s.pid === pid && this.socks.get(s.key) !== s) out.push(s);
+    }
     return out.sort((a, b) => Number(a.closedNs !== 0) - Number(b.closedNs !== 0)
       || (a.closedNs ? b.closedNs - a.closedNs : a.createdNs - b.createdNs));
   }
@@ -579,12 +601,29 @@ export class SocketModel {
       drops: this.drops.slice(),
       unattributed: this.unattributed,
       processes: this.procs.size,
-      sockets: this.socks.size,
+      sockets: this.socks.size + this.replacedClosed(),
+      openSockets: this.countOpen(),
       evictedProcesses: this.evictedProcesses,
       evictedSockets: this.evictedSockets,
       lastTsNs: this.lastTs,
       firstTsNs: this.firstTs,
     };
+  }
+
+  /** Closed entries kept only in the queue (their kernel address was reused). */
+  private replacedClosed(): number {
+    let n = 0;
+    for (let i = this.closedHead; i < this.closedQueue.length; i++) {
+      const s = this.closedQueue[i];
+      if (this.socks.get(s.key) !== s) n++;
+    }
+    return n;
+  }
+
+  private countOpen(): number {
+    let n = 0;
+    for (const s of this.socks.values()) if (s.closedNs === 0) n++;
+    return n;
   }
 
   /** Per-second counts over the last `seconds` complete seconds, oldest first (the chart). */

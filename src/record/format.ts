@@ -36,8 +36,9 @@
  *                   Its absence means the recorder did not finish (crash, kill -9, full disk).
  *   other types     skipped with a warning (room for additions that old readers can ignore).
  *
- * The header length is a multiple of 8 and every frame is 16 + payload with payloads that are
- * multiples of 128 for records, so in practice records are 8-byte aligned in the file.
+ * The writer closes a RECORDS frame at 256 KiB of payload (2048 records), before a PROCESS frame
+ * (so a pid's description precedes its first record) and at every flush (at least once a second).
+ * Records need no alignment in the file: readers copy whole frames into their own buffers.
  *
  * ## Cut, damaged and foreign files (what reader.ts does)
  *

@@ -72,6 +72,9 @@ export class App {
     this.model = new SocketModel(opts.model);
     this.pump = new Pump(source, this.model);
     this.done = new Promise((resolve) => (this.quit = resolve));
+    // Braille charts already need a UTF-8 terminal: draw borders in Unicode too, not with the ACS
+    // alternate charset, which tmux and some terminals mangle (the ncurses convention for this).
+    process.env.NCURSES_NO_UTF8_ACS ??= '1';
     this.screen = blessed.screen({
       smartCSR: true, title: 'socktop', warnings: false, fullUnicode: true, autoPadding: false,
       input: opts.input, output: opts.output,
@@ -186,7 +189,9 @@ export class App {
     const detail = this.state.baseMode === 'detail';
     if (detail) this.drawDetail(width);
     else this.drawTable(width);
-    if (!paused && !detail) this.chart.render(this.model.history(CHART_SECONDS));
+    // While paused the model's "now" stands still, so the chart stays as it was (and a chart
+    // rebuilt by a resize during the pause is drawn again).
+    if (!detail) this.chart.render(this.model.history(CHART_SECONDS));
     if (this.state.mode === 'help') {
       this.help.box.show();
       this.help.box.setFront();

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'path';
 import { liveTestOptions } from './bpf-available';
-import { parseJsonLines, runNode, startSocktop } from './socktop-run';
+import { closedPort as findClosedPort, parseJsonLines, runNode, startSocktop } from './socktop-run';
 
 const N = 5;
 const M = 3000;
@@ -19,7 +19,7 @@ for (const probe of ['tracepoint', 'auto']) {
     const socktop = await startSocktop(['--json', '--probe', probe]);
     let traffic: any;
     try {
-      traffic = JSON.parse((await runNode(TRAFFIC, ['server', String(N), String(M)])).trim());
+      traffic = JSON.parse((await runNode(TRAFFIC, ['server', String(N), String(M), String(await findClosedPort())])).trim());
       await new Promise((r) => setTimeout(r, 500)); // the reader polls on a short timeout
     } finally {
       assert.equal(await socktop.stop('SIGINT'), 0, socktop.stderr());

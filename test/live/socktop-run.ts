@@ -52,3 +52,13 @@ export function runNode(script: string, args: string[]): Promise<string> {
 export function parseJsonLines(text: string): Array<Record<string, any>> {
   return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
+
+/** A TCP port on 127.0.0.1 with nothing listening (found by binding and closing, in this process). */
+export async function closedPort(): Promise<number> {
+  const net = await import('net');
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as import('net').AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}

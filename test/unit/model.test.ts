@@ -346,3 +346,75 @@ test('ingest counts every record of a large mixed stream', () => {
   for (let round = 0; round < 5; round++) for (const off of offsets) m.ingest(view, off);
   assert.equal(m.stats().events, records.length * 5);
 });
+
+test('events attributed through the socket do not rename the row', () => {
+  const m = model();
+  const sock = kernelSock(4);
+  feed(m, [
+    rec({ kind: K.Accept, pid: 51, comm: 'server', sock, uid: 1000 }),
+    rec({ kind: K.State, pid: 0, sock, flags: Flag.OwnerUnknown, new_state: TcpState.CloseWait }),
+    rec({ kind: K.Close, pid: 0, sock, flags: Flag.OwnerUnknown, bytes_sent: 5 }),
+  ]);
+  const row = m.process(51)!;
+  assert.equal(row.comm, 'server');
+  assert.equal(row.uid, 1000);
+  assert.equal(row.closes, 1);
+  assert.equal(row.bytesSent, 5);
+  assert.equal(row.open, 0);
+});
+
+test('late events of an exited process stay on its row', () => {
+  const m = model();
+  const sock = kernelSock(6);
+  feed(m, [
+    rec({ kind: K.Accept, pid: 52, comm: 'worker', sock }),
+    rec({ kind: K.Exit, pid: 52, comm: 'worker' }),
+    // tcp_destroy_sock after the exit: the owner's pid, but no comm any more.
+    rec({ kind: K.Close, pid: 52, comm: '', sock, flags: Flag.ByDestroy }),
+    rec({ kind: K.State, pid: 52, comm: 'other', sock, new_state: TcpState.Close }),
+  ]);
+  const row = m.process(52)!;
+  assert.equal(row.comm, 'worker');
+  assert.equal(row.exited, true);
+  assert.equal(row.closes, 1);
+  assert.equal(row.open, 0);
+});
+
+test('a refused connect is one error, not two (the RST answering the SYN is its cause)', () => {
+  const m = model();
+  const sock = kernelSock(9);
+  feed(m, [
+    rec({ kind: K.Socket, pid: 53, comm: 'curl', sock }),
+    rec({ kind: K.State, pid: 53, comm: 'curl', sock, old_state: TcpState.Close, new_state: TcpState.SynSent, rport: 1 }),
+    rec({ kind: K.ConnectStart, pid: 53, comm: 'curl', sock, rport: 1 }),
+    rec({ kind: K.Reset, pid: 53, comm: 'curl', sock, rport: 1 }),
+    rec({ kind: K.State, pid: 53, comm: 'curl', sock, old_state: TcpState.SynSent, new_state: TcpState.Close, rport: 1 }),
+    rec({ kind: K.Connect, pid: 53, comm: 'curl', sock, error: 111, rport: 1 }),
+    rec({ kind: K.Close, pid: 53, comm: 'curl', sock, rport: 1 }),
+    // A reset on an established connection is an error of its own.
+    rec({ kind: K.Accept, pid: 53, comm: 'curl', sock: kernelSock(10) }),
+    rec({ kind: K.Reset, pid: 53, comm: 'curl', sock: kernelSock(10) }),
+  ]);
+  const row = m.process(53)!;
+  assert.equal(row.errors, 2);
+  assert.equal(row.connectsFailed, 1);
+  assert.equal(row.resetsReceived, 2);
+  assert.equal(row.errnos!.get(111), 1);
+});
+
+test('a closed socket whose kernel address is reused stays in the detail view', () => {
+  const m = model();
+  const sock = kernelSock(12);
+  feed(m, [
+    rec({ kind: K.Accept, pid: 54, comm: 'srv', sock, ts_ns: T0, raddr: '127.0.0.1', rport: 1111 }),
+    rec({ kind: K.Close, pid: 54, comm: 'srv', sock, ts_ns: T0 + 1, bytes_sent: 10 }),
+    rec({ kind: K.Accept, pid: 54, comm: 'srv', sock, ts_ns: T0 + 2, raddr: '127.0.0.1', rport: 2222 }),
+  ]);
+  const socks = m.socketsOf(54);
+  assert.equal(socks.length, 2);
+  assert.equal(socks[0].open, true);
+  assert.equal(socks[0].remote(), '127.0.0.1:2222');
+  assert.equal(socks[1].sent, 10);
+  assert.equal(m.stats().sockets, 2);
+  assert.equal(m.stats().openSockets, 1);
+});

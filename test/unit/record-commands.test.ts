@@ -3,7 +3,7 @@
  * recording through a stand-in capture worker (fixtures/record-fake-capture.ts) that loads the hook
  * modules like the real one, `replay --json`, and the TUI / batch wiring on a DataSource.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,6 +20,7 @@ import type { DataSource } from '../../src/ui/source';
 import { makeRecords, tmpDir, writeRecording } from './fixtures/record-synth';
 
 const dir = tmpDir('socktop-reccmd-');
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const FAKE = path.join(__dirname, 'fixtures', 'record-fake-capture.js');
 
 function collect(): { stream: PassThrough; text: () => string } {

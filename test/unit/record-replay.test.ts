@@ -3,7 +3,7 @@
  * recorded timestamps x speed, lossless feeding at speed 0 into a small ring, pause, seeks (forward,
  * backward with a model reset), process infos, errors. A real worker thread and a real SharedRing.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,6 +14,7 @@ import { ReplaySource } from '../../src/record/replay-source';
 import { makeRecords, tmpDir, writeRecording } from './fixtures/record-synth';
 
 const dir = tmpDir('socktop-replay-');
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const BASE = 5_000_000_000_000n;
 
 /** 201 records 10 ms apart: 2 s. */

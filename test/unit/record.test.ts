@@ -3,7 +3,7 @@
  * random corruption (fast-check), foreign and newer files, write errors, the capture hook.
  * fast-check seeds are printed on failure; SOCKTOP_SEED=<n> fixes them.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,6 +22,7 @@ import { makeRecords, tmpDir, writeRecord, writeRecording } from './fixtures/rec
 
 const SEED = process.env.SOCKTOP_SEED !== undefined ? Number(process.env.SOCKTOP_SEED) >>> 0 : undefined;
 const dir = tmpDir();
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function readAll(rec: Recording): Uint8Array {
   const out = new Uint8Array(rec.records * RECORD_SIZE);
@@ -522,4 +523,16 @@ test('readProcessInfo: this process, and null for a missing pid', () => {
   assert.equal(info.pid, process.pid);
   assert.ok((info.threads ?? 0) >= 1);
   assert.equal(readProcessInfo(0x3ffffff0), null);
+});
+
+test('the shipped sample (samples/demo.socktop) opens cleanly, with process infos', { skip: !fs.existsSync(path.resolve(__dirname, '../../../samples/demo.socktop')) }, () => {
+  const rec = openRecording(path.resolve(__dirname, '../../../samples/demo.socktop'));
+  assert.deepEqual(rec.warnings, []);
+  assert.ok(rec.records > 500, `${rec.records} records`);
+  assert.ok(rec.processes.length > 5);
+  assert.ok(rec.durationNs > 5e9);
+  const kinds = new Set<string>();
+  for (const b of rec.batches()) for (let k = 0; k < b.count; k++) kinds.add(decodeEvent(b.view, k * RECORD_SIZE).kind);
+  for (const k of ['listen', 'connect', 'accept', 'close', 'send', 'recv', 'exit']) assert.ok(kinds.has(k), `sample has ${k} events`);
+  rec.close();
 });

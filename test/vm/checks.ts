@@ -107,6 +107,28 @@ export function backendChecks(r: BackendResult, N: number, M: number): Check[] {
   return checks;
 }
 
+/**
+ * Beyond lifecycle.test.ts: every backend saw the same traffic the same way (events per kind for
+ * each of st-server and st-client, close byte totals), so a difference between kprobe and
+ * tracepoint shows up even where the exact checks above do not look.
+ */
+export function agreementChecks(results: BackendResult[]): Check[] {
+  const done = results.filter((r) => r.summary);
+  if (done.length < 2) return [];
+  const shape = (r: BackendResult, role: 'server' | 'client') => ({
+    kinds: r.summary![role].kinds,
+    closeBytes: r.summary![role].closeBytes,
+  });
+  return (['server', 'client'] as const).map((role) => ({
+    name: `st-${role}: ${done.map((r) => r.probe).join(', ')} saw the same events and bytes`,
+    run: () => {
+      for (const r of done.slice(1)) {
+        assert.deepEqual(shape(r, role), shape(done[0], role), `st-${role}: --probe ${r.probe} vs --probe ${done[0].probe}`);
+      }
+    },
+  }));
+}
+
 /** What `socktop check` said, from its JSON (when it has --json) or its text. */
 export function interpretCheck(c: CheckResult): { kprobes: boolean | null; auto: string | null } {
   let kprobes: boolean | null = null;
@@ -126,12 +148,19 @@ export function interpretCheck(c: CheckResult): { kprobes: boolean | null; auto:
   }
   const lines = (c.stdout + '\n' + c.stderr).split('\n');
   if (kprobes === null) {
-    const l = lines.find((x) => /kprobe/i.test(x) && !/(auto|backend|picks?|chooses?|chosen)/i.test(x));
-    if (l) kprobes = /\b(yes|available|present|ok|true|supported)\b|✓/i.test(l) && !/\b(no|not|missing|unavailable|absent|off)\b|✗/i.test(l);
+    // e.g. "  kprobes                            yes" (src/cli/commands/check.ts)
+    const l = lines.find((x) => /^\s*kprobes?\b/i.test(x)) ?? lines.find((x) => /kprobe/i.test(x) && !/(backend|auto)/i.test(x));
+    if (l) kprobes = /\b(yes|available|present|ok|true|supported)\b/i.test(l) && !/\b(no|not|missing|unavailable|absent|off)\b/i.test(l);
   }
   if (auto === null) {
-    const l = lines.find((x) => /(auto|backend)/i.test(x) && /(kprobe|tracepoint)/i.test(x));
-    if (l) auto = /kprobe/i.test(l) && !/tracepoint/i.test(l.replace(/--probe tracepoint/g, '')) ? 'kprobe' : /tracepoint/i.test(l) ? 'tracepoint' : null;
+    // e.g. "backend (--probe auto): kprobe: kprobes are available"
+    const m = lines.map((x) => /backend\s*\(--probe auto\)\s*:\s*(\w+)/i.exec(x)).find(Boolean);
+    if (m) auto = m[1];
+    else {
+      const l = lines.find((x) => /\bauto\b/i.test(x) && /\b(kprobe|tracepoint)\b/i.test(x));
+      const w = l && /\b(kprobe|tracepoint)\b/i.exec(l);
+      if (w) auto = w[1].toLowerCase();
+    }
   }
   return { kprobes, auto };
 }

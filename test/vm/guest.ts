@@ -27,6 +27,17 @@ const say = (msg: string) => process.stdout.write(`GUEST: ${msg}\n`);
 const uptime = () => Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 const ms = (t0: number) => Math.round(performance.now() - t0);
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
+const TRAFFIC_TIMEOUT_MS = 60000;
+const STOP_TIMEOUT_MS = 20000;
+
+/** p, or a rejection after timeoutMs (the guest must report, not hang until the host's limit). */
+function within<T>(p: Promise<T>, timeoutMs: number, what: string, onTimeout?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => { onTimeout?.(); reject(new Error(`${what} took more than ${timeoutMs} ms`)); }, timeoutMs);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
 
 /** Run the CLI with args to completion (bounded). */
 function cli(args: string[], timeoutMs = 60000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
@@ -44,11 +55,9 @@ function cli(args: string[], timeoutMs = 60000): Promise<{ code: number | null; 
 }
 
 async function check(): Promise<void> {
-  // Prefer a machine-readable check; fall back to the text report.
-  let r = await cli(['check', '--json']);
+  const r = await cli(['check']);
   let json: unknown = null;
-  try { json = r.code === 0 ? JSON.parse(r.stdout) : null; } catch { json = null; }
-  if (json === null) r = await cli(['check']);
+  try { json = JSON.parse(r.stdout); } catch { json = null; } // a text report (today), or JSON
   say(`socktop check (${r.ms} ms, exit ${r.code}):`);
   for (const line of (r.stdout + r.stderr).trimEnd().split('\n')) say(`  | ${line}`);
   emit('SOCKTOP_VM_CHECK', { code: r.code, stdout: r.stdout, stderr: r.stderr, json, ms: r.ms });
@@ -66,16 +75,23 @@ async function runBackend(probe: string): Promise<void> {
     let traffic: any;
     try {
       const t1 = performance.now();
-      traffic = JSON.parse((await runNode(TRAFFIC, ['server', String(N), String(M)])).trim());
+      const stdout = await within(runNode(TRAFFIC, ['server', String(N), String(M)]), TRAFFIC_TIMEOUT_MS, 'the traffic fixture');
+      traffic = JSON.parse(stdout.trim());
       result.trafficMs = ms(t1);
       await sleep(SETTLE_MS);
     } finally {
-      result.exitCode = await socktop.stop('SIGINT');
-      result.stderr = socktop.stderr().slice(-4000);
+      const t2 = performance.now();
+      try {
+        result.exitCode = await within(socktop.stop('SIGINT'), STOP_TIMEOUT_MS, 'socktop stopping on SIGINT',
+          () => socktop.child.kill('SIGKILL'));
+        result.stopMs = ms(t2);
+      } finally {
+        result.stderr = socktop.stderr().slice(-4000);
+      }
     }
     events = parseJsonLines(socktop.stdout());
     result.summary = summarize(events, traffic, N, M);
-    say(`--probe ${probe}: ${events.length} events, traffic ${result.trafficMs} ms, socktop exit ${result.exitCode}`);
+    say(`--probe ${probe}: ${events.length} events, traffic ${result.trafficMs} ms, stop ${result.stopMs} ms, socktop exit ${result.exitCode}`);
   } catch (e) {
     result.error = (e as Error).message;
     say(`--probe ${probe}: ERROR ${(e as Error).message}`);

@@ -20,6 +20,7 @@ export interface BackendResult {
   attachMs?: number;
   attachedLine?: string;
   trafficMs?: number;
+  stopMs?: number;
   exitCode?: number | null;
   stderr?: string;
   summary?: BackendSummary;

@@ -9,14 +9,14 @@
 # second serial port. The host then checks the summaries (test/vm/verify.ts, the same checks as
 # test/vm/vm.test.ts, which are those of test/live/lifecycle.test.ts).
 #
-# Usage: bash test/vm/run.sh          (root: installs qemu-system-x86, busybox-static, xz-utils if missing)
+# Usage: bash test/vm/run.sh          (as root it installs qemu-system-x86 and busybox-static if missing)
 # Needs built artifacts: bpf/socktop.bpf.o, native/build/Release/socktop.node, dist/ (npx tsc).
 #
 # Environment:
 #   SOCKTOP_VM_CACHE    cache dir (kernel, base initramfs)   default /var/cache/socktop-vm as root,
 #                       else ${XDG_CACHE_HOME:-~/.cache}/socktop-vm
 #   SOCKTOP_VM_OUT      where this run's console log, serial output and results go
-#                       default $SOCKTOP_VM_CACHE/last-run (emptied first)
+#                       default $SOCKTOP_VM_CACHE/last-run (previous results replaced)
 #   SOCKTOP_VM_TIMEOUT  hard limit for the guest, seconds (default 150)
 #   SOCKTOP_VM_N, _M    connections per family and bytes each way (default 5 and 3000, as the host test)
 #   SOCKTOP_VM_PROBES   backends to run, in order (default "kprobe auto tracepoint")
@@ -27,6 +27,7 @@
 #   SOCKTOP_VM_RAW=0    do not copy the raw --json events out of the guest
 #   SOCKTOP_VM_VERIFY=0 stop after extracting the results (vm.test.ts verifies itself)
 #   SOCKTOP_VM_NO_INSTALL=1  never apt-get install; fail if something is missing
+#   SOCKTOP_VM_QEMU     the qemu binary (default qemu-system-x86_64)
 #
 # Exit codes: 0 all checks passed; 1 a check failed; 2 a prerequisite is missing (qemu, kernel,
 # build artifacts); 3 the guest timed out; 4 the guest ended without results (see console.log).
@@ -62,17 +63,14 @@ NODE_BIN=$(readlink -f "$(command -v node)") || die 2 "node not found on the hos
 
 # ------------------------------------------------------------------ 1. host packages
 mkdir -p "$CACHE"
-declare -A CMD_OF=([qemu-system-x86]=qemu-system-x86_64 [busybox-static]=busybox [xz-utils]=xz)
+QEMU=${SOCKTOP_VM_QEMU:-qemu-system-x86_64}
 missing=()
-for p in qemu-system-x86 busybox-static xz-utils; do
-  if [ "$p" = busybox-static ]; then
-    # a dynamically linked busybox cannot run in the guest (no libs for it there)
-    dpkg -s busybox-static >/dev/null 2>&1 || missing+=("$p")
-  else
-    command -v "${CMD_OF[$p]}" >/dev/null 2>&1 || missing+=("$p")
-  fi
-done
+command -v "$QEMU" >/dev/null 2>&1 || missing+=(qemu-system-x86)
+# a dynamically linked busybox cannot run in the guest (no libs for it there): the static one
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
+  # xz (optional: a faster boot, see PVH below) comes along when something is installed anyway
+  command -v xz >/dev/null 2>&1 || missing+=(xz-utils)
   if [ "${SOCKTOP_VM_NO_INSTALL:-0}" = 1 ] || [ "$(id -u)" != 0 ]; then
     die 2 "missing packages: ${missing[*]} (as root: apt-get install ${missing[*]})"
   fi
@@ -86,7 +84,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   log "installed ${missing[*]} in $(elapsed "$t") s"
 fi
-command -v qemu-system-x86_64 >/dev/null || die 2 "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (apt-get install qemu-system-x86)"
 BUSYBOX=$(dpkg -L busybox-static 2>/dev/null | grep -E '/bin/busybox$' | head -1)
 [ -n "$BUSYBOX" ] && [ -x "$BUSYBOX" ] || die 2 "busybox-static's busybox not found (apt-get install busybox-static)"
 
@@ -117,7 +115,7 @@ else
     chmod 755 "$dl"  # lets apt's _apt sandbox user write there
     if ! (cd "$dl" && apt-get download -q "$KPKG" >"$CACHE/apt-download.log" 2>&1); then
       rm -rf "$dl"
-      die 2 "could not download the kernel package $KPKG (see $CACHE/apt-download.log)"
+      die 2 "could not download the kernel package $KPKG: $(grep -E '^(E|Err):' "$CACHE/apt-download.log" | head -1) (see $CACHE/apt-download.log)"
     fi
     # dpkg -x unpacks the whole package (~400 MB of modules); only boot/ is needed: keep that.
     unpack=$(mktemp -d "$CACHE/unpack.XXXXXX")
@@ -125,6 +123,7 @@ else
     rm -rf "$KDIR"; mkdir -p "$KDIR"
     mv "$unpack/boot" "$KDIR/boot"
     rm -rf "$dl" "$unpack"
+    for k in "$CACHE"/kernel/linux-image-*; do [ "$k" = "$KDIR" ] || rm -rf "$k"; done  # superseded kernels
     VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* 2>/dev/null | head -1 || true)
     [ -n "$VMLINUZ" ] || die 2 "no boot/vmlinuz-* in $KPKG"
     log "kernel ready in $(elapsed "$t") s"
@@ -157,6 +156,7 @@ log "kernel $BOOT_KERNEL"
 # ------------------------------------------------------------------ 3. initramfs: base (cached) + project (every run)
 copy_libs() {  # $1 = ELF, $2 = root: copy what it links, resolved, at the same paths
   local l
+  if ldd "$1" | grep -q 'not found'; then die 2 "$1 links libraries this host lacks: $(ldd "$1" | grep 'not found' | tr -s ' \t\n' ' ')"; fi
   for l in $(ldd "$1" | grep -oE '/[^ ]+\.so[^ ]*'); do
     mkdir -p "$2$(dirname "$l")"
     cp -L "$l" "$2$l"
@@ -180,17 +180,41 @@ if [ ! -f "$BASE" ]; then
   printf 'root:x:0:0:root:/root:/bin/sh\n' >"$d/etc/passwd"
   printf 'root:x:0:\n' >"$d/etc/group"
   printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$d/etc/hosts"
-  rm -f "$CACHE"/base-*.cpio*
-  pack "$d" "$BASE.tmp" && mv "$BASE.tmp" "$BASE"
+  pack "$d" "$BASE.$$" && mv "$BASE.$$" "$BASE"
+  for f in "$CACHE"/base-*.cpio; do [ "$f" = "$BASE" ] || rm -f "$f"; done  # older node or busybox
   rm -rf "$d"
   log "base initramfs (busybox, node) packed in $(elapsed "$t") s: $(du -h "$BASE" | cut -f1)"
 fi
 
+# Runtime node_modules (cached by package-lock.json): its non-dev packages (all without a lock).
+MOD_KEY=$( { cat "$ROOT/package-lock.json" 2>/dev/null || ls -la "$ROOT/node_modules"; } | sha256sum | cut -c1-16)
+MODS=$CACHE/modules-$MOD_KEY.cpio
+if [ ! -f "$MODS" ]; then
+  t=$(date +%s.%N)
+  d=$(mktemp -d)
+  mkdir -p "$d/socktop/node_modules"
+  if [ -f "$ROOT/package-lock.json" ]; then
+    (cd "$ROOT" && node -e '
+      const fs = require("fs");
+      const lock = require("./package-lock.json");
+      for (const [k, v] of Object.entries(lock.packages || {}))
+        if (k && !v.dev && !k.includes("/node_modules/") && fs.existsSync(k)) console.log(k);
+    ' | xargs -r cp -r --parents -t "$d/socktop")
+  else
+    cp -r "$ROOT/node_modules/." "$d/socktop/node_modules/"
+  fi
+  pack "$d" "$MODS.$$" && mv "$MODS.$$" "$MODS"
+  for f in "$CACHE"/modules-*.cpio; do [ "$f" = "$MODS" ] || rm -f "$f"; done
+  rm -rf "$d"
+  log "node_modules initramfs packed in $(elapsed "$t") s: $(du -h "$MODS" | cut -f1)"
+fi
+
 t=$(date +%s.%N)
-P=$(mktemp -d)
-trap 'rm -rf "$P"' EXIT
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+P=$TMP/root
 S=$P/socktop
-mkdir -p "$S/dist/test" "$S/native/build/Release" "$S/bpf" "$S/node_modules" "$P/etc"
+mkdir -p "$S/dist/test" "$S/native/build/Release" "$S/bpf" "$P/etc"
 cp "$ROOT/package.json" "$S/"
 cp -r "$ROOT/dist/src" "$S/dist/src"
 cp -r "$ROOT/dist/test/live" "$S/dist/test/live"
@@ -199,29 +223,21 @@ find "$S/dist" \( -name '*.map' -o -name '*.test.js' \) -delete
 cp "$ROOT/native/build/Release/socktop.node" "$S/native/build/Release/"
 copy_libs "$ROOT/native/build/Release/socktop.node" "$P"
 cp "$BPF_OBJ" "$S/bpf/socktop.bpf.o"
-# Runtime node_modules: the non-dev packages of package-lock.json (whole node_modules without it).
-if [ -f "$ROOT/package-lock.json" ]; then
-  (cd "$ROOT" && node -e '
-    const lock = require("./package-lock.json");
-    for (const [k, v] of Object.entries(lock.packages || {})) if (k && !v.dev && !k.includes("/node_modules/") && require("fs").existsSync(k)) console.log(k);
-  ') | while read -r m; do mkdir -p "$S/$(dirname "$m")"; cp -r "$ROOT/$m" "$S/$m"; done
-else
-  cp -r "$ROOT/node_modules/." "$S/node_modules/"
-fi
 cat >"$P/etc/socktop-vm.env" <<EOF
 SOCKTOP_VM_N=$N
 SOCKTOP_VM_M=$M
 SOCKTOP_VM_PROBES="$PROBES"
 SOCKTOP_VM_RAW=$RAW
 EOF
-INITRD=$P/initrd.img
-pack "$P" "$P/project.cpio"
+INITRD=$TMP/initrd.img
+pack "$P" "$TMP/project.cpio"
 # Concatenated archives: the kernel unpacks each in turn, the later overlaying the earlier.
-cat "$BASE" "$P/project.cpio" >"$INITRD"
-log "project initramfs packed in $(elapsed "$t") s: $(du -h "$P/project.cpio" | cut -f1) (+ base $(du -h "$BASE" | cut -f1))"
+cat "$BASE" "$MODS" "$TMP/project.cpio" >"$INITRD"
+log "project initramfs packed in $(elapsed "$t") s: $(du -h "$TMP/project.cpio" | cut -f1) (+ base $(du -h "$BASE" | cut -f1), node_modules $(du -h "$MODS" | cut -f1))"
 
 # ------------------------------------------------------------------ 4. boot
-rm -rf "$OUT"; mkdir -p "$OUT"
+mkdir -p "$OUT"
+rm -f "$OUT"/console.log "$OUT"/results.serial "$OUT"/host.json "$OUT"/results.json "$OUT"/events-*.jsonl
 CONSOLE=$OUT/console.log
 SERIAL=$OUT/results.serial
 : >"$SERIAL"
@@ -229,7 +245,7 @@ ACCEL=(-accel tcg,thread=multi -cpu max)
 log "booting $(basename "$BOOT_KERNEL") under qemu TCG (hard timeout ${TIMEOUT} s); console: $CONSOLE"
 t=$(date +%s.%N)
 rc=0
-timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -m 1G -smp 2 -nographic -no-reboot -net none \
+timeout -k 5 "$TIMEOUT" "$QEMU" "${ACCEL[@]}" -m 1G -smp 2 -nographic -no-reboot -net none \
   -kernel "$BOOT_KERNEL" -initrd "$INITRD" \
   -append 'console=ttyS0 panic=-1 loglevel=4' \
   -serial mon:stdio -serial "file:$SERIAL" </dev/null >"$CONSOLE" 2>&1 || rc=$?

@@ -3,7 +3,7 @@
  * test/vm/run.sh (run.sh calls it last). Exit 0 when every check passes, 1 otherwise.
  * `report()` is also printed by vm.test.ts.
  */
-import { backendChecks, checkChecks, interpretCheck, runChecks } from './checks';
+import { agreementChecks, backendChecks, checkChecks, interpretCheck, runChecks } from './checks';
 import { loadResults, VmResults } from './results';
 import type { BackendSummary, RoleSummary } from './summarize';
 
@@ -21,14 +21,14 @@ export function report(res: VmResults): string {
   const N = res.begin?.N ?? res.host?.N;
   const M = res.begin?.M ?? res.host?.M;
   out.push(`VM test: guest kernel ${res.begin?.kernel ?? '?'} (${res.begin?.cpus ?? '?'} cpus, node ${res.begin?.node ?? '?'}), N=${N} M=${M}`);
-  if (res.host) out.push(`  host: qemu ran ${res.host.bootSeconds} s, run.sh ${res.host.totalSeconds} s to the end of the boot`);
+  if (res.host) out.push(`  host: qemu ran ${res.host.bootSeconds} s, run.sh at ${res.host.totalSeconds} s when qemu exited`);
   if (res.begin) out.push(`  guest: userland up at ${res.begin.uptime} s after boot; test finished at ${res.end?.uptime ?? '?'} s (guest.js ${res.end?.guestMs ?? '?'} ms)`);
   if (res.check) {
     const c = interpretCheck(res.check);
     out.push(`  socktop check: exit ${res.check.code}, ${res.check.ms} ms; kprobes=${c.kprobes} auto=${c.auto}${res.check.json ? ' (from --json)' : ' (from text)'}`);
   }
   for (const b of res.backends) {
-    out.push(`  --probe ${b.probe}: attach ${b.attachMs ?? '?'} ms (spawn to "attached"), traffic ${b.trafficMs ?? '?'} ms, socktop exit ${b.exitCode ?? '?'}`);
+    out.push(`  --probe ${b.probe}: attach ${b.attachMs ?? '?'} ms (spawn to "attached"), traffic ${b.trafficMs ?? '?'} ms, stop ${b.stopMs ?? '?'} ms, socktop exit ${b.exitCode ?? '?'}`);
     if (b.attachedLine) out.push(`    stderr: ${b.attachedLine.trim()}`);
     if (b.error) out.push(`    ERROR: ${b.error}`);
     const s: BackendSummary | undefined = b.summary;
@@ -77,6 +77,7 @@ function main(): void {
     const b = res.backends.find((x) => x.probe === probe) ?? { probe, totalMs: 0, error: 'no result from the guest' };
     show(`--probe ${probe}`, runChecks(backendChecks(b, N, M)));
   }
+  show('backends', runChecks(agreementChecks(res.backends)));
   if (!res.end) { failures++; console.log('  FAIL the guest did not finish (no SOCKTOP_VM_END)'); }
   console.log(failures ? `VM test: ${failures} check(s) FAILED (details: ${dir})` : 'VM test: all checks passed');
   process.exit(failures ? 1 : 0);

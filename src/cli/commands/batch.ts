@@ -13,7 +13,7 @@ import { dropsPerStage, Pump } from '../../ui/pump';
 import type { DataSource, SourceInfo } from '../../ui/source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
-import { linkedAbort } from './json';
+import { attachedLine, linkedAbort } from './json';
 
 export interface SnapshotInput {
   model: SocketModel;
@@ -43,7 +43,7 @@ export function formatSnapshot(s: SnapshotInput): string {
   const lines = [
     `socktop - ${clock(s.wallTime)} up ${fmtUptime(s.uptimeMs)}, ${s.info.host}, kernel ${s.info.kernel}, `
       + `probe ${s.info.backend}, events ${st.events} (${fmtRate(st.eventsPerSec)}/s), drops: ${drops}`,
-    `Processes: ${st.processes} total, ${rows.length} shown, sockets ${st.sockets}, unattributed events ${st.unattributed}`
+    `Processes: ${st.processes} total, ${rows.length} shown, sockets open ${st.openSockets}, unattributed events ${st.unattributed}`
       + (filter ? `, filter: ${filter}` : ''),
     '',
   ];
@@ -122,6 +122,7 @@ export async function batchCommand(o: CommonOptions): Promise<void> {
   const source = await openLiveSource({
     probe: o.probe, record: o.record, onError: (e) => { died = e; stop.abort(); },
   });
+  process.stderr.write(attachedLine(source.describe()));
   await runBatch(source, {
     delaySec: o.delaySec, iterations: o.iterations, signal: stop.signal,
     filter: { pids: o.pids, comm: o.comm, follow: null },

@@ -7,7 +7,7 @@
 import { decodeEvent, readComm } from '../../capture/decode';
 import { EventKind, Offset, STAGE_NAMES } from '../../capture/layout';
 import { commMatches, PidFilter } from '../../model/filter';
-import type { DataSource } from '../../ui/source';
+import type { DataSource, SourceInfo } from '../../ui/source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
 
@@ -104,8 +104,16 @@ export async function jsonCommand(o: CommonOptions): Promise<void> {
   const source = await openLiveSource({
     probe: o.probe, record: o.record, onError: (e) => { died = e; stop.abort(); },
   });
+  process.stderr.write(attachedLine(source.describe()));
   await runJson(source, { pids: o.pids, comm: o.comm, signal: stop.signal });
   if (died) throw died;
+}
+
+/** One line on stderr once the probes are attached (scripts and tests wait for it). */
+export function attachedLine(info: SourceInfo): string {
+  const attach = info.attachMs === undefined ? '' : ` in ${Math.round(info.attachMs)} ms`;
+  const rec = info.recordingTo ? `, recording to ${info.recordingTo}` : '';
+  return `socktop: attached ${info.programs ?? '?'} ${info.backend} programs${attach}${rec}\n`;
 }
 
 /** An AbortController that also aborts when `parent` does (signal, or the capture dying). */

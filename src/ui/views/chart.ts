@@ -61,8 +61,10 @@ export class ChartView {
     if (!g) return;
     const label = ` per second, all processes, last ${CHART_SECONDS} s `;
     if (this.theme.color) {
+      // The legend rides in the label: contrib's legend box would cover the newest seconds.
+      const legend = SERIES.map((s) => `{${s.color}-fg}${s.title}{/${s.color}-fg}`).join(' ');
       this.widget = contrib.line({
-        ...g, label, showLegend: true, legend: { width: 12 }, wholeNumbersOnly: true,
+        ...g, label: `${label}${legend} `, tags: true, showLegend: false, wholeNumbersOnly: true,
         style: { line: 'yellow', text: 'white', baseline: 'white' }, xLabelPadding: 3, xPadding: 5,
         border: { type: 'line' },
       } as contrib.Widgets.LineOptions);

@@ -9,8 +9,11 @@ import type { ProcessDetails } from '../../model/procinfo';
 import type { SocketEntry } from '../../model/sockets';
 import { errnoName } from '../../capture/errno';
 import { fit, fmtAge, fmtBytes, fmtLatency, fmtRate } from '../format';
-import { esc, Theme } from './theme';
+import { Color, esc, Theme } from './theme';
+import { TcpState } from '../../capture/layout';
 import { Line } from './line';
+
+const MAX_SOCKETS = 500;
 
 export interface DetailInput {
   model: SocketModel;
@@ -57,17 +60,28 @@ function socketLines(socks: SocketEntry[], d: DetailInput, open: number): string
   const addrW = Math.max(21, Math.min(47, Math.floor((d.width - 40) / 2)));
   out.push(t.underline(esc(`${fit('PROTO', 5, 'left')} ${fit('LOCAL', addrW, 'left')} ${fit('REMOTE', addrW, 'left')} `
     + `${fit('STATE', 11, 'left')} ${fit('AGE', 5, 'right')} ${fit('TX', 6, 'right')} ${fit('RX', 6, 'right')}`)));
-  for (const s of socks) {
+  // A busy server can hold thousands: show the first MAX_SOCKETS (open first), then a count.
+  for (const s of socks.slice(0, MAX_SOCKETS)) {
     const proto = s.proto === 17 ? 'udp' : 'tcp';
     const age = fmtAge(d.nowNs - s.createdNs);
     const state = s.open ? s.stateName() : 'closed';
     const text = `${fit(proto + (s.family === 10 ? '6' : ''), 5, 'left')} ${fit(s.local(), addrW, 'left')} `
       + `${fit(s.remote(), addrW, 'left')} ${fit(state, 11, 'left')} ${fit(age, 5, 'right')} `
       + `${fit(fmtBytes(s.sent), 6, 'right')} ${fit(fmtBytes(s.received), 6, 'right')}`;
-    out.push(s.open ? (s.state === 10 ? t.fg('cyan', esc(text)) : esc(text)) : t.fg('gray', esc(text)));
+    const color = s.open ? stateColor(s.state) : 'gray';
+    out.push(color ? t.fg(color, esc(text)) : esc(text));
   }
+  if (socks.length > MAX_SOCKETS) out.push(esc(`... and ${socks.length - MAX_SOCKETS} more`));
   if (socks.length === 0) out.push(esc('(no sockets seen)'));
   return out;
+}
+
+/** Listening cyan, established green, closing states yellow, the rest in the terminal's colour. */
+function stateColor(state: number): Color | null {
+  if (state === TcpState.Listen) return 'cyan';
+  if (state === TcpState.Established) return 'green';
+  if (state >= TcpState.FinWait1 && state !== TcpState.SynRecv && state !== TcpState.NewSynRecv) return 'yellow';
+  return null;
 }
 
 function eventLines(events: EventJson[], d: DetailInput): string[] {

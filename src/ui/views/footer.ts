@@ -23,8 +23,8 @@ export function footerLine(state: UiState, theme: Theme, width: number): string 
   const line = new Line();
   const keys = state.mode === 'detail' ? [['Esc/q', 'back'], ['up/down', 'scroll'], ['space', 'pause'], ['?', 'help']] : KEYS;
   for (const [k, what] of keys) {
-    if (line.length + k.length + what.length + 2 > width) break;
-    line.add(k, (s) => theme.inverse(s)).add(`${what} `);
+    if (line.length + k.length + what.length + 3 > width) break;
+    line.add(k, (s) => theme.inverse(theme.bold(s))).add(` ${what}  `);
   }
   return line.toString();
 }

@@ -23,7 +23,7 @@ export function headerLines(f: Frame): string[] {
     l2.add(` ${STAGE_NAMES[stage]} `).add(String(n), n > 0 ? (s) => t.bold(t.fg('red', s)) : undefined);
   }
   l2.add(`  unattributed ${st.unattributed}`);
-  const l3 = new Line().add(`procs ${st.processes}  sockets ${st.sockets}  cost: cpu ${f.cost.cpuPct.toFixed(1)}%`);
+  const l3 = new Line().add(`procs ${st.processes}  sockets open ${st.openSockets}  cost: cpu ${f.cost.cpuPct.toFixed(1)}%`);
   l3.add(Number.isFinite(f.cost.bpfNsPerEvent)
     ? `  bpf ${fmtLatency(f.cost.bpfNsPerEvent)}/event ${f.cost.bpfCpuPct.toFixed(1)}%`
     : '  bpf stats off');
@@ -41,10 +41,10 @@ function status(f: Frame): Line {
   if (r) {
     const speed = r.speed === 0 ? 'max' : `${r.speed}x`;
     const state = r.ended ? 'END' : r.paused ? 'HELD' : speed;
-    line.add(`REPLAY ${fmtUptime(r.positionNs / 1e6)}/${fmtUptime(r.durationNs / 1e6)} ${state} `);
+    line.add(`REPLAY ${fmtUptime(r.positionNs / 1e6)}/${fmtUptime(r.durationNs / 1e6)} ${state} `, (s) => t.bold(t.fg('cyan', s)));
   }
   if (f.state.paused) line.add(' PAUSED ', (s) => t.inverse(t.bold(t.fg('yellow', s))));
-  else line.add(' LIVE ', (s) => t.bold(t.fg('green', s)));
+  else if (!r) line.add(' LIVE ', (s) => t.bold(t.fg('green', s)));
   return line;
 }
 
