@@ -34,6 +34,7 @@
  * Prints a table and writes the raw results to bench/results/storm-<date>.json.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -768,7 +769,7 @@ export function provenance(): Record<string, unknown> {
   };
   const sha = (f: string): string | null => {
     try {
-      return require('node:crypto').createHash('sha256').update(fs.readFileSync(path.join(ROOT, f))).digest('hex').slice(0, 16);
+      return crypto.createHash('sha256').update(fs.readFileSync(path.join(ROOT, f))).digest('hex').slice(0, 16);
     } catch {
       return null;
     }

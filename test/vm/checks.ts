@@ -35,8 +35,9 @@ export function backendChecks(r: BackendResult, N: number, M: number): Check[] {
       name: `events came from the ${EXPECTED_BACKEND[r.probe] ?? r.probe} programs`,
       run: () => {
         const x = need();
-        assert.deepEqual(x.accepts.backends, { [EXPECTED_BACKEND[r.probe] ?? r.probe]: 2 * N },
-          `--probe ${r.probe}: accept events by backend (in the guest, auto must pick kprobe)`);
+        // The client creates 2N sockets that connect and one that is refused.
+        assert.deepEqual(x.clientSocketBackends, { [EXPECTED_BACKEND[r.probe] ?? r.probe]: 2 * N + 1 },
+          `--probe ${r.probe}: the client's socket events by backend (in the guest, auto must pick kprobe)`);
       },
     },
     {

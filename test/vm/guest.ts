@@ -10,7 +10,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CLI, parseJsonLines, runNode, startSocktop } from '../live/socktop-run';
+import { CLI, closedPort, parseJsonLines, runNode, startSocktop } from '../live/socktop-run';
 import { summarize } from './summarize';
 
 const N = Number(process.env.SOCKTOP_VM_N ?? 5);
@@ -75,7 +75,7 @@ async function runBackend(probe: string): Promise<void> {
     let traffic: any;
     try {
       const t1 = performance.now();
-      const stdout = await within(runNode(TRAFFIC, ['server', String(N), String(M)]), TRAFFIC_TIMEOUT_MS, 'the traffic fixture');
+      const stdout = await within(runNode(TRAFFIC, ['server', String(N), String(M), String(await closedPort())]), TRAFFIC_TIMEOUT_MS, 'the traffic fixture');
       traffic = JSON.parse(stdout.trim());
       result.trafficMs = ms(t1);
       await sleep(SETTLE_MS);

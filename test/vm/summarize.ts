@@ -42,6 +42,9 @@ export interface BackendSummary {
   events: number;
   /** Events by the program family that produced them (kprobe, tracepoint; common ones: "common"). */
   backends: Record<string, number>;
+  /** The client's socket() events by backend: socket creation is backend-specific (inet_create
+   * kprobe or sys_exit_socket tracepoint), so it shows which backend really ran. */
+  clientSocketBackends: Record<string, number>;
   /** Listens of the server pid as "laddr:lport", sorted. */
   listens: string[];
   accepts: {
@@ -127,6 +130,7 @@ export function summarize(events: Ev[], traffic: Traffic, N: number, M: number):
     traffic,
     events: events.length,
     backends: countBy(events, (e) => e.backend ?? 'common'),
+    clientSocketBackends: countBy(of(clientPid, 'socket'), (e) => e.backend ?? 'common'),
     listens: of(serverPid, 'listen').map((e) => `${e.laddr}:${e.lport}`).sort(),
     accepts: {
       n: accepts.length,

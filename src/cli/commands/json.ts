@@ -19,6 +19,12 @@ export interface JsonOptions {
   signal?: AbortSignal;
   /** Records per stdout write. */
   chunkRecords?: number;
+  /**
+   * On the stop signal, stop the source (live: detach, the worker ends after its last batch) and
+   * then print what is still in the ring, so the output holds every event the capture (and a
+   * --record file) got, up to the end.
+   */
+  stopSourceOnSignal?: boolean;
 }
 
 export interface JsonSummary {
@@ -68,6 +74,14 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
       if (source.finished?.() && source.ring.available() === 0) break;
     }
     if (chunk && !sum.brokenPipe) await write(out, chunk, signal);
+    chunk = '';
+    if (o.stopSourceOnSignal && signal.aborted && !sum.brokenPipe) {
+      await source.stop();
+      while (source.ring.drain(visit, o.chunkRecords ?? 4096) > 0 && !sum.brokenPipe) {
+        await write(out, chunk, signal);
+        chunk = '';
+      }
+    }
   } finally {
     out.off('error', onError);
   }
@@ -105,7 +119,7 @@ export async function jsonCommand(o: CommonOptions): Promise<void> {
     probe: o.probe, record: o.record, onError: (e) => { died = e; stop.abort(); },
   });
   process.stderr.write(attachedLine(source.describe()));
-  await runJson(source, { pids: o.pids, comm: o.comm, signal: stop.signal });
+  await runJson(source, { pids: o.pids, comm: o.comm, signal: stop.signal, stopSourceOnSignal: true });
   if (died) throw died;
 }
 

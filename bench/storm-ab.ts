@@ -1,0 +1,122 @@
+/**
+ * bench/storm-ab.ts: the storm of bench/storm.ts, to compare variants of socktop's pipeline on the
+ * same load: each round runs a baseline (load alone), then each variant attached, interleaved so
+ * that slow drifts of the machine's other load hit all of them alike. A variant is a set of
+ * bench/headless.js arguments: another BPF object (--object, built from an edited copy of
+ * bpf/socktop.bpf.c), ring sizes (--ring, --bpf-ring-bytes), --no-model...
+ *
+ *   node dist/bench/storm-ab.js --rate 0 --rounds 3 --duration 5 \
+ *        --variant 'current=' --variant 'nowake=--object /tmp/v_nowake.bpf.o'
+ *   (the storm options of bench/storm.ts apply: --threads, --sources, --max-other, --retries...)
+ *
+ * Prints per variant: the workload's rate with it / the median baseline, socktop's CPU over the
+ * load, BPF ns per program run and per event, drops, delivered/emitted, peak RSS (medians of the
+ * rounds, with each round's figure). Raw results: bench/results/storm-ab-<date>.json.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { HeadlessResult, LoadResult, O, log, median, provenance, runLoad, runSocktop, table, waitQuiet } from './storm';
+
+interface Variant { name: string; args: string[] }
+
+function variants(): Variant[] {
+  const out: Variant[] = [];
+  process.argv.forEach((a, i) => {
+    if (a !== '--variant') return;
+    const spec = process.argv[i + 1] ?? '';
+    const eq = spec.indexOf('=');
+    const name = eq >= 0 ? spec.slice(0, eq) : spec;
+    out.push({ name, args: (eq >= 0 ? spec.slice(eq + 1) : '').split(' ').filter(Boolean) });
+  });
+  return out.length ? out : [{ name: 'current', args: [] }];
+}
+
+function argNum(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+
+interface Sample {
+  round: number;
+  variant: string; // 'baseline' or a variant name
+  load: LoadResult;
+  otherCores: number;
+  headless?: HeadlessResult;
+  cpuPct?: number;
+}
+
+/** Machine busy minus loadgen minus the tool, in cores. */
+function other(load: LoadResult, toolCpuMs: number): number {
+  return +(load.machineBusyCores - load.loadgenCpuMs / load.wallMs - toolCpuMs / load.wallMs).toFixed(3);
+}
+
+/** One measurement, repeated (--retries) while other load used more than --max-other cores. */
+async function measure(run: () => Promise<Omit<Sample, 'round' | 'variant'>>): Promise<Omit<Sample, 'round' | 'variant'>> {
+  let best: Omit<Sample, 'round' | 'variant'> | null = null;
+  for (let attempt = 0; attempt <= O.retries; attempt++) {
+    await waitQuiet();
+    const s = await run();
+    if (!best || s.otherCores < best.otherCores) best = s;
+    if (s.otherCores <= O.maxOther) break;
+    log(`  other load ${s.otherCores} cores: again`);
+  }
+  return best!;
+}
+
+async function main(): Promise<void> {
+  const rate = argNum('rate', 0);
+  const rounds = argNum('rounds', 3);
+  const vs = variants();
+  const samples: Sample[] = [];
+  for (let round = 0; round < rounds; round++) {
+    log(`round ${round + 1}/${rounds}: baseline`);
+    const b = await measure(async () => {
+      const load = await runLoad(rate);
+      return { load, otherCores: other(load, 0) };
+    });
+    samples.push({ round, variant: 'baseline', ...b });
+    log(`  ${b.load.gt.rate.toFixed(0)} conn/s (other ${b.otherCores})`);
+    // Rotate the order each round so no variant always runs right after the baseline.
+    const order = vs.map((_, i) => vs[(i + round) % vs.length]);
+    for (const v of order) {
+      log(`round ${round + 1}/${rounds}: ${v.name} ${v.args.join(' ')}`);
+      const s = await measure(async () => {
+        const r = await runSocktop(rate, v.args);
+        const cpuMs = r.headless.cpu.load ? r.headless.cpu.load.userMs + r.headless.cpu.load.sysMs : 0;
+        return { load: r.load, headless: r.headless, cpuPct: r.tool.cpuPctOfCore, otherCores: other(r.load, cpuMs) };
+      });
+      samples.push({ round, variant: v.name, ...s });
+      log(`  ${s.load.gt.rate.toFixed(0)} conn/s, CPU ${s.cpuPct?.toFixed(1)}%, BPF ${s.headless?.bpf.nsPerRun} ns/run (other ${s.otherCores})`);
+    }
+  }
+
+  const base = median(samples.filter((s) => s.variant === 'baseline').map((s) => s.load.gt.rate));
+  const rows = [['variant', 'conn/s', '% of base', 'CPU %', 'BPF ns/run', 'ns/event', 'drops bpf/shared', 'delivered', 'RSS MB', 'rounds: conn/s']];
+  rows.push(['baseline', base.toFixed(0), '100%', '-', '-', '-', '-', '-', '-',
+    samples.filter((s) => s.variant === 'baseline').map((s) => s.load.gt.rate.toFixed(0)).join(' ')]);
+  for (const v of vs) {
+    const ss = samples.filter((s) => s.variant === v.name);
+    const med = (f: (s: Sample) => number): number => median(ss.map(f));
+    const r = med((s) => s.load.gt.rate);
+    rows.push([
+      v.name, r.toFixed(0), `${((100 * r) / base).toFixed(1)}%`, med((s) => s.cpuPct ?? NaN).toFixed(1),
+      med((s) => s.headless?.bpf.nsPerRun ?? NaN).toFixed(0), med((s) => s.headless?.bpf.nsPerEmittedEvent ?? NaN).toFixed(0),
+      `${ss.reduce((a, s) => a + (s.headless?.drops.bpfRing ?? 0), 0)}/${ss.reduce((a, s) => a + (s.headless?.drops.sharedRing ?? 0), 0)}`,
+      `${(100 * med((s) => s.headless?.delivered.ratio ?? NaN)).toFixed(3)}%`, med((s) => s.headless?.maxRssMB ?? NaN).toFixed(1),
+      ss.map((s) => s.load.gt.rate.toFixed(0)).join(' '),
+    ]);
+  }
+  console.log(`\nstorm A/B at ${rate === 0 ? 'the highest rate' : `${rate} conn/s`}, ${rounds} rounds (medians)`);
+  for (const v of vs) console.log(`  ${v.name}: headless ${v.args.join(' ') || '(as the CLI runs it)'}`);
+  console.log(table(rows));
+  const started = new Date();
+  const out = path.resolve(__dirname, '../../bench/results', `storm-ab-${started.toISOString().replace(/[:]/g, '-').replace(/\..*/, '')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify({ bench: 'storm-ab', date: started.toISOString(), provenance: provenance(), rate, rounds, variants: vs, options: O, samples }, null, 2)}\n`);
+  console.log(`raw results: ${path.relative(process.cwd(), out)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
