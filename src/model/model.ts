@@ -12,7 +12,7 @@
  * "now" the caller supplies (live: the monotonic clock; replay: the replay clock), else the newest
  * record time.
  */
-import { EventKind, Flag, Offset, TcpState } from '../capture/layout';
+import { EventKind, Flag, IPPROTO_TCP, Offset, TcpState } from '../capture/layout';
 import { EventJson, readComm } from '../capture/decode';
 import { EventLog, WordSource } from './eventlog';
 import { LatencyHistogram } from './latency';
@@ -318,6 +318,20 @@ export class SocketModel {
     if (ts > row.lastNs) row.lastNs = ts;
     this.updateComm(row, view, off);
     this.log(row, view, off, EventKind.Exit);
+    this.closeSocketsEndedByExit(pid, ts);
+  }
+
+  /**
+   * A process's exit closes its descriptors without close() calls, and the kernel reports no end
+   * for a UDP socket or a TCP socket that never left CLOSE (never connected nor listened): those
+   * end here. TCP sockets with a connection go on through their state machine and end by it.
+   */
+  private closeSocketsEndedByExit(pid: number, ts: number): void {
+    for (const sock of this.socks.values()) {
+      if (sock.pid !== pid || !sock.open) continue;
+      const tcpInProgress = sock.proto === IPPROTO_TCP && sock.state !== 0 && sock.state !== TcpState.Close;
+      if (!tcpInProgress) this.closeSocket(sock, ts);
+    }
   }
 
   /** Sockets that existed before the capture started: open (and listening) rows, no counters. */

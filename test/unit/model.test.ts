@@ -418,3 +418,30 @@ test('a closed socket whose kernel address is reused stays in the detail view', 
   assert.equal(m.stats().sockets, 2);
   assert.equal(m.stats().openSockets, 1);
 });
+
+test('exit ends the sockets the kernel reports no end for: UDP and never-connected TCP', () => {
+  const m = model();
+  const pid = 70;
+  const comm = 'exiting';
+  const udp = kernelSock(71);
+  const idleTcp = kernelSock(72);
+  const connected = kernelSock(73);
+  const tuple = { laddr: '127.0.0.1', lport: 5000, raddr: '127.0.0.1', rport: 80 };
+  feed(m, [
+    rec({ kind: K.Socket, pid, comm, sock: udp, proto: 17 }),
+    rec({ kind: K.Socket, pid, comm, sock: idleTcp }),
+    rec({ kind: K.Socket, pid, comm, sock: connected }),
+    rec({ kind: K.ConnectStart, pid, comm, sock: connected, ...tuple }),
+    rec({ kind: K.State, pid, comm, sock: connected, old_state: TcpState.SynSent, new_state: TcpState.Established, ...tuple }),
+    rec({ kind: K.Exit, pid, comm, ts_ns: T0 + SEC }),
+  ]);
+  m.refresh(T0 + 2 * SEC);
+  assert.equal(m.process(pid)!.open, 1, 'only the connected socket is still open');
+  const open = m.socketsOf(pid).filter((s) => s.open);
+  assert.equal(open.length, 1);
+  assert.equal(open[0].state, TcpState.Established);
+  // The kernel's own end of the connected socket closes it later.
+  feed(m, [rec({ kind: K.Close, pid, comm, sock: connected, ts_ns: T0 + 3 * SEC, ...tuple })]);
+  m.refresh(T0 + 4 * SEC);
+  assert.equal(m.process(pid)!.open, 0);
+});
