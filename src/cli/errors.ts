@@ -22,7 +22,7 @@ export class UsageError extends SocktopError {
   }
 }
 
-export const NEEDS_PRIVILEGES = 'socktop needs root or CAP_BPF+CAP_PERFMON (try: sudo socktop)';
+export const NEEDS_PRIVILEGES = 'capturing needs root or CAP_BPF+CAP_PERFMON (try: sudo socktop; replaying a recording needs neither)';
 
 /** Codes the capture and recording layers put on their errors, each with a known meaning. */
 const EXPECTED_CODES = new Set([

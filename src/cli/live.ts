@@ -11,6 +11,7 @@ import type { DataSource, SourceInfo, SourceStats } from '../ui/source';
 import { monotonicNs } from '../ui/source';
 import { NEEDS_PRIVILEGES, SocktopError } from './errors';
 import { onShutdown } from './shutdown';
+import { dropPrivileges } from './privileges';
 
 export interface LiveOptions {
   probe: ProbeChoice;
@@ -42,6 +43,8 @@ export async function startLiveCapture(
     hookOptions: extra.hookOptions,
     onError: extra.onError,
   });
+  // Attached, snapshot read, recording opened: root is no longer needed.
+  dropPrivileges();
   return { session, ...choice };
 }
 

@@ -11,6 +11,9 @@ import { EventLog } from './eventlog';
 export const Series = { Connects: 0, Accepts: 1, Closes: 2, Errors: 3, Tx: 4, Rx: 5, Events: 6 } as const;
 export const SERIES_COUNT = 7;
 
+/** Scratch for refresh(): every series' rate, filled by RateWindow.rates(). */
+const RATES = new Float64Array(SERIES_COUNT);
+
 export class ProcessRow {
   readonly pid: number;
   uid = 0;
@@ -55,6 +58,8 @@ export class ProcessRow {
   rxRate = 0;
   p50Ns = NaN;
   p99Ns = NaN;
+  /** latency.count when p50Ns/p99Ns were computed. */
+  private latencyCountSeen = 0;
 
   constructor(pid: number, rateSlots: number) {
     this.pid = pid;
@@ -94,14 +99,20 @@ export class ProcessRow {
   }
 
   refresh(nowNs: number, windowSec: number): void {
-    const r = this.rates;
-    this.connRate = r.rate(Series.Connects, nowNs, windowSec);
-    this.accRate = r.rate(Series.Accepts, nowNs, windowSec);
-    this.closeRate = r.rate(Series.Closes, nowNs, windowSec);
-    this.errRate = r.rate(Series.Errors, nowNs, windowSec);
-    this.txRate = r.rate(Series.Tx, nowNs, windowSec);
-    this.rxRate = r.rate(Series.Rx, nowNs, windowSec);
-    this.p50Ns = this.latency ? this.latency.quantileNs(0.5) : NaN;
-    this.p99Ns = this.latency ? this.latency.quantileNs(0.99) : NaN;
+    const r = RATES;
+    this.rates.rates(nowNs, windowSec, r);
+    this.connRate = r[Series.Connects];
+    this.accRate = r[Series.Accepts];
+    this.closeRate = r[Series.Closes];
+    this.errRate = r[Series.Errors];
+    this.txRate = r[Series.Tx];
+    this.rxRate = r[Series.Rx];
+    // The histogram only grows: its percentiles change only when it got new samples.
+    const count = this.latency ? this.latency.count : 0;
+    if (count !== this.latencyCountSeen) {
+      this.latencyCountSeen = count;
+      this.p50Ns = this.latency && count ? this.latency.quantileNs(0.5) : NaN;
+      this.p99Ns = this.latency && count ? this.latency.quantileNs(0.99) : NaN;
+    }
   }
 }

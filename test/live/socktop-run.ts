@@ -13,8 +13,8 @@ export interface Running {
 }
 
 /** Start `socktop args...` and resolve once it says it is attached (stderr "attached"). */
-export function startSocktop(args: string[], timeoutMs = 15000): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startSocktop(args: string[], timeoutMs = 15000, env: NodeJS.ProcessEnv = {}): Promise<Running> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
