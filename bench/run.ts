@@ -23,6 +23,8 @@ interface Bench {
 export const BENCHES: Bench[] = [
   { name: 'ring', file: 'ring' },
   { name: 'storm', file: 'storm' },
+  { name: 'frame', file: 'frame' },
+  { name: 'drain', file: 'drain' },
 ];
 
 function runOne(b: Bench, extra: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

@@ -212,6 +212,8 @@ export interface LoadResult {
   loadgenCpuMs: number; // client + server + parent (children times of the wrapping shell)
   machineBusyCores: number;
   startedAt: number; // Date.now()
+  /** Tracing BPF programs attached when the load ended (ours and anybody else's). */
+  tracingProgramsAtEnd: string[];
 }
 
 function loadgenArgs(rate: number): string[] {
@@ -254,7 +256,8 @@ export function runLoad(rate: number): Promise<LoadResult> {
         ? (Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4])) * 1000
         : NaN;
       const machineBusyCores = ((m1.busy - m0.busy) / (m1.total - m0.total)) * os.cpus().length;
-      resolve({ gt, wallMs, loadgenCpuMs, machineBusyCores, startedAt: t0 });
+      const tracingProgramsAtEnd = bpfPrograms().filter((p) => TRACING_TYPES.has(p.type)).map((p) => `${p.id}:${p.name}`);
+      resolve({ gt, wallMs, loadgenCpuMs, machineBusyCores, startedAt: t0, tracingProgramsAtEnd });
     });
   });
 }
@@ -280,6 +283,7 @@ interface ToolRun {
   cpuMs: number; // over the load (start -> caught up)
   cpuPctOfCore: number;
   pid: number;
+  progIds: number[]; // its BPF programs
 }
 
 export async function runSocktop(rate: number, headlessArgs = O.headlessArgs): Promise<{ load: LoadResult; headless: HeadlessResult; tool: ToolRun }> {
@@ -326,7 +330,7 @@ export async function runSocktop(rate: number, headlessArgs = O.headlessArgs): P
   const cpuMs = lc ? lc.userMs + lc.sysMs : NaN;
   return {
     load, headless,
-    tool: { attachWallMs, cpuMs, cpuPctOfCore: lc ? lc.pctOfCore : NaN, pid: child.pid ?? 0 },
+    tool: { attachWallMs, cpuMs, cpuPctOfCore: lc ? lc.pctOfCore : NaN, pid: child.pid ?? 0, progIds: headless.attach.programIds ?? [] },
   };
 }
 
@@ -468,7 +472,7 @@ async function runPeer(peer: Peer, rate: number): Promise<PeerResult> {
   const cpuMs = cpu1 - cpu0;
   return {
     peer, load, events, expected: spec.expected(load.gt), byComm, what: spec.what, outputLines: lines.length,
-    tool: { attachWallMs, cpuMs, cpuPctOfCore: (100 * cpuMs) / load.wallMs, pid },
+    tool: { attachWallMs, cpuMs, cpuPctOfCore: (100 * cpuMs) / load.wallMs, pid, progIds },
     bpf: { programs: progs.length, runCount, runTimeNs, nsPerRun: runCount ? +(runTimeNs / runCount).toFixed(1) : null },
   };
 }
@@ -557,6 +561,8 @@ interface RunRecord {
   quiet: Quiet;
   load?: LoadResult;
   otherCores?: number; // machine busy minus loadgen minus the tool, in cores
+  /** Tracing BPF programs of someone else attached at the end of the load (they slow it down). */
+  foreignPrograms?: string[];
   headless?: HeadlessResult;
   tool?: ToolRun;
   peer?: Omit<PeerResult, 'load' | 'tool'>;
@@ -564,8 +570,16 @@ interface RunRecord {
   /** Other load above --max-other even in the best of the tries. */
   noisy?: boolean;
   /** Earlier tries of this run, dropped because other load disturbed them more. */
-  discarded?: { otherCores?: number; rate?: number; toolCpuPct?: number }[];
+  discarded?: { otherCores?: number; foreignPrograms?: number; rate?: number; toolCpuPct?: number }[];
 }
+
+/** Somebody else's tracing programs attached at the end of the load. */
+export function foreignAtEnd(l: LoadResult, own: number[]): string[] {
+  return l.tracingProgramsAtEnd.filter((p) => !own.includes(Number(p.split(':')[0])));
+}
+
+/** How much a run was disturbed: other cores, plus a whole core's worth for foreign programs. */
+const disturbance = (r: RunRecord): number => (r.otherCores ?? Infinity) + (r.foreignPrograms?.length ? 1 : 0);
 
 /** A run, repeated while other load on the machine spoiled it; the least disturbed one is kept. */
 async function measuredRun(rate: number, kind: RunKind, rep: number): Promise<RunRecord> {
@@ -573,17 +587,23 @@ async function measuredRun(rate: number, kind: RunKind, rep: number): Promise<Ru
   const discarded: RunRecord[] = [];
   for (let attempt = 0; attempt <= O.retries; attempt++) {
     const r = await oneRun(rate, kind, rep);
-    if (best === null || (r.otherCores ?? Infinity) < (best.otherCores ?? Infinity)) {
+    if (best === null || disturbance(r) < disturbance(best)) {
       if (best) discarded.push(best);
       best = r;
     } else {
       discarded.push(r);
     }
-    if (r.error || (r.otherCores ?? 0) <= O.maxOther) break;
-    if (attempt < O.retries) log(`  other load used ${r.otherCores} cores during the run (> ${O.maxOther}): again`);
+    if (r.error || disturbance(r) <= O.maxOther) break;
+    if (attempt < O.retries) {
+      log(`  disturbed: other load ${r.otherCores} cores (max ${O.maxOther}), ${r.foreignPrograms?.length ?? 0} foreign tracing programs: again`);
+    }
   }
-  best!.noisy = (best!.otherCores ?? 0) > O.maxOther;
-  if (discarded.length) best!.discarded = discarded.map((d) => ({ otherCores: d.otherCores, rate: d.load?.gt.rate, toolCpuPct: d.tool?.cpuPctOfCore }));
+  best!.noisy = disturbance(best!) > O.maxOther;
+  if (discarded.length) {
+    best!.discarded = discarded.map((d) => ({
+      otherCores: d.otherCores, foreignPrograms: d.foreignPrograms?.length, rate: d.load?.gt.rate, toolCpuPct: d.tool?.cpuPctOfCore,
+    }));
+  }
   return best!;
 }
 
@@ -609,6 +629,7 @@ async function oneRun(rate: number, kind: RunKind, rep: number): Promise<RunReco
     const l = rec.load;
     const toolCores = rec.tool ? (rec.tool.cpuMs / l.wallMs) : 0;
     rec.otherCores = +(l.machineBusyCores - l.loadgenCpuMs / l.wallMs - toolCores).toFixed(3);
+    rec.foreignPrograms = foreignAtEnd(l, rec.tool?.progIds ?? []);
     if (!l.gt.ok) log(`  loadgen reported ok=false`);
     log(`  ${l.gt.rate.toFixed(0)} conn/s (ok ${l.gt.connects_ok}, refused ${l.gt.connects_refused}, accepts ${l.gt.accepts})`
       + (rec.tool ? `, tool CPU ${rec.tool.cpuPctOfCore.toFixed(1)}%` : ''));
@@ -686,8 +707,9 @@ function summarize(rate: number, runs: RunRecord[]): Summary {
 function printReport(runs: RunRecord[], summaries: Summary[], notes: Record<string, string>): void {
   const rateName = (r: number): string => (r === 0 ? 'max' : `${r / 1000}k/s`);
   console.log('\nAll runs (loadgen ground truth; "other" = CPU used by anything else on the machine during the load, in cores;');
-  console.log(`a run with other > ${O.maxOther} is tried again, up to ${O.retries} times, and the least disturbed try is kept)`);
-  const rows = [['rate', 'run', 'conn/s', 'ok', 'refused', 'accepts', 'failed', 'tool CPU%', 'attach ms', 'other', 'tries', 'clean']];
+  console.log(`"foreign" = tracing BPF programs of somebody else attached during the load; a run with other > ${O.maxOther}`);
+  console.log(`or foreign programs is tried again, up to ${O.retries} times, and the least disturbed try is kept)`);
+  const rows = [['rate', 'run', 'conn/s', 'ok', 'refused', 'accepts', 'failed', 'tool CPU%', 'attach ms', 'other', 'foreign', 'tries', 'clean']];
   for (const r of runs) {
     const g = r.load?.gt;
     rows.push([
@@ -695,7 +717,8 @@ function printReport(runs: RunRecord[], summaries: Summary[], notes: Record<stri
       g ? String(g.connects_ok) : '-', g ? String(g.connects_refused) : '-', g ? String(g.accepts) : '-',
       g ? String(g.connects_failed_other + g.exchanges_failed + g.aborted_at_end) : '-',
       r.tool ? f1(r.tool.cpuPctOfCore) : '-', r.tool ? f0(r.tool.attachWallMs) : '-',
-      r.otherCores !== undefined ? r.otherCores.toFixed(2) : '-', String(1 + (r.discarded?.length ?? 0)),
+      r.otherCores !== undefined ? r.otherCores.toFixed(2) : '-', String(r.foreignPrograms?.length ?? '-'),
+      String(1 + (r.discarded?.length ?? 0)),
       r.noisy || !r.quiet.quiet ? 'NO' : 'yes',
     ]);
     if (r.error) rows[rows.length - 1].push(r.error.slice(0, 60));

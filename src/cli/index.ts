@@ -89,8 +89,8 @@ export async function runCommand(p: ParsedCli): Promise<number> {
     case 'replay':
       return (await import('./commands/record')).runReplay(p);
     default:
-      if (o.json) await (await import('./commands/json')).jsonCommand(o);
-      else if (o.batch) await (await import('./commands/batch')).batchCommand(o);
+      if (o.json) return (await import('./commands/json')).jsonCommand(o);
+      if (o.batch) await (await import('./commands/batch')).batchCommand(o);
       else await (await import('./commands/top')).topCommand(o);
       return 0;
   }

@@ -64,7 +64,7 @@ export async function openLiveSource(o: LiveOptions): Promise<DataSource> {
 interface RecordingParts {
   hookModules: string[];
   hookOptions: unknown;
-  stats: { read(): { recordsLost: number } };
+  stats: { read(): { recordsLost: number; lastError: string | null } };
 }
 
 async function recordingOptions(file: string): Promise<RecordingParts> {
@@ -76,7 +76,7 @@ class LiveSource implements DataSource {
   constructor(
     private readonly session: CaptureSession,
     private readonly info: SourceInfo,
-    private readonly recording?: { read(): { recordsLost: number } },
+    private readonly recording?: { read(): { recordsLost: number; lastError: string | null } },
   ) {}
 
   get ring() {
@@ -89,12 +89,15 @@ class LiveSource implements DataSource {
 
   stats(): SourceStats | undefined {
     const s = this.session.latestStats();
-    const recordingDrops = this.recording?.read().recordsLost;
-    if (!s) return { sharedRingDrops: this.ring.drops(), recordingDrops };
+    const rec = this.recording?.read();
+    const recordingDrops = rec?.recordsLost;
+    const recordingError = rec?.lastError ?? null;
+    if (!s) return { sharedRingDrops: this.ring.drops(), recordingDrops, recordingError };
     return {
       bpfRingDrops: s.session.bpfRingDrops,
       sharedRingDrops: Math.max(s.sharedRingDrops, this.ring.drops()),
       recordingDrops,
+      recordingError,
       programs: s.session.programs,
     };
   }

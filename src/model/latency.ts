@@ -43,6 +43,26 @@ export class LatencyHistogram {
     return this.maxNs;
   }
 
+  /** quantileNs(qa) and quantileNs(qb) (qa <= qb) in one pass over the buckets, into out[0], out[1]. */
+  quantilesNs(qa: number, qb: number, out: Float64Array): void {
+    if (this.count === 0) {
+      out[0] = out[1] = NaN;
+      return;
+    }
+    const rankA = Math.max(1, Math.ceil(qa * this.count));
+    const rankB = Math.max(1, Math.ceil(qb * this.count));
+    let seen = 0;
+    let which = 0;
+    for (let i = 0; i < BUCKETS && which < 2; i++) {
+      seen += this.buckets[i];
+      while (which < 2 && seen >= (which === 0 ? rankA : rankB)) {
+        const mid = i === 0 ? 0.5 : Math.pow(2, (i + 0.5) / SUB);
+        out[which++] = Math.min(this.maxNs, Math.max(this.minNs, mid * 1000));
+      }
+    }
+    while (which < 2) out[which++] = this.maxNs;
+  }
+
   reset(): void {
     this.buckets.fill(0);
     this.count = 0;

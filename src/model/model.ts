@@ -125,6 +125,12 @@ export class SocketModel {
   private firstTs = 0;
   private lastTs = 0;
   private nowNs = 0;
+  /** Entries in `socks` that are open, and closed-queue entries no longer in `socks` (kept up to date:
+   *  counting them by walking 65k sockets would cost a frame milliseconds). */
+  private openInMap = 0;
+  private replacedQueued = 0;
+  /** pid -> open entries in `socks` with that pid: an exit walks the sockets only when it has some. */
+  private readonly openByPid = new Map<number, number>();
 
   constructor(options: Partial<ModelOptions> = {}) {
     this.options = { ...DEFAULT_MODEL_OPTIONS, ...options };
@@ -327,6 +333,8 @@ export class SocketModel {
    * end here. TCP sockets with a connection go on through their state machine and end by it.
    */
   private closeSocketsEndedByExit(pid: number, ts: number): void {
+    // The walk below visits every socket (65k at most): not for the many exits that have none open.
+    if (!this.openByPid.get(pid)) return;
     for (const sock of this.socks.values()) {
       if (sock.pid !== pid || !sock.open) continue;
       const tcpInProgress = sock.proto === IPPROTO_TCP && sock.state !== 0 && sock.state !== TcpState.Close;
@@ -375,7 +383,7 @@ export class SocketModel {
     const src = this.words.array;
     if (!row.log) row.log = new EventLog(this.options.processLogSize);
     row.log.push(src, word);
-    this.globalLog.push(src, word);
+    if (this.globalLog.capacity > 0) this.globalLog.push(src, word);
   }
 
   // ------------------------------------------------------------------ processes
@@ -450,6 +458,10 @@ export class SocketModel {
     if (!sock || !sock.open) sock = this.newSocket(key, row.pid, ts);
     if (!sock.counted || sock.pid !== row.pid) {
       if (sock.counted) this.uncount(sock);
+      if (sock.pid !== row.pid && sock.inMap && sock.closedNs === 0) {
+        this.countOpenPid(sock.pid, -1);
+        this.countOpenPid(row.pid, 1);
+      }
       sock.pid = row.pid;
       sock.counted = true;
       row.open++;
@@ -472,8 +484,35 @@ export class SocketModel {
     if (!this.socks.has(key) && this.socks.size >= this.options.maxSockets) this.evictSockets();
     const sock = new SocketEntry();
     sock.reset(key, pid, ts);
+    const old = this.socks.get(key);
+    if (old) this.leftMap(old);
     this.socks.set(key, sock);
+    sock.inMap = true;
+    this.openInMap++;
+    this.countOpenPid(pid, 1);
     return sock;
+  }
+
+  private countOpenPid(pid: number, delta: number): void {
+    const n = (this.openByPid.get(pid) ?? 0) + delta;
+    if (n > 0) this.openByPid.set(pid, n);
+    else this.openByPid.delete(pid);
+  }
+
+  /** `sock` is no longer the entry its map holds (deleted or replaced): keep the counts right. */
+  private leftMap(sock: SocketEntry): void {
+    sock.inMap = false;
+    if (sock.closedNs === 0) {
+      this.openInMap--;
+      this.countOpenPid(sock.pid, -1);
+    }
+    this.replacedQueued += sock.queued;
+  }
+
+  private deleteFromMap(sock: SocketEntry): void {
+    if (!sock.inMap) return;
+    this.socks.delete(sock.key);
+    this.leftMap(sock);
   }
 
   private markListening(sock: SocketEntry): void {
@@ -498,9 +537,15 @@ export class SocketModel {
 
   private closeSocket(sock: SocketEntry, ts: number): void {
     this.uncount(sock);
+    if (sock.closedNs === 0 && sock.inMap) {
+      this.openInMap--;
+      this.countOpenPid(sock.pid, -1);
+    }
     sock.closedNs = ts || 1;
     sock.state = TcpState.Close;
     this.closedQueue.push(sock);
+    sock.queued++;
+    if (!sock.inMap) this.replacedQueued++;
     this.closedAt.push(sock.closedNs);
     if (this.closedQueue.length - this.closedHead > this.options.maxSockets && this.popClosed(Infinity)) {
       this.evictedSockets++;
@@ -527,7 +572,9 @@ export class SocketModel {
       if (at >= beforeNs) return false;
       this.closedHead++;
       this.compactQueue();
-      if (this.socks.get(sock.key) === sock) this.socks.delete(sock.key);
+      sock.queued--;
+      if (!sock.inMap) this.replacedQueued--;
+      this.deleteFromMap(sock);
       return true;
     }
     return false;
@@ -542,7 +589,7 @@ export class SocketModel {
 
   private dropSocket(sock: SocketEntry): void {
     this.uncount(sock);
-    if (this.socks.get(sock.key) === sock) this.socks.delete(sock.key);
+    this.deleteFromMap(sock);
   }
 
   // ------------------------------------------------------------------ per frame
@@ -615,29 +662,13 @@ export class SocketModel {
       drops: this.drops.slice(),
       unattributed: this.unattributed,
       processes: this.procs.size,
-      sockets: this.socks.size + this.replacedClosed(),
-      openSockets: this.countOpen(),
+      sockets: this.socks.size + this.replacedQueued,
+      openSockets: this.openInMap,
       evictedProcesses: this.evictedProcesses,
       evictedSockets: this.evictedSockets,
       lastTsNs: this.lastTs,
       firstTsNs: this.firstTs,
     };
-  }
-
-  /** Closed entries kept only in the queue (their kernel address was reused). */
-  private replacedClosed(): number {
-    let n = 0;
-    for (let i = this.closedHead; i < this.closedQueue.length; i++) {
-      const s = this.closedQueue[i];
-      if (this.socks.get(s.key) !== s) n++;
-    }
-    return n;
-  }
-
-  private countOpen(): number {
-    let n = 0;
-    for (const s of this.socks.values()) if (s.closedNs === 0) n++;
-    return n;
   }
 
   /** Per-second counts over the last `seconds` complete seconds, oldest first (the chart). */

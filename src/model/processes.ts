@@ -11,7 +11,7 @@ import { EventLog } from './eventlog';
 export const Series = { Connects: 0, Accepts: 1, Closes: 2, Errors: 3, Tx: 4, Rx: 5, Events: 6 } as const;
 export const SERIES_COUNT = 7;
 
-/** Scratch for refresh(): every series' rate, filled by RateWindow.rates(). */
+/** Scratch for refresh(): every series' rate (RateWindow.rates()), then the two percentiles. */
 const RATES = new Float64Array(SERIES_COUNT);
 
 export class ProcessRow {
@@ -99,20 +99,31 @@ export class ProcessRow {
   }
 
   refresh(nowNs: number, windowSec: number): void {
-    const r = RATES;
-    this.rates.rates(nowNs, windowSec, r);
-    this.connRate = r[Series.Connects];
-    this.accRate = r[Series.Accepts];
-    this.closeRate = r[Series.Closes];
-    this.errRate = r[Series.Errors];
-    this.txRate = r[Series.Tx];
-    this.rxRate = r[Series.Rx];
+    // Every counted event is at or before lastNs: a row quiet since before the window's oldest
+    // bucket has rates of exactly 0 (most of 10k rows, every frame), no need to read its buckets.
+    if (this.lastNs < (Math.floor(nowNs / 1e9) - windowSec) * 1e9) {
+      this.connRate = this.accRate = this.closeRate = this.errRate = this.txRate = this.rxRate = 0;
+    } else {
+      const r = RATES;
+      this.rates.rates(nowNs, windowSec, r);
+      this.connRate = r[Series.Connects];
+      this.accRate = r[Series.Accepts];
+      this.closeRate = r[Series.Closes];
+      this.errRate = r[Series.Errors];
+      this.txRate = r[Series.Tx];
+      this.rxRate = r[Series.Rx];
+    }
     // The histogram only grows: its percentiles change only when it got new samples.
     const count = this.latency ? this.latency.count : 0;
     if (count !== this.latencyCountSeen) {
       this.latencyCountSeen = count;
-      this.p50Ns = this.latency && count ? this.latency.quantileNs(0.5) : NaN;
-      this.p99Ns = this.latency && count ? this.latency.quantileNs(0.99) : NaN;
+      if (this.latency && count) {
+        this.latency.quantilesNs(0.5, 0.99, RATES);
+        this.p50Ns = RATES[0];
+        this.p99Ns = RATES[1];
+      } else {
+        this.p50Ns = this.p99Ns = NaN;
+      }
     }
   }
 }

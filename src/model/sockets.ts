@@ -42,6 +42,9 @@ export class SocketEntry {
   snapshot = false;
   /** The row whose `open` (and `listen`) counts this socket: the object, so a recreated row is not touched. */
   owner: ProcessRow | null = null;
+  /** The model's bookkeeping: this entry is the one its map holds under `key`; times it is in the closed queue. */
+  inMap = false;
+  queued = 0;
 
   reset(key: number, pid: number, tsNs: number): void {
     this.key = key;

@@ -263,14 +263,16 @@ export class RecordingWriter {
     if (this.st.closed) return this.stats();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    const end: EndInfo = {
-      records: this.st.records,
-      records_lost: this.st.recordsLost,
-      end_wall_ms: Date.now(),
-      end_mono_ns: process.hrtime.bigint().toString(),
-    };
-    this.appendFrame(encodeJsonFrame(FrameType.End, end));
+    this.appendFrame(encodeJsonFrame(FrameType.End, this.endInfo()));
     this.flush();
+    if (this.used > 0 && this.fd >= 0) {
+      // That last write failed (a full disk): its records and the END frame are lost, and buf now
+      // holds the DROPS record counting them. Try once more with just that and a new END frame:
+      // a few hundred bytes fit where the big write did not (it was cut back), so the file still
+      // says how many records were lost at the end and replays without a warning.
+      this.appendFrame(encodeJsonFrame(FrameType.End, this.endInfo()));
+      this.flush();
+    }
     this.st.closed = true;
     try {
       if (this.fsyncOnClose) fs.fsyncSync(this.fd);
@@ -288,6 +290,15 @@ export class RecordingWriter {
   }
 
   // ------------------------------------------------------------------------------ internals
+
+  private endInfo(): EndInfo {
+    return {
+      records: this.st.records,
+      records_lost: this.st.recordsLost,
+      end_wall_ms: Date.now(),
+      end_mono_ns: process.hrtime.bigint().toString(),
+    };
+  }
 
   private appendFrame(frame: Buffer): void {
     this.closeOpenFrame();

@@ -24,6 +24,12 @@ import { TableView } from './views/table';
 import { esc, Theme } from './views/theme';
 
 export const MIN_WIDTH = 80;
+
+/**
+ * The model as the TUI uses it: no global event log (nothing here shows it, and copying each
+ * record into it as well as into its process's log cost a sixth of the drain rate).
+ */
+export const UI_MODEL_OPTIONS: Partial<ModelOptions> = { globalLogSize: 0 };
 export const MIN_HEIGHT = 24;
 
 export interface AppOptions {
@@ -69,7 +75,7 @@ export class App {
   constructor(private readonly source: DataSource, private readonly opts: AppOptions) {
     this.theme = opts.theme ?? Theme.fromEnv();
     this.state = opts.state;
-    this.model = new SocketModel(opts.model);
+    this.model = new SocketModel({ ...UI_MODEL_OPTIONS, ...opts.model });
     this.pump = new Pump(source, this.model);
     this.done = new Promise((resolve) => (this.quit = resolve));
     // Braille charts already need a UTF-8 terminal: draw borders in Unicode too, not with the ACS
@@ -152,7 +158,7 @@ export class App {
   }
 
   private resetModel(): void {
-    this.model = new SocketModel(this.opts.model);
+    this.model = new SocketModel({ ...UI_MODEL_OPTIONS, ...this.opts.model });
     this.pump.setModel(this.model);
     this.frozen = this.state.paused ? [] : null;
   }

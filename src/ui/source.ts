@@ -35,13 +35,16 @@ export interface SourceStats {
   sharedRingDrops?: number;
   /** Records lost while writing the recording. */
   recordingDrops?: number;
+  /** The last recording write error (e.g. "ENOSPC: no space left on device"), shown in the header. */
+  recordingError?: string | null;
   /** kernel.bpf_stats_enabled figures, when the kernel keeps them. */
   programs?: ProgramCost[];
   /** Replay: position and speed for the header. */
   replay?: { positionNs: number; durationNs: number; speed: number; paused: boolean; ended: boolean };
 }
 
-export type ReplayAction = 'speed-up' | 'speed-down' | 'seek-back' | 'seek-forward';
+export type ReplayAction =
+  | 'speed-up' | 'speed-down' | 'seek-back' | 'seek-forward' | 'toggle-pause' | 'seek-start' | 'seek-end';
 
 export interface DataSource {
   readonly ring: SharedRing;
@@ -55,7 +58,7 @@ export interface DataSource {
   clockNs?(): number;
   /** True once a finite source (a replay) has pushed everything: --json and batch then end. */
   finished?(): boolean;
-  /** Replay keys (+ - left right); live sources leave it out. */
+  /** Replay keys (space + - left right g G); live sources leave it out. */
   control?(action: ReplayAction): void;
   /** Detail-view header: from /proc live, from the recording in a replay. */
   processInfo?(pid: number): ProcessDetails | undefined;

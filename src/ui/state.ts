@@ -5,6 +5,7 @@
  * KeyInput and acts on the returned Effect.
  */
 import { SORT_KEYS, SortKey } from '../model/query';
+import type { ReplayAction } from './source';
 import {
   describeFilter, NO_FILTER, parsePidFilter, PidFilter, PidFilterError, RowFilter,
 } from '../model/filter';
@@ -28,7 +29,7 @@ export interface KeyInput {
 }
 
 /** What the app must do after a key: nothing, redraw now, quit, or drive the replay. */
-export type Effect = 'none' | 'render' | 'quit' | 'speed-up' | 'speed-down' | 'seek-back' | 'seek-forward';
+export type Effect = 'none' | 'render' | 'quit' | ReplayAction;
 
 /** Columns that read best largest-first when chosen; the others (names, pid, age) smallest-first. */
 const ASCENDING_BY_DEFAULT: ReadonlySet<SortKey> = new Set<SortKey>(['pid', 'user', 'comm', 'age']);
@@ -38,7 +39,7 @@ export interface UiStateOptions {
   descending?: boolean;
   pids?: PidFilter | null;
   comm?: string | null;
-  /** Replay: +/- and arrows drive the replay clock. */
+  /** Replay: space, +/-, arrows and g/G drive the replay clock. */
   replay?: boolean;
 }
 
@@ -158,8 +159,10 @@ export class UiState {
       case 'down': case 'j': this.move(1); return 'render';
       case 'pageup': this.move(-this.pageSize); return 'render';
       case 'pagedown': this.move(this.pageSize); return 'render';
-      case 'home': case 'g': this.move(-Infinity); return 'render';
-      case 'end': case 'G': this.move(Infinity); return 'render';
+      case 'home': this.move(-Infinity); return 'render';
+      case 'end': this.move(Infinity); return 'render';
+      case 'g': if (this.replay) return 'seek-start'; this.move(-Infinity); return 'render';
+      case 'G': if (this.replay) return 'seek-end'; this.move(Infinity); return 'render';
       case 'enter':
         if (this.rowCount === 0 || this.selectedPid === null) return 'none';
         this.detailPid = this.selectedPid;
@@ -187,7 +190,9 @@ export class UiState {
       case 'down': case 'j': this.detailScroll++; return 'render';
       case 'pageup': this.detailScroll = Math.max(0, this.detailScroll - this.pageSize); return 'render';
       case 'pagedown': this.detailScroll += this.pageSize; return 'render';
-      case 'home': case 'g': this.detailScroll = 0; return 'render';
+      case 'home': this.detailScroll = 0; return 'render';
+      case 'g': if (this.replay) return 'seek-start'; this.detailScroll = 0; return 'render';
+      case 'G': return this.replay ? 'seek-end' : 'none';
       default: return this.commonKey(k);
     }
   }
@@ -195,7 +200,11 @@ export class UiState {
   /** Keys that work the same in the table and the detail view. */
   private commonKey(k: string): Effect {
     switch (k) {
-      case 'space': case ' ': this.paused = !this.paused; return 'render';
+      // A replay pauses its clock (nothing to catch up on); live, the display freezes.
+      case 'space': case ' ':
+        if (this.replay) return 'toggle-pause';
+        this.paused = !this.paused;
+        return 'render';
       case '?': case 'h': this.returnMode = this.mode; this.mode = 'help'; return 'render';
       case '+': case '=': return this.replay ? 'speed-up' : 'none';
       case '-': return this.replay ? 'speed-down' : 'none';

@@ -457,6 +457,37 @@ test('a write error in the middle: records lost are counted and marked by a DROP
   rec.close();
 });
 
+test('a full disk at close: the lost records are still marked and the file still ends with END', () => {
+  const file = path.join(dir, 'fullatclose.socktop');
+  let limit = Infinity; // bytes the "disk" holds; a write past it is cut there and fails
+  const io: WriterIo = {
+    writeSync(fd, buf, off, len, pos) {
+      if (pos + len > limit) {
+        if (limit > pos) fs.writeSync(fd, buf, off, limit - pos, pos);
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+      return fs.writeSync(fd, buf, off, len, pos);
+    },
+    ftruncateSync: (fd, n) => fs.ftruncateSync(fd, n),
+  };
+  const w = RecordingWriter.create(file, { backend: 'synthetic' }, { timer: false, frameBytes: 64 * 1024, io });
+  limit = fs.statSync(file).size + 2048; // room for a small frame, not for the 100 records
+  w.appendRecords(makeRecords(100), 100); // buffered: the only write is close()'s
+  const st = w.close();
+  assert.equal(st.recordsLost, 100);
+  assert.equal(st.recordsWritten, 0);
+  assert.match(st.lastError ?? '', /^ENOSPC/);
+  const rec = openRecording(file);
+  assert.deepEqual(rec.warnings, [], 'ends with an END frame');
+  assert.equal(rec.end?.records_lost, 100);
+  assert.equal(rec.end?.records, 100);
+  assert.equal(rec.records, 1, 'only the DROPS record');
+  assert.equal(rec.droppedEvents, 100);
+  const v = new DataView(readAll(rec).buffer);
+  assert.equal(decodeEvent(v, 0).stage, 'recording');
+  rec.close();
+});
+
 test('unopenable path: RecordingError EIO, one line', () => {
   expectError(() => RecordingWriter.create(path.join(dir, 'no/such/dir/x.socktop'), { backend: 'x' }), 'EIO', /cannot create recording .*ENOENT/);
 });

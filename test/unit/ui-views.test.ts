@@ -117,6 +117,9 @@ test('header: host, backend, drops per stage, filter, paused', () => {
   lines = headerLines({ ...frame, cost: { ...frame.cost, bpfNsPerEvent: NaN } }).map(visible);
   assert.match(lines[0], /PAUSED $/);
   assert.match(lines[2], /bpf stats off/);
+  // A recording write error is spelled out, not only counted.
+  lines = headerLines({ ...frame, stats: { recordingDrops: 1, recordingError: 'ENOSPC: no space left on device' } }).map(visible);
+  assert.match(lines[1], /recording: ENOSPC: no space left on device/);
 });
 
 test('footer: keys, or the prompt with its inline error', () => {

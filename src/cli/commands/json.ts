@@ -111,7 +111,8 @@ function write(out: NodeJS.WritableStream, text: string, signal: AbortSignal): P
   });
 }
 
-export async function jsonCommand(o: CommonOptions): Promise<void> {
+/** Live --json; resolves to the exit code (1 when a --record file lost records). */
+export async function jsonCommand(o: CommonOptions): Promise<number> {
   const { openLiveSource } = await import('../live');
   const stop = linkedAbort(stopSignal);
   let died: Error | undefined;
@@ -119,8 +120,16 @@ export async function jsonCommand(o: CommonOptions): Promise<void> {
     probe: o.probe, record: o.record, onError: (e) => { died = e; stop.abort(); },
   });
   process.stderr.write(attachedLine(source.describe()));
-  await runJson(source, { pids: o.pids, comm: o.comm, signal: stop.signal, stopSourceOnSignal: true });
+  const sum = await runJson(source, { pids: o.pids, comm: o.comm, signal: stop.signal, stopSourceOnSignal: true });
   if (died) throw died;
+  // As `socktop record` does: a recording that lost records is a failure, though the events
+  // themselves all reached stdout.
+  const error = source.stats()?.recordingError;
+  if (o.record && sum.drops[3] > 0) {
+    process.stderr.write(`socktop: the recording lost ${sum.drops[3]} records${error ? ` (${error})` : ''}\n`);
+    return 1;
+  }
+  return 0;
 }
 
 /** One line on stderr once the probes are attached (scripts and tests wait for it). */

@@ -12,6 +12,12 @@ const KEYS: [string, string][] = [
   ['Esc', 'clear'], ['s<>', 'sort'], ['r', 'reverse'], ['space', 'pause'],
 ];
 
+/** In a replay the replay's own keys come first (g/G there seek, Home/End still move). */
+const REPLAY_KEYS: [string, string][] = [
+  ['q', 'quit'], ['?', 'help'], ['space', 'play/pause'], ['+-', 'speed'], ['←→', 'seek 10s'], ['gG', 'start/end'],
+  ['Enter', 'detail'], ['p', 'pid'], ['/', 'comm'], ['s<>', 'sort'], ['Esc', 'clear'],
+];
+
 export function footerLine(state: UiState, theme: Theme, width: number): string {
   const p = state.prompt;
   if (state.mode === 'prompt' && p) {
@@ -21,7 +27,8 @@ export function footerLine(state: UiState, theme: Theme, width: number): string 
     return line.toString();
   }
   const line = new Line();
-  const keys = state.mode === 'detail' ? [['Esc/q', 'back'], ['up/down', 'scroll'], ['space', 'pause'], ['?', 'help']] : KEYS;
+  const keys = state.mode === 'detail' ? [['Esc/q', 'back'], ['up/down', 'scroll'], ['space', 'pause'], ['?', 'help']]
+    : state.replay ? REPLAY_KEYS : KEYS;
   for (const [k, what] of keys) {
     if (line.length + k.length + what.length + 3 > width) break;
     line.add(k, (s) => theme.inverse(theme.bold(s))).add(` ${what}  `);

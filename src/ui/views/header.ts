@@ -23,6 +23,8 @@ export function headerLines(f: Frame): string[] {
     l2.add(` ${STAGE_NAMES[stage]} `).add(String(n), n > 0 ? (s) => t.bold(t.fg('red', s)) : undefined);
   }
   l2.add(`  unattributed ${st.unattributed}`);
+  const recordingError = f.stats?.recordingError;
+  if (recordingError) l2.add(`  recording: ${recordingError}`, (s) => t.bold(t.fg('red', s)));
   const l3 = new Line().add(`procs ${st.processes}  sockets open ${st.openSockets}  cost: cpu ${f.cost.cpuPct.toFixed(1)}%`);
   l3.add(Number.isFinite(f.cost.bpfNsPerEvent)
     ? `  bpf ${fmtLatency(f.cost.bpfNsPerEvent)}/event ${f.cost.bpfCpuPct.toFixed(1)}%`
@@ -30,20 +32,35 @@ export function headerLines(f: Frame): string[] {
   if (st.evictedProcesses || st.evictedSockets) l3.add(`  evicted ${st.evictedProcesses}p/${st.evictedSockets}s`);
   const filter = f.state.filterText();
   if (filter) l3.add('  filter: ').add(filter, (s) => t.bold(t.fg('cyan', s)));
-  return [l1.withRight(status(f), f.width), l2.toString(), l3.toString()];
+  return [l1.withRight(status(f, f.width - l1.length - 1), f.width), l2.toString(), l3.toString()];
 }
 
-/** LIVE, PAUSED, or the replay position and speed. */
-function status(f: Frame): Line {
+const BAR_MAX = 30;
+
+/** A progress bar of `width` cells, `fraction` (0..1) of them full. */
+export function progressBar(fraction: number, width: number): string {
+  const full = Math.round(Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0)) * width);
+  return '█'.repeat(full) + '░'.repeat(width - full);
+}
+
+/** LIVE, PAUSED, or the replay's progress bar, position/duration, speed (and PAUSED or END). */
+function status(f: Frame, room: number): Line {
   const t = f.theme;
   const r = f.stats?.replay;
   const line = new Line();
+  const paused = f.state.paused || (r !== undefined && r.paused && !r.ended);
   if (r) {
     const speed = r.speed === 0 ? 'max' : `${r.speed}x`;
-    const state = r.ended ? 'END' : r.paused ? 'HELD' : speed;
-    line.add(`REPLAY ${fmtUptime(r.positionNs / 1e6)}/${fmtUptime(r.durationNs / 1e6)} ${state} `, (s) => t.bold(t.fg('cyan', s)));
+    const text = `${fmtUptime(r.positionNs / 1e6)}/${fmtUptime(r.durationNs / 1e6)} ${speed} `;
+    // Every status ends in a space, as the terminal's last column is best left alone.
+    const tail = text.length + (r.ended ? 5 : paused ? 8 : 0);
+    const barWidth = Math.min(BAR_MAX, room - 'REPLAY  '.length - tail);
+    line.add('REPLAY ', (s) => t.bold(t.fg('cyan', s)));
+    if (barWidth >= 5) line.add(progressBar(r.durationNs > 0 ? r.positionNs / r.durationNs : 1, barWidth), (s) => t.fg('cyan', s)).add(' ');
+    line.add(text, (s) => t.bold(t.fg('cyan', s)));
+    if (r.ended) line.add(' END ', (s) => t.bold(s));
   }
-  if (f.state.paused) line.add(' PAUSED ', (s) => t.inverse(t.bold(t.fg('yellow', s))));
+  if (paused) line.add(' PAUSED ', (s) => t.inverse(t.bold(t.fg('yellow', s))));
   else if (!r) line.add(' LIVE ', (s) => t.bold(t.fg('green', s)));
   return line;
 }

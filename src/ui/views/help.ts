@@ -13,7 +13,7 @@ export const HELP_TEXT = [
   ' /  command name filter (substring, any case)  F  follow the selected one',
   ' Esc  clear every filter (detail: back)    s > <  sort column  r  reverse',
   ' space  pause the display (capture goes on; counts catch up on resume)',
-  ' + - left right  replay speed and seek (replay only)',
+  ' replay: space pause/play  + - speed  left right seek 10 s  g G start/end',
   'COLUMNS',
   ' S       X: the process exited (kept for 60 s, then removed)',
   ' LISTEN  listening ports     OPEN  sockets seen created and not closed yet',
