@@ -3,7 +3,7 @@
  * same load: each round runs a baseline (load alone), then each variant attached, interleaved so
  * that slow drifts of the machine's other load hit all of them alike. A variant is a set of
  * bench/headless.js arguments: another BPF object (--object, built from an edited copy of
- * bpf/socktop.bpf.c), ring sizes (--ring, --bpf-ring-bytes), --no-model...
+ * bpf/socktop.bpf.c: bench/storm-variants.sh builds the usual ones), ring sizes (--ring, --bpf-ring-bytes), --no-model...
  *
  *   node dist/bench/storm-ab.js --rate 0 --rounds 3 --duration 5 \
  *        --variant 'current=' --variant 'nowake=--object /tmp/v_nowake.bpf.o'
@@ -13,9 +13,29 @@
  * load, BPF ns per program run and per event, drops, delivered/emitted, peak RSS (medians of the
  * rounds, with each round's figure). Raw results: bench/results/storm-ab-<date>.json.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HeadlessResult, LoadResult, O, foreignAtEnd, log, median, provenance, runLoad, runSocktop, table, waitQuiet } from './storm';
+import {
+  HeadlessResult, LoadResult, O, foreignAtEnd, log, median, procCpuMs, progIdsOf, provenance, runLoad, runSocktop, sleep, table,
+  waitQuiet,
+} from './storm';
+
+/** The load with an arbitrary command attached; its CPU over the load. */
+async function runWithCommand(rate: number, cmdline: string): Promise<{ load: LoadResult; cpuMs: number; progIds: number[] }> {
+  const child = spawn('sh', ['-c', `exec ${cmdline}`], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  await sleep(3000);
+  const pid = child.pid ?? 0;
+  const progIds = progIdsOf(pid);
+  const cpu0 = procCpuMs(pid);
+  const load = await runLoad(rate);
+  const cpuMs = procCpuMs(pid) - cpu0;
+  child.kill('SIGINT');
+  await Promise.race([exited, sleep(5000)]);
+  child.kill('SIGKILL');
+  return { load, cpuMs, progIds };
+}
 
 interface Variant { name: string; args: string[] }
 
@@ -44,6 +64,12 @@ interface Sample {
   foreign: number; // tracing programs of somebody else attached during the load
   headless?: HeadlessResult;
   cpuPct?: number;
+  cmdCpuMs?: number; // a cmd: variant's CPU over the load
+}
+
+/** Connection attempts the load generator finished. */
+function finished(l: LoadResult): number {
+  return l.gt.connects_ok + l.gt.connects_refused + l.gt.connects_failed_other;
 }
 
 /** Machine busy minus loadgen minus the tool, in cores. */
@@ -82,7 +108,15 @@ async function main(): Promise<void> {
     const order = vs.map((_, i) => vs[(i + round) % vs.length]);
     for (const v of order) {
       log(`round ${round + 1}/${rounds}: ${v.name} ${v.args.join(' ')}`);
+      const cmd = v.args.join(' ').startsWith('cmd:') ? v.args.join(' ').slice(4) : null;
       const s = await measure(async () => {
+        if (cmd !== null) {
+          const c = await runWithCommand(rate, cmd);
+          return {
+            load: c.load, cpuPct: (100 * c.cpuMs) / c.load.wallMs, otherCores: other(c.load, c.cpuMs),
+            foreign: foreignAtEnd(c.load, c.progIds).length, cmdCpuMs: c.cpuMs,
+          };
+        }
         const r = await runSocktop(rate, v.args);
         const cpuMs = r.headless.cpu.load ? r.headless.cpu.load.userMs + r.headless.cpu.load.sysMs : 0;
         return {
@@ -91,27 +125,46 @@ async function main(): Promise<void> {
         };
       });
       samples.push({ round, variant: v.name, ...s });
-      log(`  ${s.load.gt.rate.toFixed(0)} conn/s, CPU ${s.cpuPct?.toFixed(1)}%, BPF ${s.headless?.bpf.nsPerRun} ns/run (other ${s.otherCores})`);
+      log(`  ${s.load.gt.rate.toFixed(0)} conn/s, CPU ${s.cpuPct?.toFixed(1)}%, BPF ${s.headless?.bpf.nsPerRun ?? '-'} ns/run (other ${s.otherCores})`);
     }
   }
 
-  const base = median(samples.filter((s) => s.variant === 'baseline').map((s) => s.load.gt.rate));
-  const rows = [['variant', 'conn/s', '% of base', 'CPU %', 'BPF ns/run', 'ns/event', 'drops bpf/shared', 'delivered', 'RSS MB', 'rounds: conn/s']];
-  rows.push(['baseline', base.toFixed(0), '100%', '-', '-', '-', '-', '-', '-',
-    samples.filter((s) => s.variant === 'baseline').map((s) => s.load.gt.rate.toFixed(0)).join(' ')]);
+  // Medians over the undisturbed samples (all of them when none was).
+  const disturbed = (s: Sample): boolean => s.otherCores + (s.foreign ? 1 : 0) > O.maxOther;
+  const pick = (v: string): Sample[] => {
+    const all = samples.filter((s) => s.variant === v);
+    const clean = all.filter((s) => !disturbed(s));
+    return clean.length ? clean : all;
+  };
+  const usPerConn = (s: Sample): number => (s.load.loadgenCpuMs * 1000) / finished(s.load);
+  const toolUsPerConn = (s: Sample): number => {
+    const l = s.headless?.cpu.load;
+    if (s.cmdCpuMs !== undefined) return (s.cmdCpuMs * 1000) / finished(s.load);
+    return l ? ((l.userMs + l.sysMs) * 1000) / finished(s.load) : NaN;
+  };
+  const base = median(pick('baseline').map((s) => s.load.gt.rate));
+  const baseUs = median(pick('baseline').map(usPerConn));
+  const rows = [['variant', 'clean', 'conn/s', '% of base', 'load µs/conn', 'socktop µs/conn', 'CPU %', 'BPF ns/run', 'ns/event',
+    'drops bpf/shared', 'delivered', 'RSS MB', 'all rounds: conn/s (*: disturbed)']];
+  const roundsOf = (v: string): string => samples.filter((s) => s.variant === v)
+    .map((s) => `${s.load.gt.rate.toFixed(0)}${disturbed(s) ? '*' : ''}`).join(' ');
+  rows.push(['baseline', String(pick('baseline').filter((s) => !disturbed(s)).length), base.toFixed(0), '100%', baseUs.toFixed(1),
+    '-', '-', '-', '-', '-', '-', '-', roundsOf('baseline')]);
   for (const v of vs) {
-    const ss = samples.filter((s) => s.variant === v.name);
+    const ss = pick(v.name);
     const med = (f: (s: Sample) => number): number => median(ss.map(f));
     const r = med((s) => s.load.gt.rate);
     rows.push([
-      v.name, r.toFixed(0), `${((100 * r) / base).toFixed(1)}%`, med((s) => s.cpuPct ?? NaN).toFixed(1),
+      v.name, String(ss.filter((s) => !disturbed(s)).length), r.toFixed(0), `${((100 * r) / base).toFixed(1)}%`,
+      med(usPerConn).toFixed(1), med(toolUsPerConn).toFixed(1), med((s) => s.cpuPct ?? NaN).toFixed(1),
       med((s) => s.headless?.bpf.nsPerRun ?? NaN).toFixed(0), med((s) => s.headless?.bpf.nsPerEmittedEvent ?? NaN).toFixed(0),
       `${ss.reduce((a, s) => a + (s.headless?.drops.bpfRing ?? 0), 0)}/${ss.reduce((a, s) => a + (s.headless?.drops.sharedRing ?? 0), 0)}`,
       `${(100 * med((s) => s.headless?.delivered.ratio ?? NaN)).toFixed(3)}%`, med((s) => s.headless?.maxRssMB ?? NaN).toFixed(1),
-      ss.map((s) => s.load.gt.rate.toFixed(0)).join(' '),
+      roundsOf(v.name),
     ]);
   }
-  console.log(`\nstorm A/B at ${rate === 0 ? 'the highest rate' : `${rate} conn/s`}, ${rounds} rounds (medians)`);
+  console.log(`\nstorm A/B at ${rate === 0 ? 'the highest rate' : `${rate} conn/s`}, ${rounds} rounds (medians of the undisturbed`
+    + ` rounds; load µs/conn = the load generator's CPU per connection, BPF included; socktop µs/conn = its user+sys CPU per connection)`);
   for (const v of vs) console.log(`  ${v.name}: headless ${v.args.join(' ') || '(as the CLI runs it)'}`);
   console.log(table(rows));
   const started = new Date();

@@ -36,6 +36,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -100,7 +101,7 @@ export function machineJiffies(): { busy: number; total: number } {
 }
 
 /** utime + stime of a process, all threads, in ms (0 if gone). */
-function procCpuMs(pid: number): number {
+export function procCpuMs(pid: number): number {
   try {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
@@ -123,7 +124,7 @@ function bpfPrograms(): BpfProg[] {
 const TRACING_TYPES = new Set(['tracepoint', 'raw_tracepoint', 'kprobe', 'tracing', 'perf_event']);
 
 /** BPF program ids a process holds open (fdinfo prog_id), e.g. a peer tool's programs. */
-function progIdsOf(pid: number): number[] {
+export function progIdsOf(pid: number): number[] {
   const ids: number[] = [];
   try {
     for (const fd of fs.readdirSync(`/proc/${pid}/fdinfo`)) {
@@ -340,7 +341,6 @@ interface PeerSpec {
   cmd: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
-  ready: RegExp; // in its output once attached
   /** Count the output lines that belong to the load (by port columns). */
   count(lines: string[]): { events: number; byComm: Record<string, number> };
   /** Expected count from the ground truth. */
@@ -362,6 +362,10 @@ function countByColumns(lines: string[], lportCol: number, rportCol: number, com
   return { events, byComm };
 }
 
+/** Connection attempts loadgen finished, and its CPU per attempt (µs; BPF run in its context included). */
+const finished = (gt: GroundTruth): number => gt.connects_ok + gt.connects_refused + gt.connects_failed_other;
+const loadUsPerConn = (l: LoadResult): number => (l.loadgenCpuMs * 1000) / finished(l.gt);
+
 const STATE_CHANGES = (gt: GroundTruth): number => 10 * gt.connects_ok + 2 * gt.connects_refused + 2;
 const SESSIONS = (gt: GroundTruth): number => 2 * gt.connects_ok + gt.connects_refused;
 
@@ -374,22 +378,22 @@ function peerSpec(peer: Peer): PeerSpec {
   switch (peer) {
     case 'tcplife':
       return {
-        cmd: 'tcplife', args: [], ready: /^PID\s+COMM/m, what: 'lines (one per TCP session end; expected 2 per connection + 1 per refused)',
+        cmd: 'tcplife', args: [], what: 'lines (one per TCP session end; expected 2 per connection + 1 per refused)',
         count: (lines) => countByColumns(lines, 3, 5, 1), expected: SESSIONS,
       };
     case 'tcplife-bpfcc':
       return {
-        cmd: 'tcplife-bpfcc', args: [], env: { ...process.env, BCC_KERNEL_SOURCE: BCC_KSRC }, ready: /^PID\s+COMM/m,
+        cmd: 'tcplife-bpfcc', args: [], env: { ...process.env, BCC_KERNEL_SOURCE: BCC_KSRC },
         what: 'lines (one per TCP session end)', count: (lines) => countByColumns(lines, 3, 5, 1), expected: SESSIONS,
       };
     case 'tcpstates':
       return {
-        cmd: 'tcpstates', args: [], ready: /^SKADDR\s+PID/m, what: 'lines (one per state change; expected 10 per connection + 2 per refused + 2)',
+        cmd: 'tcpstates', args: [], what: 'lines (one per state change; expected 10 per connection + 2 per refused + 2)',
         count: (lines) => countByColumns(lines, 4, 6, 2), expected: STATE_CHANGES,
       };
     case 'bpftrace':
       return {
-        cmd: 'bpftrace', args: ['-e', BPFTRACE_PROG], ready: /bpftrace-ready/, what: 'in-kernel count of inet_sock_set_state for the load',
+        cmd: 'bpftrace', args: ['-e', BPFTRACE_PROG], what: 'in-kernel count of inet_sock_set_state for the load',
         count: (lines) => {
           const m = /@events:\s*(\d+)/.exec(lines.join('\n'));
           return { events: m ? Number(m[1]) : 0, byComm: {} };
@@ -397,6 +401,20 @@ function peerSpec(peer: Peer): PeerSpec {
         expected: STATE_CHANGES,
       };
   }
+}
+
+/** One TCP connect to 127.0.0.1:1 (closed): two state changes, on no port the load uses. */
+function poke(): Promise<void> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port: 1 });
+    const done = (): void => {
+      sock.destroy();
+      resolve();
+    };
+    sock.once('error', done);
+    sock.once('connect', done);
+    setTimeout(done, 200);
+  });
 }
 
 interface PeerResult {
@@ -408,6 +426,8 @@ interface PeerResult {
   byComm: Record<string, number>;
   bpf: { programs: number; runCount: number; runTimeNs: number; nsPerRun: number | null };
   outputLines: number;
+  /** Events the tool itself said it lost (perf buffer overruns). */
+  reportedLost: number;
   what: string;
 }
 
@@ -425,12 +445,19 @@ async function runPeer(peer: Peer, rate: number): Promise<PeerResult> {
     live.delete(child);
     r();
   }));
-  // Attached: its readiness line (BCC compiles first: give it time).
+  // Attached: its programs run. Its own output cannot tell (stdout to a file is block-buffered, so
+  // libbpf-tools' header shows up only with the first 4 KiB of events). Every peer hooks
+  // inet_sock_set_state: poke it with a connect to a closed port (not one of the load's) until one of
+  // the tool's programs has run (kernel.bpf_stats_enabled is on during peer runs). BCC compiles first.
   const until = Date.now() + 60000;
   for (;;) {
-    const text = fs.readFileSync(outFile, 'utf8');
-    if (spec.ready.test(text)) break;
+    const ids = progIdsOf(child.pid ?? 0);
+    if (ids.length > 0) {
+      await poke();
+      if (bpfPrograms().some((p) => ids.includes(p.id) && (p.run_cnt ?? 0) > 0)) break;
+    }
     if (exitCode !== undefined || Date.now() > until) {
+      const text = fs.readFileSync(outFile, 'utf8');
       child.kill('SIGKILL');
       await exited;
       throw new Error(`${peer} did not attach: ${text.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`);
@@ -467,11 +494,16 @@ async function runPeer(peer: Peer, rate: number): Promise<PeerResult> {
   const lines = fs.readFileSync(outFile, 'utf8').split('\n');
   fs.rmSync(outFile, { force: true });
   const { events, byComm } = spec.count(lines);
+  // libbpf-tools and BCC report perf buffer overruns on stderr (same file): "lost N events" / "Possibly lost N samples".
+  const reportedLost = lines.reduce((a, l) => {
+    const m = /lost (\d+) (?:events|samples)/i.exec(l);
+    return a + (m ? Number(m[1]) : 0);
+  }, 0);
   const runCount = progs.reduce((a, p) => a + (p.run_cnt ?? 0), 0);
   const runTimeNs = progs.reduce((a, p) => a + (p.run_time_ns ?? 0), 0);
   const cpuMs = cpu1 - cpu0;
   return {
-    peer, load, events, expected: spec.expected(load.gt), byComm, what: spec.what, outputLines: lines.length,
+    peer, load, events, expected: spec.expected(load.gt), byComm, what: spec.what, outputLines: lines.length, reportedLost,
     tool: { attachWallMs, cpuMs, cpuPctOfCore: (100 * cpuMs) / load.wallMs, pid, progIds },
     bpf: { programs: progs.length, runCount, runTimeNs, nsPerRun: runCount ? +(runTimeNs / runCount).toFixed(1) : null },
   };
@@ -667,6 +699,8 @@ interface Summary {
 function summarize(rate: number, runs: RunRecord[]): Summary {
   const base = runs.filter((r) => r.kind === 'baseline' && r.load).map((r) => r.load!.gt.rate);
   const baselineRate = base.length ? base.reduce((a, b) => a + b, 0) / base.length : NaN;
+  const baseUs = runs.filter((r) => r.kind === 'baseline' && r.load).map((r) => loadUsPerConn(r.load!));
+  const baselineUsPerConn = baseUs.length ? baseUs.reduce((a, b) => a + b, 0) / baseUs.length : NaN;
   const s: Summary = { rate, baselineRates: base, baselineRate, peers: [] };
   const st = runs.filter((r) => r.kind === 'socktop' && r.headless);
   if (st.length) {
@@ -689,6 +723,8 @@ function summarize(rate: number, runs: RunRecord[]): Summary {
       drops: h.drops, cpuPctOfCore: h.cpu.load?.pctOfCore, cpuThreads: h.cpu.load?.threads, cpuWallMs: h.cpu.load?.wallMs,
       bpfNsPerRun: h.bpf.nsPerRun, bpfNsPerEvent: h.bpf.nsPerEmittedEvent,
       bpfNsPerConnection: h.bpf.runTimeNs / gt.attempts,
+      loadUsPerConn: loadUsPerConn(r.load!), baselineUsPerConn,
+      socktopUsPerConn: h.cpu.load ? ((h.cpu.load.userMs + h.cpu.load.sysMs) * 1000) / finished(gt) : NaN,
       maxRssMB: h.maxRssMB, attachMs: h.attach.attachMs, readyMs: h.attach.processStartToReadyMs,
       attachWallMs: r.tool!.attachWallMs, otherCores: r.otherCores, quiet: r.quiet.quiet,
     };
@@ -697,7 +733,7 @@ function summarize(rate: number, runs: RunRecord[]): Summary {
     s.peers.push({
       peer: r.kind, genRate: r.load!.gt.rate, genRatePct: (100 * r.load!.gt.rate) / baselineRate,
       cpuPctOfCore: r.tool!.cpuPctOfCore, attachWallMs: r.tool!.attachWallMs,
-      events: r.peer!.events, expected: r.peer!.expected, byComm: r.peer!.byComm, bpfNsPerRun: r.peer!.bpf.nsPerRun,
+      events: r.peer!.events, expected: r.peer!.expected, reportedLost: r.peer!.reportedLost, byComm: r.peer!.byComm, bpfNsPerRun: r.peer!.bpf.nsPerRun,
       otherCores: r.otherCores, quiet: r.quiet.quiet,
     });
   }
@@ -709,13 +745,14 @@ function printReport(runs: RunRecord[], summaries: Summary[], notes: Record<stri
   console.log('\nAll runs (loadgen ground truth; "other" = CPU used by anything else on the machine during the load, in cores;');
   console.log(`"foreign" = tracing BPF programs of somebody else attached during the load; a run with other > ${O.maxOther}`);
   console.log(`or foreign programs is tried again, up to ${O.retries} times, and the least disturbed try is kept)`);
-  const rows = [['rate', 'run', 'conn/s', 'ok', 'refused', 'accepts', 'failed', 'tool CPU%', 'attach ms', 'other', 'foreign', 'tries', 'clean']];
+  const rows = [['rate', 'run', 'conn/s', 'ok', 'refused', 'accepts', 'failed', 'load µs/conn', 'tool CPU%', 'attach ms', 'other', 'foreign', 'tries', 'clean']];
   for (const r of runs) {
     const g = r.load?.gt;
     rows.push([
       rateName(r.rate), r.kind + (O.reps > 1 ? `#${r.rep + 1}` : ''), g ? f0(g.rate) : 'FAILED',
       g ? String(g.connects_ok) : '-', g ? String(g.connects_refused) : '-', g ? String(g.accepts) : '-',
       g ? String(g.connects_failed_other + g.exchanges_failed + g.aborted_at_end) : '-',
+      r.load ? f1(loadUsPerConn(r.load)) : '-',
       r.tool ? f1(r.tool.cpuPctOfCore) : '-', r.tool ? f0(r.tool.attachWallMs) : '-',
       r.otherCores !== undefined ? r.otherCores.toFixed(2) : '-', String(r.foreignPrograms?.length ?? '-'),
       String(1 + (r.discarded?.length ?? 0)),
@@ -741,6 +778,8 @@ function printReport(runs: RunRecord[], summaries: Summary[], notes: Record<stri
   add('state events (load) / kernel', (x) => seenVsTruth(x.stateEventsOnPorts, x.stateChangesExpected), 'equal');
   add('events delivered / emitted', (x) => `${x.delivered}/${x.emitted} (${x.deliveredRatio === null ? '-' : (100 * x.deliveredRatio).toFixed(3)}%)`, '100%');
   add('drops: BPF ring / shared ring', (x) => `${x.drops.bpfRing} / ${x.drops.sharedRing}`, '0 / 0');
+  add('load CPU µs/conn without / with', (x) => `${f1(x.baselineUsPerConn)} / ${f1(x.loadUsPerConn)}`);
+  add('socktop CPU µs per connection', (x) => f1(x.socktopUsPerConn));
   add('socktop CPU, % of one core', (x) => f1(x.cpuPctOfCore), '< 10% at 10k/s');
   add('  main / worker / other threads, %', (x) => ['main', 'worker', 'other'].map((k) => f1(pctOfLoad(x, k))).join(' / '));
   add('BPF ns per program run', (x) => f0(x.bpfNsPerRun), '< 1000');
@@ -765,7 +804,8 @@ function printReport(runs: RunRecord[], summaries: Summary[], notes: Record<stri
         const lost = p.expected - p.events;
         const comms = Object.entries(p.byComm as Record<string, number>).map(([c, n]) => `${c} ${n}`).join(', ');
         prows.push([rateName(s.rate), p.peer, f0(p.genRate), `${f1(p.genRatePct)}%`, f1(p.cpuPctOfCore), f0(p.attachWallMs),
-          f0(p.bpfNsPerRun), `${p.events}/${p.expected}`, `${lost} (${f1((100 * lost) / p.expected)}%)`, comms || '-']);
+          f0(p.bpfNsPerRun), `${p.events}/${p.expected}`, `${lost} (${f1((100 * lost) / p.expected)}%)${p.reportedLost ? ` [says ${p.reportedLost}]` : ''}`,
+          comms || '-']);
       }
     }
     console.log(table(prows));

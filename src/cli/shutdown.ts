@@ -5,6 +5,7 @@
  *
  * Commands that run until told to stop watch `stopSignal` (see onSignal for repeated signals).
  */
+import * as tty from 'node:tty';
 import { reportError } from './errors';
 
 type Cleanup = () => void | Promise<void>;
@@ -20,6 +21,8 @@ let finishing: Promise<never> | null = null;
 let signals = 0;
 let receivedSignal: NodeJS.Signals | undefined;
 let installed = false;
+/** The standard fds that were terminals at start: Node resets these at exit (see finish). */
+const ttysAtStart = [0, 1, 2].filter((fd) => tty.isatty(fd));
 
 const STOP_TIMEOUT_MS = 5000;
 
@@ -82,17 +85,40 @@ export function finish(code: number, err?: unknown): Promise<never> {
       // After a hangup the tty is usually gone; Node 20 resets the tty at exit and aborts when
       // that fails (nodejs/node#51519, fixed later by #58200). Die of SIGHUP instead: no reset
       // is needed, blessed already restored the terminal if there still is one.
-      if (receivedSignal === 'SIGHUP') leaveByHangup();
+      if (receivedSignal === 'SIGHUP' || terminalHungUp()) leaveByHangup();
       process.exit(exitCode);
     })();
   }
   return finishing;
 }
 
+/**
+ * A terminal we started on is gone (closed window, dropped ssh): isatty() fails on a hung-up tty,
+ * so this catches a hangup even when a write error (EIO) arrives before the SIGHUP does.
+ */
+function terminalHungUp(): boolean {
+  return ttysAtStart.some((fd) => !tty.isatty(fd));
+}
+
 /** Die of SIGHUP's default action: what a hung-up program does, and no tty reset at exit. */
 function leaveByHangup(): void {
   process.removeAllListeners('SIGHUP');
   process.kill(process.pid, 'SIGHUP');
+  // Still here: SIGHUP is ignored (nohup). Exiting normally would abort in the tty reset.
+  process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * A write to (or read from) a terminal that hung up fails with EIO. Without a listener that error
+ * is an uncaught exception with a stack; it is a hangup, so end the way a SIGHUP would.
+ */
+function onTerminalError(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EIO' && err.code !== 'ENXIO' && err.code !== 'EPIPE') {
+    void finish(1, err);
+    return;
+  }
+  receivedSignal ??= 'SIGHUP';
+  controller.abort();
 }
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {
@@ -129,6 +155,8 @@ export function installShutdownHandlers(): void {
   if (installed) return;
   installed = true;
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  // Pipes handle their own errors (--json stops quietly on EPIPE); terminals come here.
+  for (const stream of [process.stdin, process.stdout]) if (stream.isTTY) stream.on('error', onTerminalError);
   process.on('uncaughtException', (err) => void finish(1, err));
   process.on('unhandledRejection', (err) => void finish(1, err));
 }

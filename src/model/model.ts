@@ -90,6 +90,14 @@ function readU64(view: DataView, at: number): number {
   return view.getUint32(at + 4, true) * TWO32 + view.getUint32(at, true);
 }
 
+/** The record names other ports than the (closed) entry under its socket address knew. */
+function addressReused(sock: SocketEntry, view: DataView, off: number): boolean {
+  const lport = view.getUint16(off + Offset.lport, true);
+  const rport = view.getUint16(off + Offset.rport, true);
+  return (lport !== 0 && sock.lport !== 0 && lport !== sock.lport)
+    || (rport !== 0 && sock.rport !== 0 && rport !== sock.rport);
+}
+
 /** Kinds only a running process's own syscalls produce. */
 const MADE_BY_A_CALL: readonly boolean[] = (() => {
   const a: boolean[] = [];
@@ -129,6 +137,8 @@ export class SocketModel {
    *  counting them by walking 65k sockets would cost a frame milliseconds). */
   private openInMap = 0;
   private replacedQueued = 0;
+  /** Listening port -> the row of its (latest) listener, to own a new connection's early events. */
+  private readonly listeners = new Map<number, ProcessRow>();
   /** pid -> open entries in `socks` with that pid: an exit walks the sockets only when it has some. */
   private readonly openByPid = new Map<number, number>();
 
@@ -160,12 +170,18 @@ export class SocketModel {
     const hasSock = view.getUint32(off + Offset.sock, true) !== 0 || view.getUint32(off + Offset.sock + 4, true) !== 0;
     const key = hasSock ? socketKey(view, off) : 0;
     let sock = hasSock ? this.socks.get(key) : undefined;
+    // The kernel reuses a freed struct sock at once: a closed entry whose ports differ from the
+    // record's is another connection's socket now (typically the child socket of an incoming
+    // connection, before accept), not a late event of this one.
+    if (sock !== undefined && sock.closedNs !== 0 && addressReused(sock, view, off)) sock = undefined;
     const pid = view.getUint32(off + Offset.pid, true);
     let row: ProcessRow | undefined;
     if (pid === 0) {
       // Softirq event: the model may know the owner from the socket's earlier syscall events.
       // The record's comm and uid are empty then: the row is looked up, never renamed or created.
-      row = sock ? this.procs.get(sock.pid) : undefined;
+      // A socket not known yet whose local port some process listens on is a connection to that
+      // listener, not accepted yet (the handshake's state changes): that process's.
+      row = sock ? this.procs.get(sock.pid) : this.listenerOf(view.getUint16(off + Offset.lport, true));
       if (!row) {
         this.unattributed++;
         if (sock) this.touchSocket(sock, view, off, kind, ts);
@@ -522,13 +538,24 @@ export class SocketModel {
     if (!owner) return;
     sock.listenPort = sock.lport;
     owner.addListen(sock.lport);
+    this.listeners.set(sock.lport, owner);
+  }
+
+  /** The live row listening on `port` (the latest to listen there), if any. */
+  private listenerOf(port: number): ProcessRow | undefined {
+    if (port === 0) return undefined;
+    const row = this.listeners.get(port);
+    return row !== undefined && this.procs.get(row.pid) === row ? row : undefined;
   }
 
   private uncount(sock: SocketEntry): void {
     const owner = sock.owner;
     if (owner) {
       if (sock.counted) owner.open--;
-      if (sock.listenPort) owner.removeListen(sock.listenPort);
+      if (sock.listenPort) {
+        owner.removeListen(sock.listenPort);
+        if (this.listeners.get(sock.listenPort) === owner && !owner.listen?.get(sock.listenPort)) this.listeners.delete(sock.listenPort);
+      }
     }
     sock.counted = false;
     sock.listenPort = 0;
