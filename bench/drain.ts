@@ -30,6 +30,7 @@ import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { EventKind as K, Offset, RECORD_SIZE } from '../src/capture/layout';
 import { SharedRing } from '../src/capture/ring';
+import { DEFAULT_RING_CAPACITY as RING_CAPACITY } from '../src/cli/live'; // what the CLI gives the live capture
 import { SocketModel } from '../src/model/model';
 import { UI_MODEL_OPTIONS } from '../src/ui/app';
 import { Pump } from '../src/ui/pump';
@@ -39,7 +40,7 @@ import { commFor, connectionRecords, listenerRecords, packRecords, rng, uidFor }
 
 const TARGET = 2_000_000;
 const BATCH = 256;
-const RING_CAPACITY = 1 << 17; // what the CLI gives the live capture (src/cli/live.ts)
+
 const SEC = 1e9;
 const NS_PER_RECORD = 500; // record time advances 0.5 us per record: 2 M records/s of record time
 

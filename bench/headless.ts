@@ -1,12 +1,12 @@
 /**
  * bench/headless.ts: socktop's live capture pipeline without the screen, run exactly as the TUI
  * runs it: startLiveCapture() (src/cli/live.ts: privileges, backend choice, the CLI's shared-ring
- * capacity, the capture worker with its attribution hook), a 100 ms timer draining the shared ring
+ * capacity, the capture worker with its attribution hook), a 50 ms timer (the UI's DRAIN_INTERVAL_MS) draining the shared ring
  * into a SocketModel through the UI's Pump (src/ui/pump.ts), and the model's refresh() once per
  * frame (-d, 1 s). Nothing is drawn. At the end it prints ONE JSON line on stdout (see Result).
  *
  *   node dist/bench/headless.js [--duration S] [--probe auto|kprobe|tracepoint] [--ring N]
- *        [--drain-ms 100] [--delay 1] [--comm lg-client,lg-server,loadgen] [--no-model]
+ *        [--drain-ms 50] [--delay 1] [--comm lg-client,lg-server,loadgen] [--no-model]
  *        [--ports P,Q] [--object FILE.bpf.o] [--bpf-ring-bytes N]
  *
  * Control (for bench/storm.ts): once attached it writes `headless: ready {...}` on stderr. Lines on
@@ -31,15 +31,37 @@ import { detectKernelSupport } from '../src/capture/kernel';
 import { startCapture } from '../src/capture/session';
 import type { ProbeChoice } from '../src/capture/addon';
 import type { CaptureSession } from '../src/capture/session';
-import { EventKind, Flag, KIND_MAX, KIND_NAMES, Offset } from '../src/capture/layout';
+import { EventKind, Flag, KIND_MAX, KIND_NAMES, Offset, TcpState } from '../src/capture/layout';
 import type { WorkerStats } from '../src/capture/messages';
 import { SocketModel } from '../src/model/model';
-import { Pump } from '../src/ui/pump';
+import { DRAIN_INTERVAL_MS, Pump } from '../src/ui/pump';
 import { monotonicNs } from '../src/ui/source';
 import type { DataSource } from '../src/ui/source';
 
 const ECONNREFUSED = 111;
 const CLK_TCK = 100; // USER_HZ: /proc/<pid>/task/<tid>/stat times are in these
+
+/**
+ * Whether a record tells one TCP state change. The BPF side sends no STATE record for a change that
+ * another record tells (CLOSE>SYN_SENT: CONNECT_START; SYN_SENT>x: CONNECT; x>LISTEN: LISTEN;
+ * x>CLOSE: CLOSE); a refused connect's SYN_SENT>CLOSE is told by both CONNECT and CLOSE, counted once.
+ */
+function tellsTransition(view: DataView, off: number, kind: number): boolean {
+  const flags = view.getUint8(off + Offset.flags);
+  if (flags & Flag.Snapshot) return false;
+  switch (kind) {
+    case EventKind.State:
+    case EventKind.ConnectStart:
+    case EventKind.Listen:
+      return true;
+    case EventKind.Connect:
+      return (flags & Flag.LocalError) === 0 && view.getUint8(off + Offset.new_state) !== TcpState.Close;
+    case EventKind.Close:
+      return (flags & (Flag.ByClose | Flag.ByDestroy)) === 0;
+    default:
+      return false;
+  }
+}
 
 // ------------------------------------------------------------------------------------- options
 
@@ -59,7 +81,7 @@ const opts = {
   durationSec: numArg('duration', 0), // 0: until `stop`, EOF on stdin, SIGINT or SIGTERM
   probe: (argValue('probe') ?? 'auto') as ProbeChoice,
   ringCapacity: numArg('ring', DEFAULT_RING_CAPACITY),
-  drainMs: numArg('drain-ms', 100),
+  drainMs: numArg('drain-ms', DRAIN_INTERVAL_MS),
   delaySec: numArg('delay', 1),
   /** Also count, per kind, the records whose local or remote port is one of these (the load's). */
   ports: (argValue('ports') ?? '').split(',').filter(Boolean).map(Number),
@@ -159,6 +181,7 @@ async function main(): Promise<void> {
   let snapshots = 0;
   let dropMarkers = 0;
   const portKinds = new Float64Array(KIND_MAX + 1);
+  let portTransitions = 0;
   const portSet = new Uint8Array(65536);
   for (const p of opts.ports) portSet[p] = 1;
   const byPort = opts.ports.length > 0;
@@ -167,6 +190,7 @@ async function main(): Promise<void> {
     kinds[kind]++;
     if (byPort && (portSet[view.getUint16(off + Offset.lport, true)] || portSet[view.getUint16(off + Offset.rport, true)])) {
       portKinds[kind]++;
+      if (tellsTransition(view, off, kind)) portTransitions++;
     }
     if (view.getUint8(off + Offset.flags) & Flag.Snapshot) snapshots++;
     if (kind === EventKind.Drops) dropMarkers++;
@@ -291,6 +315,9 @@ async function main(): Promise<void> {
       byKind: byKindJson(kinds),
       /** Records whose lport or rport is one of --ports, by kind. */
       byKindOnPorts: byPort ? byKindJson(portKinds) : null,
+      /** TCP state changes told by the records on --ports (STATE records and the records that stand
+       *  for one: connect start and result, listen, close by the state machine). */
+      transitionsOnPorts: byPort ? portTransitions : null,
     },
     kernel: { polled, emitted, badSize: s?.badSize ?? NaN },
     delivered: { ratio: emitted > 0 ? live / emitted : null, lost: emitted - live },

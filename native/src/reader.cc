@@ -5,6 +5,8 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <linux/types.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +49,25 @@ std::string BackendOf(const std::string& program) {
 }
 
 std::string Errno(int err) { return strerror(err < 0 ? -err : err); }
+
+// Blocks every blockable signal in this thread while it lives. The verifier gives up with EAGAIN
+// when a signal is pending for the loading thread, and libbpf retries only a few times: a profiler's
+// SIGPROF (node --cpu-prof), a SIGWINCH or a SIGCHLD at the wrong moment would fail the load.
+// Process-directed signals go to another thread meanwhile; this thread's own wait till the end.
+class SignalsHeld {
+ public:
+  SignalsHeld() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &saved_);
+  }
+  ~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+ private:
+  sigset_t saved_;
+};
 
 [[noreturn]] void Fail(const std::string& message, const std::string& details = "") {
   throw OpenError("ELOAD", message, details);
@@ -189,7 +210,11 @@ void Reader::Load() {
   // Run-time stats (run_cnt, run_time_ns) are counted only while someone holds this fd.
   stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
   LogCapture log;
-  int err = bpf_object__load(object_);
+  int err;
+  {
+    SignalsHeld held;
+    err = bpf_object__load(object_);
+  }
   if (err == 0) return;
   if ((err == -EPERM || err == -EACCES) && !HasBpfPrivileges()) {
     throw OpenError("EPERM", std::string("loading BPF programs ") + kPrivilegeHint, log.text());

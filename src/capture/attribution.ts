@@ -59,6 +59,10 @@ export class SnapshotAttribution {
     if (kind === EventKind.Exit || kind === EventKind.Drops) return;
     // Our own start records pass through the hooks too: they must not "learn" their inode.
     if (view.getUint8(off + Offset.flags) & Flag.Snapshot) return;
+    // Cheap gate first (this runs for every record): a socket from the snapshot has one of its
+    // local ports. Records that lost their port (0) still go to the lookup.
+    const lport = view.getUint16(off + Offset.lport, true);
+    if (lport !== 0 && !this.localPorts[lport]) return;
     const addr = kernelAddressKey(view, off);
     let entry = this.byKernelAddress.get(addr);
     if (!entry && this.unlearned > 0) entry = this.learn(view, off, addr);

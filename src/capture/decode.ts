@@ -123,9 +123,13 @@ export function decodeEvent(view: DataView, off: number): EventJson {
   const error = view.getInt32(off + Offset.error, true);
   ev.error = error ? errnoName(error) : null;
   ev.sock = sockId(view, off);
-  if (kind === EventKind.State) {
-    ev.old_state = TCP_STATE_NAMES[view.getUint8(off + Offset.old_state)] ?? 'UNKNOWN';
-    ev.new_state = TCP_STATE_NAMES[view.getUint8(off + Offset.new_state)] ?? 'UNKNOWN';
+  // STATE records, and the records that tell a transition in place of a STATE record (connect
+  // start and result, listen, close: the BPF side does not send those transitions twice).
+  const newState = view.getUint8(off + Offset.new_state);
+  if (kind === EventKind.State || newState !== 0) {
+    const oldState = view.getUint8(off + Offset.old_state);
+    if (kind === EventKind.State || oldState !== 0) ev.old_state = TCP_STATE_NAMES[oldState] ?? 'UNKNOWN';
+    ev.new_state = TCP_STATE_NAMES[newState] ?? 'UNKNOWN';
   }
   if (kind === EventKind.Connect) {
     ev.latency_us = Math.round(Number(view.getBigUint64(off + Offset.duration_ns, true)) / 1000);

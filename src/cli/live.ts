@@ -22,8 +22,18 @@ export interface LiveOptions {
   onError?: (err: Error) => void;
 }
 
-/** 256k records (32 MiB): several seconds of a heavy storm while the UI is busy drawing. */
-export const DEFAULT_RING_CAPACITY = 1 << 18;
+/**
+ * 64k records (8 MiB): the UI drains every 50 ms (DRAIN_INTERVAL_MS); the heaviest loopback storm
+ * measured here (about 280k records/s) fills at most about 22k between drains, so this is 3 drain
+ * intervals of headroom for a slow frame or a GC pause. Bigger costs resident memory for nothing
+ * (peak RSS is a target: bench/storm.ts measures it and the ring's fill).
+ */
+export const DEFAULT_RING_CAPACITY = 1 << 16;
+
+/** The BPF ring buffer: 4 MiB, 32k records (user space maps it twice: 8 MiB of RSS). The reader
+ *  is woken when 2048 records wait and polls every 50 ms anyway; the shared ring behind it absorbs
+ *  the UI's pauses. */
+export const DEFAULT_BPF_RING_BYTES = 4 << 20;
 
 /**
  * Privileges, backend choice, start: the one way socktop starts a live capture (the TUI, --json,
@@ -39,6 +49,7 @@ export async function startLiveCapture(
   const session = await startCapture({
     backend: choice.backend,
     ringCapacity: extra.ringCapacity ?? DEFAULT_RING_CAPACITY,
+    bpfRingBytes: DEFAULT_BPF_RING_BYTES,
     hookModules: extra.hookModules,
     hookOptions: extra.hookOptions,
     onError: extra.onError,

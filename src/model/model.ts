@@ -32,8 +32,11 @@ export interface ModelOptions {
   maxSockets: number;
   /** An exited process stays visible (marked) this long, then goes. */
   exitedTtlSec: number;
-  /** A closed socket stays in the detail view this long. */
+  /** A closed socket stays in the detail view this long... */
   closedSocketTtlSec: number;
+  /** ...and at most this many closed sockets are kept in all (a storm closes thousands a second:
+   *  keeping 10 s of them would hold hundreds of MB for a view that shows a screenful). */
+  maxClosedSockets: number;
   /** A process with nothing open or listening and no event for this long goes (its EXIT was missed). */
   idleTtlSec: number;
   processLogSize: number;
@@ -50,6 +53,7 @@ export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
   maxSockets: 65536,
   exitedTtlSec: 60,
   closedSocketTtlSec: 10,
+  maxClosedSockets: 4096,
   idleTtlSec: 600,
   processLogSize: 32,
   globalLogSize: 1024,
@@ -105,6 +109,9 @@ const MADE_BY_A_CALL: readonly boolean[] = (() => {
   return a;
 })();
 
+/** Spare socket entries kept for reuse at most. */
+const SPARE_SOCKETS = 4096;
+
 function pow2AtLeast(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
@@ -115,6 +122,10 @@ export class SocketModel {
   readonly options: ModelOptions;
   private readonly procs = new Map<number, ProcessRow>();
   private readonly socks = new Map<number, SocketEntry>();
+  /** Entries that aged out, for reuse: a storm opens and ends thousands of sockets a second, and
+   *  reusing their entries spares the GC that churn. Nothing outside the model keeps an entry
+   *  past a frame (socketsOf() results are rendered at once). */
+  private readonly spare: SocketEntry[] = [];
   /** Closed sockets in close order, for aging and for evicting the oldest first. */
   private closedQueue: SocketEntry[] = [];
   private closedAt: number[] = [];
@@ -124,6 +135,13 @@ export class SocketModel {
   private readonly words = new WordSource();
   /** One-entry cache: consecutive records very often belong to the same process. */
   private lastRow: ProcessRow | undefined;
+
+  /** The record being ingested: its time (ns), that time's second, and its socket's key. Fields,
+   *  not arguments: a double passed to a function V8 does not inline is boxed, a heap allocation
+   *  per call, and these would be passed a dozen times per record. */
+  private ts = 0;
+  private sec = 0;
+  private key = 0;
 
   private events = 0;
   private readonly drops = [0, 0, 0, 0];
@@ -154,21 +172,24 @@ export class SocketModel {
   ingest(view: DataView, off: number): void {
     const kind = view.getUint8(off + Offset.kind);
     const ts = readU64(view, off + Offset.ts_ns);
+    this.ts = ts;
+    this.sec = Math.floor(ts / SEC);
     this.events++;
     if (ts > this.lastTs) this.lastTs = ts;
     if (this.firstTs === 0 || (ts > 0 && ts < this.firstTs)) this.firstTs = ts;
-    this.global.add(Series.Events, ts, 1);
+    this.global.addAt(Series.Events, this.sec, 1);
     if (kind === EventKind.Drops) {
       const stage = view.getUint8(off + Offset.new_state);
       if (stage < this.drops.length) this.drops[stage] += view.getUint32(off + Offset.count, true);
       return;
     }
     if (kind === EventKind.Exit) {
-      this.onExit(view, off, ts);
+      this.onExit(view, off);
       return;
     }
     const hasSock = view.getUint32(off + Offset.sock, true) !== 0 || view.getUint32(off + Offset.sock + 4, true) !== 0;
     const key = hasSock ? socketKey(view, off) : 0;
+    this.key = key;
     let sock = hasSock ? this.socks.get(key) : undefined;
     // The kernel reuses a freed struct sock at once: a closed entry whose ports differ from the
     // record's is another connection's socket now (typically the child socket of an incoming
@@ -184,41 +205,41 @@ export class SocketModel {
       row = sock ? this.procs.get(sock.pid) : this.listenerOf(view.getUint16(off + Offset.lport, true));
       if (!row) {
         this.unattributed++;
-        if (sock) this.touchSocket(sock, view, off, kind, ts);
+        if (sock) this.touchSocket(sock, view, off, kind);
         return;
       }
     } else {
-      row = this.rowFor(pid, view, off, kind, ts);
+      row = this.rowFor(pid, view, off, kind);
     }
     if (ts > row.lastNs) row.lastNs = ts;
     const flags = view.getUint8(off + Offset.flags);
     if (flags & Flag.Snapshot) {
-      this.onSnapshot(row, sock, key, view, off, kind, ts);
+      this.onSnapshot(row, sock, view, off, kind);
     } else {
-      sock = this.dispatch(row, sock, hasSock, key, view, off, kind, ts);
+      sock = this.dispatch(row, sock, hasSock, view, off, kind);
     }
     if (sock && ts > sock.lastNs) sock.lastNs = ts;
     this.log(row, view, off, kind);
   }
 
   private dispatch(
-    row: ProcessRow, sock: SocketEntry | undefined, hasSock: boolean, key: number,
-    view: DataView, off: number, kind: number, ts: number,
+    row: ProcessRow, sock: SocketEntry | undefined, hasSock: boolean,
+    view: DataView, off: number, kind: number,
   ): SocketEntry | undefined {
     const error = view.getInt32(off + Offset.error, true);
     switch (kind) {
       case EventKind.Socket:
         if (!hasSock) break;
-        sock = this.openFresh(row, sock, key, ts);
+        sock = this.openFresh(row, sock);
         sock.setTuple(view, off);
         break;
       case EventKind.Accept:
         if (error === 0) {
           row.accepts++;
-          row.rates.add(Series.Accepts, ts, 1);
-          this.global.add(Series.Accepts, ts, 1);
+          row.rates.addAt(Series.Accepts, this.sec, 1);
+          this.global.addAt(Series.Accepts, this.sec, 1);
           if (hasSock) {
-            sock = this.openFresh(row, sock, key, ts);
+            sock = this.openFresh(row, sock);
             sock.setTuple(view, off);
             sock.state = TcpState.Established;
           }
@@ -226,39 +247,39 @@ export class SocketModel {
         break;
       case EventKind.Listen:
         if (!hasSock || error !== 0) break;
-        sock = this.openCounted(row, sock, key, ts);
+        sock = this.openCounted(row, sock);
         sock.setTuple(view, off);
         this.markListening(sock);
         break;
       case EventKind.ConnectStart:
         if (!hasSock) break;
-        sock = this.openCounted(row, sock, key, ts);
+        sock = this.openCounted(row, sock);
         sock.setTuple(view, off);
         sock.state = TcpState.SynSent;
         break;
       case EventKind.Connect:
-        this.onConnect(row, sock, view, off, ts, error);
+        this.onConnect(row, sock, view, off, error);
         break;
       case EventKind.State:
-        if (sock) this.touchSocket(sock, view, off, kind, ts);
+        if (sock) this.touchSocket(sock, view, off, kind);
         break;
       case EventKind.Bind:
         if (sock && error === 0) sock.setTuple(view, off);
         break;
       case EventKind.Close:
-        sock = this.onClose(row, sock, hasSock, key, view, off, ts);
+        sock = this.onClose(row, sock, hasSock, view, off);
         break;
       case EventKind.Send: {
         const n = readU64(view, off + Offset.bytes_sent);
-        this.addBytes(row, Series.Tx, n, ts);
-        if (!sock && hasSock) sock = this.openUncounted(row, key, ts, view, off);
+        this.addBytes(row, Series.Tx, n);
+        if (!sock && hasSock) sock = this.openUncounted(row, view, off);
         if (sock) sock.sent += n;
         break;
       }
       case EventKind.Recv: {
         const n = readU64(view, off + Offset.bytes_received);
-        this.addBytes(row, Series.Rx, n, ts);
-        if (!sock && hasSock) sock = this.openUncounted(row, key, ts, view, off);
+        this.addBytes(row, Series.Rx, n);
+        if (!sock && hasSock) sock = this.openUncounted(row, view, off);
         if (sock) sock.received += n;
         break;
       }
@@ -269,7 +290,7 @@ export class SocketModel {
         if (view.getUint8(off + Offset.flags) & Flag.ResetSent) row.resetsSent++;
         else row.resetsReceived++;
         // A RST answering our SYN is a refused connect: the CONNECT result counts that error.
-        if (!sock || sock.state !== TcpState.SynSent) this.addError(row, ts, 0);
+        if (!sock || sock.state !== TcpState.SynSent) this.addError(row, 0);
         break;
       default:
         break;
@@ -277,14 +298,14 @@ export class SocketModel {
     // Failed calls other than connect (bind EADDRINUSE, listen, accept) count as errors too.
     // CLOSE and STATE may carry the socket's last error, already counted by CONNECT or RESET.
     if (error !== 0 && kind !== EventKind.Connect && kind !== EventKind.Close && kind !== EventKind.State) {
-      this.addError(row, ts, error);
+      this.addError(row, error);
     }
     return sock;
   }
 
-  private onConnect(row: ProcessRow, sock: SocketEntry | undefined, view: DataView, off: number, ts: number, error: number): void {
-    row.rates.add(Series.Connects, ts, 1);
-    this.global.add(Series.Connects, ts, 1);
+  private onConnect(row: ProcessRow, sock: SocketEntry | undefined, view: DataView, off: number, error: number): void {
+    row.rates.addAt(Series.Connects, this.sec, 1);
+    this.global.addAt(Series.Connects, this.sec, 1);
     if (error === 0) {
       row.connectsOk++;
       if (!row.latency) row.latency = new LatencyHistogram();
@@ -295,7 +316,7 @@ export class SocketModel {
       }
     } else {
       row.connectsFailed++;
-      this.addError(row, ts, error);
+      this.addError(row, error);
     }
   }
 
@@ -304,32 +325,33 @@ export class SocketModel {
    * counts are right whether the backend reports per call, per interval, or only at close.
    */
   private onClose(
-    row: ProcessRow, sock: SocketEntry | undefined, hasSock: boolean, key: number,
-    view: DataView, off: number, ts: number,
+    row: ProcessRow, sock: SocketEntry | undefined, hasSock: boolean,
+    view: DataView, off: number,
   ): SocketEntry | undefined {
     const totalSent = readU64(view, off + Offset.bytes_sent);
     const totalRecv = readU64(view, off + Offset.bytes_received);
     if (sock && !sock.open) return sock; // a second end-of-socket report for the same socket
     row.closes++;
-    row.rates.add(Series.Closes, ts, 1);
-    this.global.add(Series.Closes, ts, 1);
+    row.rates.addAt(Series.Closes, this.sec, 1);
+    this.global.addAt(Series.Closes, this.sec, 1);
     const dSent = totalSent - (sock ? sock.sent : 0);
     const dRecv = totalRecv - (sock ? sock.received : 0);
-    if (dSent > 0) this.addBytes(row, Series.Tx, dSent, ts);
-    if (dRecv > 0) this.addBytes(row, Series.Rx, dRecv, ts);
+    if (dSent > 0) this.addBytes(row, Series.Tx, dSent);
+    if (dRecv > 0) this.addBytes(row, Series.Rx, dRecv);
     if (!sock) {
       if (!hasSock) return undefined;
-      sock = this.openUncounted(row, key, ts, view, off);
+      sock = this.openUncounted(row, view, off);
     } else if (view.getUint8(off + Offset.family) !== 0 && sock.lport === 0) {
       sock.setTuple(view, off);
     }
     if (totalSent > sock.sent) sock.sent = totalSent;
     if (totalRecv > sock.received) sock.received = totalRecv;
-    this.closeSocket(sock, ts);
+    this.closeSocket(sock);
     return sock;
   }
 
-  private onExit(view: DataView, off: number, ts: number): void {
+  private onExit(view: DataView, off: number): void {
+    const ts = this.ts;
     const pid = view.getUint32(off + Offset.pid, true);
     // Only processes that used sockets have rows; an exit of any other process is not ours.
     const row = this.procs.get(pid);
@@ -340,7 +362,7 @@ export class SocketModel {
     if (ts > row.lastNs) row.lastNs = ts;
     this.updateComm(row, view, off);
     this.log(row, view, off, EventKind.Exit);
-    this.closeSocketsEndedByExit(pid, ts);
+    this.closeSocketsEndedByExit(pid);
   }
 
   /**
@@ -348,22 +370,23 @@ export class SocketModel {
    * for a UDP socket or a TCP socket that never left CLOSE (never connected nor listened): those
    * end here. TCP sockets with a connection go on through their state machine and end by it.
    */
-  private closeSocketsEndedByExit(pid: number, ts: number): void {
+  private closeSocketsEndedByExit(pid: number): void {
     // The walk below visits every socket (65k at most): not for the many exits that have none open.
     if (!this.openByPid.get(pid)) return;
     for (const sock of this.socks.values()) {
       if (sock.pid !== pid || !sock.open) continue;
       const tcpInProgress = sock.proto === IPPROTO_TCP && sock.state !== 0 && sock.state !== TcpState.Close;
-      if (!tcpInProgress) this.closeSocket(sock, ts);
+      if (!tcpInProgress) this.closeSocket(sock);
     }
   }
 
   /** Sockets that existed before the capture started: open (and listening) rows, no counters. */
   private onSnapshot(
-    row: ProcessRow, sock: SocketEntry | undefined, key: number, view: DataView, off: number, kind: number, ts: number,
+    row: ProcessRow, sock: SocketEntry | undefined, view: DataView, off: number, kind: number,
   ): void {
+    const key = this.key;
     if (key === 0 || kind === EventKind.Close) return;
-    sock = this.openCounted(row, sock, key, ts);
+    sock = this.openCounted(row, sock);
     sock.snapshot = true;
     sock.setTuple(view, off);
     const state = view.getUint8(off + Offset.new_state);
@@ -371,7 +394,8 @@ export class SocketModel {
     if (kind === EventKind.Listen || sock.state === TcpState.Listen) this.markListening(sock);
   }
 
-  private touchSocket(sock: SocketEntry, view: DataView, off: number, kind: number, ts: number): void {
+  private touchSocket(sock: SocketEntry, view: DataView, off: number, kind: number): void {
+    const ts = this.ts;
     if (ts > sock.lastNs) sock.lastNs = ts;
     if (kind !== EventKind.State) return;
     const state = view.getUint8(off + Offset.new_state);
@@ -379,18 +403,18 @@ export class SocketModel {
     if (sock.rport === 0 && view.getUint16(off + Offset.rport, true) !== 0) sock.setTuple(view, off);
   }
 
-  private addBytes(row: ProcessRow, series: number, n: number, ts: number): void {
+  private addBytes(row: ProcessRow, series: number, n: number): void {
     if (series === Series.Tx) row.bytesSent += n;
     else row.bytesReceived += n;
-    row.rates.add(series, ts, n);
-    this.global.add(series, ts, n);
+    row.rates.addAt(series, this.sec, n);
+    this.global.addAt(series, this.sec, n);
   }
 
-  private addError(row: ProcessRow, ts: number, errno: number): void {
+  private addError(row: ProcessRow, errno: number): void {
     row.errors++;
     if (errno !== 0) row.addErrno(errno);
-    row.rates.add(Series.Errors, ts, 1);
-    this.global.add(Series.Errors, ts, 1);
+    row.rates.addAt(Series.Errors, this.sec, 1);
+    this.global.addAt(Series.Errors, this.sec, 1);
   }
 
   private log(row: ProcessRow, view: DataView, off: number, kind: number): void {
@@ -404,23 +428,24 @@ export class SocketModel {
 
   // ------------------------------------------------------------------ processes
 
-  private rowFor(pid: number, view: DataView, off: number, kind: number, ts: number): ProcessRow {
+  private rowFor(pid: number, view: DataView, off: number, kind: number): ProcessRow {
     let row = this.lastRow;
     if (row === undefined || row.pid !== pid) {
       row = this.procs.get(pid);
-      if (row === undefined) row = this.newRow(pid, view, off, ts);
+      if (row === undefined) row = this.newRow(pid, view, off);
       this.lastRow = row;
     }
     if (this.commChanged(row, view, off) && view.getUint8(off + Offset.comm) !== 0) {
       // After an exit, late events of the old process still arrive (tcp_destroy_sock, state
       // changes): only a call that a live process makes means the pid now names another process.
       if (!row.exited) this.updateComm(row, view, off);
-      else if (MADE_BY_A_CALL[kind]) row = this.newRow(pid, view, off, ts);
+      else if (MADE_BY_A_CALL[kind]) row = this.newRow(pid, view, off);
     }
     return row;
   }
 
-  private newRow(pid: number, view: DataView, off: number, ts: number): ProcessRow {
+  private newRow(pid: number, view: DataView, off: number): ProcessRow {
+    const ts = this.ts;
     if (this.procs.size >= this.options.maxProcesses) this.evictProcesses();
     const row = new ProcessRow(pid, pow2AtLeast(this.options.rateWindowSec + 2));
     row.firstNs = row.lastNs = ts;
@@ -464,14 +489,14 @@ export class SocketModel {
   // ------------------------------------------------------------------ sockets
 
   /** SOCKET/ACCEPT always mean a new struct sock: an open entry under that key missed its end. */
-  private openFresh(row: ProcessRow, sock: SocketEntry | undefined, key: number, ts: number): SocketEntry {
-    if (sock && sock.open) this.closeSocket(sock, ts);
-    return this.openCounted(row, undefined, key, ts);
+  private openFresh(row: ProcessRow, sock: SocketEntry | undefined): SocketEntry {
+    if (sock && sock.open) this.closeSocket(sock);
+    return this.openCounted(row, undefined);
   }
 
   /** LISTEN/CONNECT_START: reuse the open entry of this socket, else start one; count it as open. */
-  private openCounted(row: ProcessRow, sock: SocketEntry | undefined, key: number, ts: number): SocketEntry {
-    if (!sock || !sock.open) sock = this.newSocket(key, row.pid, ts);
+  private openCounted(row: ProcessRow, sock: SocketEntry | undefined): SocketEntry {
+    if (!sock || !sock.open) sock = this.newSocket(row.pid);
     if (!sock.counted || sock.pid !== row.pid) {
       if (sock.counted) this.uncount(sock);
       if (sock.pid !== row.pid && sock.inMap && sock.closedNs === 0) {
@@ -486,8 +511,8 @@ export class SocketModel {
     return sock;
   }
 
-  private openUncounted(row: ProcessRow, key: number, ts: number, view: DataView, off: number): SocketEntry {
-    const sock = this.newSocket(key, row.pid, ts);
+  private openUncounted(row: ProcessRow, view: DataView, off: number): SocketEntry {
+    const sock = this.newSocket(row.pid);
     sock.setTuple(view, off);
     return sock;
   }
@@ -496,10 +521,11 @@ export class SocketModel {
    * A new entry under `key`. The kernel reuses a freed struct sock quickly, so a closed entry with
    * the same address is replaced, not recycled: it stays in the closed queue for the detail view.
    */
-  private newSocket(key: number, pid: number, ts: number): SocketEntry {
+  private newSocket(pid: number): SocketEntry {
+    const key = this.key;
     if (!this.socks.has(key) && this.socks.size >= this.options.maxSockets) this.evictSockets();
-    const sock = new SocketEntry();
-    sock.reset(key, pid, ts);
+    const sock = this.spare.pop() ?? new SocketEntry();
+    sock.reset(key, pid, this.ts);
     const old = this.socks.get(key);
     if (old) this.leftMap(old);
     this.socks.set(key, sock);
@@ -562,7 +588,8 @@ export class SocketModel {
     sock.owner = null;
   }
 
-  private closeSocket(sock: SocketEntry, ts: number): void {
+  private closeSocket(sock: SocketEntry): void {
+    const ts = this.ts;
     this.uncount(sock);
     if (sock.closedNs === 0 && sock.inMap) {
       this.openInMap--;
@@ -574,8 +601,9 @@ export class SocketModel {
     sock.queued++;
     if (!sock.inMap) this.replacedQueued++;
     this.closedAt.push(sock.closedNs);
-    if (this.closedQueue.length - this.closedHead > this.options.maxSockets && this.popClosed(Infinity)) {
-      this.evictedSockets++;
+    // Past the retention cap the oldest closed socket goes early: aged out, not evicted.
+    if (this.closedQueue.length - this.closedHead > Math.min(this.options.maxClosedSockets, this.options.maxSockets)) {
+      this.popClosed(Infinity);
     }
   }
 
@@ -602,6 +630,10 @@ export class SocketModel {
       sock.queued--;
       if (!sock.inMap) this.replacedQueued--;
       this.deleteFromMap(sock);
+      if (sock.queued === 0 && this.spare.length < SPARE_SOCKETS) {
+        sock.owner = null;
+        this.spare.push(sock);
+      }
       return true;
     }
     return false;

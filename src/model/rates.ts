@@ -33,7 +33,11 @@ export class RateWindow {
 
   /** Add `n` to series `s` at record time `tsNs`. Events older than the ring are ignored here. */
   add(s: number, tsNs: number, n: number): void {
-    const sec = Math.floor(tsNs / NS_PER_SEC);
+    this.addAt(s, Math.floor(tsNs / NS_PER_SEC), n);
+  }
+
+  /** add() for a time already turned into its second (a small integer: no boxing per call). */
+  addAt(s: number, sec: number, n: number): void {
     const slot = sec & this.mask;
     const held = this.secs[slot];
     if (held !== sec) {

@@ -11,7 +11,7 @@ import { SocketModel, ModelOptions } from '../model/model';
 import type { ProcessRow } from '../model/processes';
 import { filterSort } from '../model/query';
 import { readProcDetails, ProcessDetails } from '../model/procinfo';
-import { dropsPerStage, Pump } from './pump';
+import { DRAIN_INTERVAL_MS, dropsPerStage, Pump } from './pump';
 import type { DataSource, SourceStats } from './source';
 import { Effect, KeyInput, UiState } from './state';
 import { ChartView, CHART_SECONDS, Geometry } from './views/chart';
@@ -31,6 +31,7 @@ export const MIN_WIDTH = 80;
  */
 export const UI_MODEL_OPTIONS: Partial<ModelOptions> = { globalLogSize: 0 };
 export const MIN_HEIGHT = 24;
+
 
 export interface AppOptions {
   /** Seconds between frames (-d). */
@@ -101,7 +102,7 @@ export class App {
 
   /** Start drawing; resolves when the user quits (q, Ctrl-C). */
   run(): Promise<void> {
-    const drainMs = this.opts.drainIntervalMs ?? 100;
+    const drainMs = this.opts.drainIntervalMs ?? DRAIN_INTERVAL_MS;
     this.timers.push(setInterval(() => this.pump.drain(), drainMs));
     this.timers.push(setInterval(() => this.timedFrame(), Math.max(50, this.opts.delaySec * 1000)));
     this.pump.drain();

@@ -5,6 +5,10 @@
 import type { SocketModel } from '../model/model';
 import type { DataSource, SourceStats } from './source';
 
+/** The shared ring is emptied this often, apart from frames: the ring (src/cli/live.ts) then holds
+ *  about 3 drain intervals of the heaviest storm measured, so a slow frame loses nothing. */
+export const DRAIN_INTERVAL_MS = 50;
+
 export class Pump {
   private readonly visit: (view: DataView, off: number) => void;
   drained = 0;

@@ -18,7 +18,13 @@ test('existing listeners and connections are shown and attributed', liveTestOpti
     server.stdout!.once('data', (d) => resolve(JSON.parse(String(d))));
   });
   const exited = new Promise((r) => server.on('exit', r));
-  const socktop = await startSocktop(['--json']);
+  let socktop;
+  try {
+    socktop = await startSocktop(['--json']);
+  } catch (e) {
+    server.kill(); // it waits for "go" forever: without this a failed start hangs the test
+    throw e;
+  }
   try {
     server.stdin!.write('go\n');
     await exited;

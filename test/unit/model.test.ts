@@ -251,6 +251,25 @@ test('socket cap evicts closed sockets first, oldest first', () => {
   assert.ok(m.socketsOf(1).every((s) => s.open || s.closedNs >= T0 + 12));
 });
 
+test('closed sockets beyond maxClosedSockets go early, newest kept, counts unaffected', () => {
+  const m = model({ maxClosedSockets: 3 });
+  const records: Uint8Array[] = [];
+  for (let i = 0; i < 8; i++) {
+    records.push(rec({ kind: K.Accept, pid: 1, comm: 'a', sock: kernelSock(i), ts_ns: T0 + 2 * i }));
+    records.push(rec({ kind: K.Close, pid: 1, comm: 'a', sock: kernelSock(i), ts_ns: T0 + 2 * i + 1 }));
+  }
+  records.push(rec({ kind: K.Accept, pid: 1, comm: 'a', sock: kernelSock(100), ts_ns: T0 + 50 }));
+  feed(m, records);
+  const socks = m.socketsOf(1);
+  assert.equal(socks.filter((s) => !s.open).length, 3);
+  assert.deepEqual(socks.filter((s) => !s.open).map((s) => s.closedNs), [T0 + 15, T0 + 13, T0 + 11]);
+  assert.equal(socks.filter((s) => s.open).length, 1);
+  assert.equal(m.process(1)!.closes, 8);
+  assert.equal(m.process(1)!.accepts, 9);
+  assert.equal(m.stats().sockets, 4);
+  assert.equal(m.stats().evictedSockets, 0, 'retention is not eviction');
+});
+
 test('closed sockets age out of the detail view', () => {
   const m = model({ closedSocketTtlSec: 10 });
   feed(m, [
