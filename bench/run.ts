@@ -25,6 +25,7 @@ export const BENCHES: Bench[] = [
   { name: 'storm', file: 'storm' },
   { name: 'frame', file: 'frame' },
   { name: 'drain', file: 'drain' },
+  { name: 'record', file: 'record' },
 ];
 
 function runOne(b: Bench, extra: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

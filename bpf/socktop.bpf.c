@@ -9,6 +9,8 @@
  *   common_*  always loaded: sock:inet_sock_set_state, tcp:tcp_{retransmit_skb,receive_reset,
  *             send_reset,destroy_sock}, syscalls:sys_exit_accept{,4}, sched:sched_process_exit
  *
+ *   run_*     run by the reader itself (BPF_PROG_TEST_RUN), never attached: run_flush_bytes
+ *
  * The loader (native/src/reader.cc) picks programs by these name prefixes and turns autoload off
  * for the backend not chosen; a name ending in _opt marks a program whose target may be missing on
  * older kernels (it is then skipped, and `socktop check` says so).
@@ -204,7 +206,7 @@ static __always_inline struct sock_info *track(struct sock *sk, __u64 now, bool 
 	__u64 key = (__u64)sk;
 	struct sock_info info = {};
 	info.start_ns = adopted ? 0 : now;
-	info.last_report_ns = now;
+	info.last_report_ns = now; /* a socket's first second of bytes goes with the flush or CLOSE */
 	info.pid = bpf_get_current_pid_tgid() >> 32;
 	info.uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(info.comm, sizeof(info.comm));
@@ -405,9 +407,52 @@ static __always_inline void on_user_close(struct sock *sk, __u16 backend)
 	emit_close(sk, info, SKF_BY_CLOSE, backend, 0, 0);
 }
 
+/* Claim the right to report this socket's bytes now: at most once per BYTES_REPORT_NS, and only
+ * one of the racing reporters (a send on one CPU, a receive on another, the flush) wins. */
+static __always_inline bool claim_bytes_report(struct sock_info *info, __u64 now)
+{
+	__u64 last = info->last_report_ns;
+	if (now - last < BYTES_REPORT_NS)
+		return false;
+	return __sync_val_compare_and_swap(&info->last_report_ns, last, now) == last;
+}
+
+static __always_inline void emit_bytes(__u8 kind, struct sock *sk, struct sock_info *info, __u64 delta,
+				       __u16 backend)
+{
+	struct socktop_event *e = reserve(kind, backend);
+	if (!e)
+		return;
+	fill_tuple(e, sk);
+	set_owner(e, info);
+	if (kind == SK_SEND)
+		e->bytes_sent = delta;
+	else
+		e->bytes_received = delta;
+	submit(e);
+}
+
+/* The bytes each way since the last report: a SEND record for what was sent, a RECV record for
+ * what was received (each only when nonzero). */
+static __always_inline void report_bytes(struct sock *sk, struct sock_info *info, __u8 proto,
+					 __u16 backend)
+{
+	__u64 sent = 0, received = 0;
+	socket_totals(sk, proto, info, &sent, &received);
+	if (sent > info->reported_sent) {
+		emit_bytes(SK_SEND, sk, info, sent - info->reported_sent, backend);
+		info->reported_sent = sent;
+	}
+	if (received > info->reported_received) {
+		emit_bytes(SK_RECV, sk, info, received - info->reported_received, backend);
+		info->reported_received = received;
+	}
+}
+
 /* A send or receive on a socket: UDP adds the datagram's n bytes; TCP reads the kernel counters
  * (so n, which an entry probe may only know as "requested", does not matter). The bytes moved
- * since the last report are reported at most once a second per socket (CLOSE has the totals). */
+ * since the last report are reported at most once a second per socket; what a burst leaves
+ * unreported is reported by the reader's flush (run_flush_bytes) a second later, or by CLOSE. */
 static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u16 backend)
 {
 	if (n <= 0 || !is_inet_sock(sk))
@@ -425,21 +470,8 @@ static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u1
 		else
 			__sync_fetch_and_add(&info->received, n);
 	}
-	if (now - info->last_report_ns < BYTES_REPORT_NS)
-		return;
-	info->last_report_ns = now;
-	__u64 sent = 0, received = 0;
-	socket_totals(sk, proto, info, &sent, &received);
-	struct socktop_event *e = reserve(sending ? SK_SEND : SK_RECV, backend);
-	if (!e)
-		return;
-	fill_tuple(e, sk);
-	set_owner(e, info);
-	e->bytes_sent = sent > info->reported_sent ? sent - info->reported_sent : 0;
-	e->bytes_received = received > info->reported_received ? received - info->reported_received : 0;
-	info->reported_sent = sent;
-	info->reported_received = received;
-	submit(e);
+	if (claim_bytes_report(info, now))
+		report_bytes(sk, info, proto, backend);
 }
 
 /* ------------------------------------------------------------------ common: TCP state machine */
@@ -624,6 +656,43 @@ int common_sched_process_exit(void *ctx)
 	set_owner_current(e);
 	e->count = (BPF_CORE_READ(task, exit_code) >> 8) & 0xff;
 	submit(e);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ run by the reader */
+
+/* Bytes a socket moved in its last burst wait for its next send or receive, or its end: for a
+ * kept-alive connection that goes quiet, that may be never. The reader runs this program once a
+ * second (BPF_PROG_TEST_RUN; it is never attached): every socket whose bytes were last reported
+ * over a second ago and that moved bytes since gets its SEND/RECV records now. */
+static long flush_one(struct bpf_map *map, __u64 *key, struct sock_info *info, void *ctx)
+{
+	struct sock *sk = (struct sock *)*key;
+	__u64 now = bpf_ktime_get_ns();
+	if (now - info->last_report_ns < BYTES_REPORT_NS)
+		return 0;
+	__u8 proto = BPF_CORE_READ(sk, sk_protocol);
+	if (proto == IPPROTO_TCP) {
+		/* The entry of a socket whose end was missed may name freed memory: read the counters
+		 * only while the socket there still has the port this entry saw. */
+		if (!info->lport || BPF_CORE_READ(sk, __sk_common.skc_num) != info->lport)
+			return 0;
+		__u64 sent = 0, received = 0;
+		tcp_byte_counters(sk, &sent, &received);
+		if (sent <= info->reported_sent && received <= info->reported_received)
+			return 0;
+	} else if (info->sent <= info->reported_sent && info->received <= info->reported_received) {
+		return 0;
+	}
+	if (claim_bytes_report(info, now))
+		report_bytes(sk, info, proto, BACKEND_COMMON);
+	return 0;
+}
+
+SEC("raw_tp")
+int run_flush_bytes(void *ctx)
+{
+	bpf_for_each_map_elem(&socks, flush_one, NULL, 0);
 	return 0;
 }
 

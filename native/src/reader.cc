@@ -45,6 +45,7 @@ std::string BackendOf(const std::string& program) {
   if (StartsWith(program, "kp_")) return "kprobe";
   if (StartsWith(program, "tp_")) return "tracepoint";
   if (StartsWith(program, "common_")) return "common";
+  if (StartsWith(program, "run_")) return "run";
   return "";
 }
 
@@ -166,13 +167,25 @@ void Reader::SelectPrograms(const std::string& backend) {
   bpf_object__for_each_program(program, object_) {
     std::string name = bpf_program__name(program);
     std::string owner = BackendOf(name);
-    if (owner.empty()) Fail("BPF program " + name + " is not named kp_*, tp_* or common_*");
+    if (owner.empty()) Fail("BPF program " + name + " is not named kp_*, tp_*, common_* or run_*");
+    if (owner == "run") {
+      SelectRunProgram(program);
+      continue;
+    }
     bool wanted = owner == "common" || owner == backend;
     bpf_program__set_autoload(program, wanted);
     if (wanted) chosen.push_back(program);
   }
   MountTracefsIfNeeded(chosen);  // before the checks: tracepoints are looked up in tracefs
   SkipMissingTargets(chosen);
+}
+
+// run_* programs are loaded, never attached; the reader runs them. They need
+// bpf_for_each_map_elem (5.13): a kernel without it skips them (and socktop check says so).
+void Reader::SelectRunProgram(bpf_program* program) {
+  bool supported = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_for_each_map_elem, nullptr) > 0;
+  bpf_program__set_autoload(program, supported);
+  if (!supported) info_.skipped.push_back(bpf_program__name(program));
 }
 
 // Classic tracepoints need tracefs for their ids, and it is not always mounted at boot.
@@ -229,6 +242,10 @@ void Reader::AttachAll() {
   bpf_object__for_each_program(program, object_) {
     if (!bpf_program__autoload(program)) continue;
     std::string name = bpf_program__name(program);
+    if (BackendOf(name) == "run") {
+      flush_fd_ = bpf_program__fd(program);
+      continue;
+    }
     LogCapture log;
     bpf_link* link = bpf_program__attach(program);
     if (link == nullptr) {
@@ -291,6 +308,7 @@ size_t Reader::Poll(uint8_t* out, size_t capacity, int timeout_ms) {
   if (ring_ == nullptr) throw std::runtime_error("the BPF session is closed");
   if (capacity == 0) return 0;
   target_ = {out, capacity, 0};
+  FlushBytesIfDue();
   if (Consume(false, 0) && target_.count == 0 && Consume(true, timeout_ms)) Consume(false, 0);
   size_t n = target_.count;
   target_ = {};
@@ -298,11 +316,24 @@ size_t Reader::Poll(uint8_t* out, size_t capacity, int timeout_ms) {
   return n;
 }
 
+// Once a second: the bytes of sockets that went quiet after a burst (see run_flush_bytes). Its
+// records are in the ring before this Poll() reads it. A failed run is not fatal: the bytes still
+// arrive with the socket's next send/recv or its close.
+void Reader::FlushBytesIfDue() {
+  if (flush_fd_ < 0) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_flush_) return;
+  next_flush_ = now + std::chrono::seconds(1);
+  LIBBPF_OPTS(bpf_test_run_opts, opts);
+  if (bpf_prog_test_run_opts(flush_fd_, &opts) != 0) flush_failures_++;
+}
+
 ReaderStats Reader::Stats() const {
   ReaderStats stats;
   stats.bpf_ring_drops = closed() ? 0 : SumPerCpu(drop_counts_);
   stats.polled = polled_;
   stats.bad_size = bad_size_;
+  stats.flush_failures = flush_failures_;
   for (const Attached& a : attached_) {
     bpf_prog_info info = ProgramInfo(a.program);
     stats.programs.push_back({a.name, info.id, info.run_cnt, info.run_time_ns});
@@ -318,6 +349,7 @@ void Reader::Close() {
   if (object_ != nullptr) bpf_object__close(object_);
   object_ = nullptr;
   events_ = drop_counts_ = nullptr;
+  flush_fd_ = -1;
   if (stats_fd_ >= 0) close(stats_fd_);
   stats_fd_ = -1;
 }

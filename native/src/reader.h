@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,7 @@ struct ReaderStats {
   uint64_t bpf_ring_drops = 0;
   uint64_t polled = 0;
   uint64_t bad_size = 0;
+  uint64_t flush_failures = 0;  // run_flush_bytes runs that failed (bytes then wait for close)
   std::vector<ProgramStat> programs;
 };
 
@@ -79,6 +81,8 @@ class Reader {
   Reader() = default;
   void OpenObject(const ReaderOptions& options);
   void SelectPrograms(const std::string& backend);
+  void SelectRunProgram(bpf_program* program);
+  void FlushBytesIfDue();
   void MountTracefsIfNeeded(const std::vector<bpf_program*>& chosen);
   void SkipMissingTargets(const std::vector<bpf_program*>& chosen);
   void Load();
@@ -98,6 +102,9 @@ class Reader {
   PollTarget target_;
   uint64_t polled_ = 0;
   uint64_t bad_size_ = 0;
+  int flush_fd_ = -1;  // run_flush_bytes, when this kernel could load it
+  std::chrono::steady_clock::time_point next_flush_{};
+  uint64_t flush_failures_ = 0;
 };
 
 }  // namespace socktop

@@ -103,6 +103,7 @@ Napi::Value SessionWrap::Stats(const Napi::CallbackInfo& info) {
   o.Set("bpfRingDrops", Count(env, stats.bpf_ring_drops));
   o.Set("polled", Count(env, stats.polled));
   o.Set("badSize", Count(env, stats.bad_size));
+  o.Set("flushFailures", Count(env, stats.flush_failures));
   Napi::Array programs = Napi::Array::New(env, stats.programs.size());
   for (size_t i = 0; i < stats.programs.size(); i++) {
     const ProgramStat& p = stats.programs[i];

@@ -36,6 +36,7 @@ export interface SessionStats {
   bpfRingDrops: number;     // events the BPF programs could not reserve (sum of drop_counts[0])
   polled: number;           // records handed to JS by poll()
   badSize: number;          // ring buffer samples ignored because they were not RECORD_SIZE bytes
+  flushFailures?: number;   // runs of run_flush_bytes that failed (those bytes then come with close)
   programs: ProgramStats[]; // attached programs (empty after close())
 }
 
