@@ -242,8 +242,11 @@ void Reader::AttachAll() {
   bpf_object__for_each_program(program, object_) {
     if (!bpf_program__autoload(program)) continue;
     std::string name = bpf_program__name(program);
-    if (BackendOf(name) == "run") {
+    if (BackendOf(name) == "run") {  // loaded, not attached; ours all the same (stats, ids)
       flush_fd_ = bpf_program__fd(program);
+      attached_.push_back({name, program, nullptr});
+      info_.programs.push_back(name);
+      info_.program_ids.push_back(ProgramInfo(program).id);
       continue;
     }
     LogCapture log;
@@ -302,14 +305,18 @@ bool Reader::Consume(bool wait, int timeout_ms) {
   return target_.count < target_.capacity;
 }
 
-// The BPF side suppresses wakeups to batch them, so epoll may time out while records wait:
-// read what is already there first, and only when there is nothing, sleep in epoll and read again.
+// The BPF side suppresses wakeups to batch them (it wakes us when 2048 records wait), so epoll
+// may time out while records wait: read what is already there first. When that is only a trickle,
+// sleep in epoll (until the BPF side's wakeup or the timeout) and read again: under a storm, a
+// reader that came back at once would carry a few records per call, each call with its fixed cost
+// (the N-API call, the JS hooks, publishing to the shared ring).
 size_t Reader::Poll(uint8_t* out, size_t capacity, int timeout_ms) {
   if (ring_ == nullptr) throw std::runtime_error("the BPF session is closed");
   if (capacity == 0) return 0;
   target_ = {out, capacity, 0};
   FlushBytesIfDue();
-  if (Consume(false, 0) && target_.count == 0 && Consume(true, timeout_ms)) Consume(false, 0);
+  const size_t trickle = std::min<size_t>(kWaitBelowRecords, capacity);
+  if (Consume(false, 0) && target_.count < trickle && Consume(true, timeout_ms)) Consume(false, 0);
   size_t n = target_.count;
   target_ = {};
   polled_ += n;

@@ -64,6 +64,8 @@ class Reader {
   // Detaches and frees everything. Idempotent.
   void Close();
   bool closed() const { return object_ == nullptr; }
+  // Poll() returns at once with fewer records than this only when its wait timed out.
+  static constexpr size_t kWaitBelowRecords = 256;
 
  private:
   struct Attached {
