@@ -22,6 +22,8 @@ export class ProcessRow {
   commW0 = 0; commW1 = 0; commW2 = 0; commW3 = 0;
   firstNs = 0;
   lastNs = 0;
+  /** Position in the last sorted query (-1: none): the next sort starts from that order. */
+  sortRank = -1;
   exited = false;
   exitNs = 0;
   exitCode = 0;

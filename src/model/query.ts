@@ -83,13 +83,37 @@ function sortNumeric(rows: ProcessRow[], n: number, num: NumericGetter, descendi
   const k = keyBuf;
   const last = lastBuf;
   const pid = pidBuf;
-  const idx = new Uint32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
+  const idx = previousOrder(rows, n);
   if (descending) idx.sort((a, b) => k[b] - k[a] || last[b] - last[a] || pid[a] - pid[b]);
   else idx.sort((a, b) => k[a] - k[b] || last[b] - last[a] || pid[a] - pid[b]);
   const copy = rows.slice(0, n);
-  for (let i = 0; i < n; i++) rows[i] = copy[idx[i]];
+  for (let i = 0; i < n; i++) {
+    const row = copy[idx[i]];
+    rows[i] = row;
+    row.sortRank = i;
+  }
   return rows;
+}
+
+/**
+ * Indexes of rows[0..n) in the order of the previous sort (rows new since then last). From one
+ * frame to the next the order barely changes, and Array.prototype.sort (TimSort) finishes a
+ * nearly sorted array in close to n comparisons instead of n log n: at 10k rows, the larger part
+ * of a frame's query. A plain array of small integers, not a typed array: TypedArray sort is a
+ * merge sort that gains nothing from order already there.
+ */
+function previousOrder(rows: ProcessRow[], n: number): number[] {
+  const byRank = new Int32Array(n).fill(-1);
+  const unranked: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rows[i].sortRank;
+    if (r >= 0 && r < n && byRank[r] < 0) byRank[r] = i;
+    else unranked.push(i);
+  }
+  const idx: number[] = [];
+  for (let r = 0; r < n; r++) if (byRank[r] >= 0) idx.push(byRank[r]);
+  for (const i of unranked) idx.push(i);
+  return idx;
 }
 
 function cmpStr(a: string, b: string): number {

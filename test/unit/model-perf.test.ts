@@ -180,7 +180,9 @@ test('query() after changes (new rows, gone rows, new rates, another key or filt
     const desc = frame % 3 !== 0;
     const filter = frame % 5 === 4 ? { ...NO_FILTER, comm: 'c3' } : NO_FILTER;
     const all = (m as unknown as { procs: Map<number, ProcessRow> }).procs;
-    const want = filterSort([...all.values()], filter, key, desc, m.now, (u) => m.userName(u)).map((x) => x.pid);
+    // The reference sorts copies that remember no earlier order (query() starts from the last one).
+    const fresh = [...all.values()].map((row) => Object.assign(row.frozenCopy(), { sortRank: -1 }));
+    const want = filterSort(fresh, filter, key, desc, m.now, (u) => m.userName(u)).map((x) => x.pid);
     assert.deepEqual(m.query(filter, key, desc).map((x) => x.pid), want, `frame ${frame}`);
   }
 });
