@@ -72,7 +72,23 @@ export async function parseCli(args: string[]): Promise<ParsedCli | null> {
     });
   const argv = (await y.parseAsync()) as Record<string, unknown>;
   if (argv.help || argv.version || chosen === null) return null;
+  rejectOptionsThatDoNotApply(chosen, argv);
   return { command: chosen, options: normalizeOptions(argv as RawArgs), argv };
+}
+
+/** An option a command would silently ignore is a mistake the user should hear about. */
+function rejectOptionsThatDoNotApply(command: CommandName, argv: Record<string, unknown>): void {
+  const given = (name: string): boolean => argv[name] !== undefined && argv[name] !== false;
+  const notFor = (names: string[], why: string): void => {
+    const bad = names.filter(given).map((n) => `--${n}`);
+    if (bad.length) throw new UsageError(`${bad.join(', ')}: not for \`socktop ${command}\` (${why})`);
+  };
+  if (command === 'record') notFor(['json', 'batch', 'record'], 'it writes -w FILE; `socktop --json --record FILE` shows events while recording');
+  if (command === 'replay') {
+    notFor(['record'], 'it reads a recording');
+    if (argv.probe !== 'auto') throw new UsageError('--probe: not for `socktop replay` (a replay loads no probes)');
+  }
+  if (command === 'check') notFor(['json', 'batch', 'record'], 'it prints a report');
 }
 
 /** Run a parsed command; resolves to its exit code. */
@@ -80,7 +96,6 @@ export async function runCommand(p: ParsedCli): Promise<number> {
   const o = p.options;
   switch (p.command) {
     case 'check': {
-      if (o.json || o.batch) throw new UsageError('check prints a report; --json and -b do not apply');
       const { runCheck } = await import('./commands/check');
       return runCheck(o.probe);
     }

@@ -70,6 +70,11 @@ test('bad usage is a UsageError (exit 2) naming the option', async () => {
   await usageError(['--bogus'], /Unknown argument/);
   await usageError(['record'], /write/);
   await usageError(['replay'], /Not enough non-option arguments/);
+  await usageError(['replay', 'f.socktop', '--record', 'g'], /--record: not for `socktop replay`/);
+  await usageError(['replay', 'f.socktop', '--probe', 'kprobe'], /--probe: not for `socktop replay`/);
+  await usageError(['record', '-w', 'f', '-b'], /--batch: not for `socktop record`/);
+  await usageError(['record', '-w', 'f', '--json', '--record', 'g'], /--json, --record: not for `socktop record`/);
+  await usageError(['check', '--json'], /--json: not for `socktop check`/);
 });
 
 test('--help and --version print and run nothing', async () => {
