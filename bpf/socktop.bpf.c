@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * socktop.bpf.c: the kernel side of socktop. One CO-RE object, two backends:
+ * socktop.bpf.c: the kernel side of socktop. One CO-RE object, three backends:
  *
+ *   cg_*      cgroup backend (the default where it loads): cgroup/sock_create, cgroup/post_bind4/6,
+ *             cgroup/sock_release at the cgroup v2 root, sock:sock_{send,recv}_length. No syscall
+ *             tracepoint at all: enabling any syscalls:* tracepoint puts every syscall of every
+ *             process on the slow path. These hooks also see io_uring and in-kernel callers.
  *   kp_*      kprobe backend: inet_create, inet_bind, tcp_v{4,6}_connect, inet_release,
  *             tcp_sendmsg, tcp_cleanup_rbuf, udp send/recv (where kprobes exist)
- *   tp_*      tracepoint backend: syscalls:sys_{enter,exit}_{socket,bind,connect,accept,accept4,
- *             close}, sock:sock_{send,recv}_length (where kprobes do not exist)
+ *   tp_*      tracepoint backend: syscalls:sys_{enter,exit}_{socket,bind,connect,close},
+ *             sock:sock_{send,recv}_length (works everywhere, taxes every syscall)
+ *   sc_*      kprobe and tracepoint backends: syscalls:sys_exit_accept{,4}
  *   common_*  always loaded: sock:inet_sock_set_state, tcp:tcp_{retransmit_skb,receive_reset,
- *             send_reset,destroy_sock}, syscalls:sys_exit_accept{,4}, sched:sched_process_exit
+ *             send_reset,destroy_sock}, sched:sched_process_exit
  *
  *   run_*     run by the reader itself (BPF_PROG_TEST_RUN), never attached: run_flush_bytes
  *
@@ -20,6 +25,11 @@
  * socket is taken only in process context (socket(), connect, listen, accept, send, recv) and kept
  * in the `socks` map keyed by the struct sock address; every later event of the socket reports that
  * owner. Events for sockets with no known owner carry pid 0 and SKF_OWNER_UNKNOWN.
+ *
+ * Accepted sockets are born in softirq (SYN_RECV -> ESTABLISHED): they get an entry with no owner
+ * and `accept_pending`. The accept syscall (kprobe and tracepoint backends) claims it; where no hook
+ * runs in accept() (the cgroup backend, io_uring accepts), the first process to use the socket
+ * (send, receive, close) claims it, and the ACCEPT record carries SKF_FIRST_TOUCH.
  *
  * The end of a socket is caught once, whichever comes first: the state change to TCP_CLOSE, the
  * tcp_destroy_sock tracepoint (sockets the kernel frees without a final state change), or close()
@@ -41,9 +51,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define EINPROGRESS 115
 #define ECONNABORTED 103
 
-#define BACKEND_KPROBE 1
-#define BACKEND_TRACEPOINT 2
-#define BACKEND_COMMON 0
+#define BACKEND_KPROBE SK_BACKEND_KPROBE
+#define BACKEND_TRACEPOINT SK_BACKEND_TRACEPOINT
+#define BACKEND_CGROUP SK_BACKEND_CGROUP
+#define BACKEND_COMMON SK_BACKEND_COMMON
 
 /* Wake the reader only when this much is waiting; it also polls on a short (50 ms) timeout, so a
  * quiet machine's events still arrive promptly. Waking per event would cost a context switch per
@@ -80,6 +91,8 @@ struct sock_info {
 	__u16 rport;
 	__u64 serial;         /* this socket's number, unique while socktop runs (struct sock
 			       * addresses are reused as soon as a socket is freed)          */
+	__u64 accept_pending; /* born by a passive open, no process has claimed it yet
+			       * (64 bits: the compare-and-swap that claims it)             */
 };
 
 /* Owner and counters of every socket we have seen in process context. LRU: a socket whose end we
@@ -183,6 +196,8 @@ static __always_inline void set_owner(struct socktop_event *e, struct sock_info 
 		e->flags |= SKF_OWNER_UNKNOWN;
 		return;
 	}
+	if (!info->pid)
+		e->flags |= SKF_OWNER_UNKNOWN; /* an accepted socket nobody has claimed yet */
 	e->pid = info->pid;
 	e->uid = info->uid;
 	e->cookie = info->serial;
@@ -200,19 +215,32 @@ static __always_inline void set_owner(struct socktop_event *e, struct sock_info 
 /* Numbers the sockets socktop tracks (sock_info.serial, reported in `cookie`); 0: unknown. */
 __u64 next_serial = 0;
 
-/* Record the current task as the owner of sk (process context only). */
-static __always_inline struct sock_info *track(struct sock *sk, __u64 now, bool adopted)
+static __always_inline void set_info_owner_current(struct sock_info *info)
+{
+	info->pid = bpf_get_current_pid_tgid() >> 32;
+	info->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(info->comm, sizeof(info->comm));
+}
+
+static __always_inline struct sock_info *new_entry(struct sock *sk, __u64 now, bool adopted, bool owned)
 {
 	__u64 key = (__u64)sk;
 	struct sock_info info = {};
 	info.start_ns = adopted ? 0 : now;
 	info.last_report_ns = now; /* a socket's first second of bytes goes with the flush or CLOSE */
-	info.pid = bpf_get_current_pid_tgid() >> 32;
-	info.uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(info.comm, sizeof(info.comm));
+	if (owned)
+		set_info_owner_current(&info);
+	else
+		info.accept_pending = 1;
 	info.serial = __sync_fetch_and_add(&next_serial, 1) + 1;
 	bpf_map_update_elem(&socks, &key, &info, BPF_ANY);
 	return bpf_map_lookup_elem(&socks, &key);
+}
+
+/* Record the current task as the owner of sk (process context only). */
+static __always_inline struct sock_info *track(struct sock *sk, __u64 now, bool adopted)
+{
+	return new_entry(sk, now, adopted, true);
 }
 
 static __always_inline struct sock_info *lookup(struct sock *sk)
@@ -226,8 +254,8 @@ static __always_inline struct sock *sk_of_socket(struct socket *so)
 	return BPF_CORE_READ(so, sk);
 }
 
-/* The struct sock behind a file descriptor of the current task, or NULL if it is not a socket. */
-static __always_inline struct sock *sk_from_fd(__u32 fd)
+/* The struct socket behind a file descriptor of the current task, or NULL if it is not a socket. */
+static __always_inline struct socket *socket_from_fd(__u32 fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
@@ -245,7 +273,13 @@ static __always_inline struct sock *sk_from_fd(__u32 fd)
 	so = BPF_CORE_READ(file, private_data);
 	if (!so || BPF_CORE_READ(so, file) != file)
 		return NULL;
-	return BPF_CORE_READ(so, sk);
+	return so;
+}
+
+static __always_inline struct sock *sk_from_fd(__u32 fd)
+{
+	struct socket *so = socket_from_fd(fd);
+	return so ? BPF_CORE_READ(so, sk) : NULL;
 }
 
 static __always_inline bool is_tcp_or_udp(struct sock *sk)
@@ -299,12 +333,41 @@ static __always_inline void on_bind_done(struct sock *sk, int ret, __u16 backend
 	emit_simple(SK_BIND, sk, info, ret < 0 ? -ret : 0, backend);
 }
 
+/* The current task claims an accepted socket whose owner is not known yet: it becomes the owner,
+ * and the ACCEPT record is sent now. Only one of racing claimers wins. */
+static __always_inline void claim_accept(struct sock *sk, struct sock_info *info, __u16 backend, __u8 flags)
+{
+	if (!info || !info->accept_pending || !__sync_val_compare_and_swap(&info->accept_pending, 1, 0))
+		return;
+	set_info_owner_current(info);
+	struct socktop_event *e = reserve(SK_ACCEPT, backend);
+	if (!e)
+		return;
+	fill_tuple(e, sk);
+	set_owner(e, info);
+	e->flags |= flags;
+	submit(e);
+}
+
+/* accept() returned sk (process context): claim the entry its passive open made, or make one. */
 static __always_inline void on_accepted(struct sock *sk, __u16 backend)
 {
 	if (!is_inet_sock(sk))
 		return;
-	struct sock_info *info = track(sk, bpf_ktime_get_ns(), false);
+	struct sock_info *info = lookup(sk);
+	if (info && info->accept_pending) {
+		claim_accept(sk, info, backend, 0);
+		return;
+	}
+	info = track(sk, bpf_ktime_get_ns(), false);
 	emit_simple(SK_ACCEPT, sk, info, 0, backend);
+}
+
+/* Any use of a socket in process context claims it if it was accepted and not yet claimed. */
+static __always_inline void touch(struct sock *sk, struct sock_info *info, __u16 backend)
+{
+	if (info && info->accept_pending)
+		claim_accept(sk, info, backend, SKF_FIRST_TOUCH);
 }
 
 static __always_inline void connect_enter(struct sock *sk)
@@ -401,6 +464,7 @@ static __always_inline void on_user_close(struct sock *sk, __u16 backend)
 	struct sock_info *info = lookup(sk);
 	if (!info)
 		return;
+	touch(sk, info, backend);
 	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
 	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
 		return;
@@ -463,6 +527,7 @@ static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u1
 		info = track(sk, now, true); /* process context: the caller is the owner */
 	if (!info)
 		return;
+	touch(sk, info, backend);
 	__u8 proto = BPF_CORE_READ(sk, sk_protocol);
 	if (proto != IPPROTO_TCP) {
 		if (sending)
@@ -551,6 +616,15 @@ int common_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		}
 	}
 
+	/* A passive open completed (softirq: "current" is not the owner). The acceptor claims it. */
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED && !info)
+		info = new_entry(sk, now, false, false);
+	/* FIN_WAIT1 and LAST_ACK are entered only by close() or shutdown() (tcp_close_state), in the
+	 * context of the process ending the connection: a use of the socket, where no send/receive
+	 * tracepoint claimed it first (kernels before 6.3 lack them). */
+	if ((newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) && info && info->accept_pending)
+		claim_accept(sk, info, BACKEND_COMMON, SKF_FIRST_TOUCH);
+
 	/* A transition that another record tells (connect start, connect result, listen, the end) is
 	 * not sent twice: those records carry old_state and new_state. At storm rates this is about
 	 * half of all state changes, and the most frequent record kind. */
@@ -624,11 +698,12 @@ int common_tcp_send_reset_opt(struct skb_sk_tp_ctx *ctx)
 	return 0;
 }
 
-/* Accepts come from the accept syscalls on both backends: a kretprobe on inet_csk_accept would
- * miss accepts once more than maxactive (10 on a 2-CPU 6.1 kernel) threads sleep in accept() at
- * once, the classic tcpaccept fault. Accepts made through io_uring are not seen. */
+/* Accepts come from the accept syscalls on the kprobe and tracepoint backends: a kretprobe on
+ * inet_csk_accept would miss accepts once more than maxactive (10 on a 2-CPU 6.1 kernel) threads
+ * sleep in accept() at once, the classic tcpaccept fault. Accepts made through io_uring are claimed
+ * at first touch instead (see claim_accept). */
 SEC("tracepoint/syscalls/sys_exit_accept4")
-int common_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+int sc_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 {
 	if (ctx->ret >= 0)
 		on_accepted(sk_from_fd(ctx->ret), BACKEND_COMMON);
@@ -636,7 +711,7 @@ int common_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
-int common_sys_exit_accept_opt(struct trace_event_raw_sys_exit *ctx)
+int sc_sys_exit_accept_opt(struct trace_event_raw_sys_exit *ctx)
 {
 	if (ctx->ret >= 0)
 		on_accepted(sk_from_fd(ctx->ret), BACKEND_COMMON);
@@ -730,9 +805,13 @@ int tp_sys_exit_bind(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_connect")
 int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	struct sock *sk = sk_from_fd(ctx->args[0]);
-	if (sk)
-		connect_enter(sk);
+	struct socket *so = socket_from_fd(ctx->args[0]);
+	/* Only a socket that is not connecting starts an attempt. Called again on a socket that is
+	 * (a non-blocking connect retried: python connect_ex twice, redis-cli), connect() returns the
+	 * earlier attempt's result (EALREADY, EISCONN, or its error once it failed), which the state
+	 * machine has already told: reporting it here would count one failed connect twice. */
+	if (so && BPF_CORE_READ(so, state) == SS_UNCONNECTED)
+		connect_enter(BPF_CORE_READ(so, sk));
 	return 0;
 }
 
@@ -923,5 +1002,59 @@ SEC("kprobe/skb_consume_udp")
 int BPF_KPROBE(kp_skb_consume_udp_opt, struct sock *sk, struct sk_buff *skb, int len)
 {
 	on_bytes(sk, len, false, BACKEND_KPROBE);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ cgroup backend */
+
+/* The cgroup socket programs run in the context of the task acting on the socket (socket(), bind(),
+ * close(), from any syscall or io_uring), and their context is the struct sock itself: the verifier
+ * rewrites bpf_sock field loads into struct sock loads, so the context pointer is the socket's
+ * address, as a tracepoint's skaddr is. Every program returns 1: socktop observes, never refuses. */
+#define CG_SOCK(ctx) ((struct sock *)(ctx))
+
+SEC("cgroup/sock_create")
+int cg_sock_create(struct bpf_sock *ctx)
+{
+	on_socket_created(CG_SOCK(ctx), BACKEND_CGROUP);
+	return 1;
+}
+
+/* post_bind runs only after a successful bind: a failed bind is not seen on this backend. */
+SEC("cgroup/post_bind4")
+int cg_post_bind4(struct bpf_sock *ctx)
+{
+	on_bind_done(CG_SOCK(ctx), 0, BACKEND_CGROUP);
+	return 1;
+}
+
+SEC("cgroup/post_bind6")
+int cg_post_bind6(struct bpf_sock *ctx)
+{
+	on_bind_done(CG_SOCK(ctx), 0, BACKEND_CGROUP);
+	return 1;
+}
+
+/* inet_release, in the closer's context, before the protocol's close. */
+SEC("cgroup/sock_release")
+int cg_sock_release(struct bpf_sock *ctx)
+{
+	on_user_close(CG_SOCK(ctx), BACKEND_CGROUP);
+	return 1;
+}
+
+SEC("tracepoint/sock/sock_send_length")
+int cg_sock_send_length_opt(struct trace_event_raw_sock_msg_length *ctx)
+{
+	if (is_inet(ctx->family))
+		on_bytes((struct sock *)ctx->sk, ctx->ret, true, BACKEND_CGROUP);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int cg_sock_recv_length_opt(struct trace_event_raw_sock_msg_length *ctx)
+{
+	if (is_inet(ctx->family))
+		on_bytes((struct sock *)ctx->sk, ctx->ret, false, BACKEND_CGROUP);
 	return 0;
 }

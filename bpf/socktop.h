@@ -42,6 +42,18 @@ enum socktop_stage {
 	SK_STAGE_BPF_RING = 1,    /* bpf_ringbuf_output() failed: kernel -> reader ring full   */
 	SK_STAGE_SHARED_RING = 2, /* SharedArrayBuffer ring full: reader -> UI                 */
 	SK_STAGE_RECORDING = 3,   /* a recording write failed                                  */
+	SK_STAGE_KERNEL_MISS = 4, /* the kernel skipped one of socktop's programs (another BPF
+				   * program was running on that CPU): bpf_prog_info.recursion_misses */
+};
+
+/* Which backend's program produced a record (the `backend` field). SNAPSHOT records are made in
+ * user space from /proc at start. Keep in step with Backend in src/capture/layout.ts. */
+enum socktop_backend {
+	SK_BACKEND_COMMON = 0,     /* a program every backend loads (state machine, tcp:*, exit) */
+	SK_BACKEND_KPROBE = 1,
+	SK_BACKEND_TRACEPOINT = 2,
+	SK_BACKEND_SNAPSHOT = 3,
+	SK_BACKEND_CGROUP = 4,
 };
 
 /* Bits in flags. */
@@ -51,10 +63,14 @@ enum socktop_stage {
 #define SKF_BY_CLOSE 0x08      /* CLOSE: socket ended by close()/release, not a state change */
 #define SKF_BY_DESTROY 0x10    /* CLOSE: caught at tcp_destroy_sock, no final CLOSE state    */
 #define SKF_LOCAL_ERROR 0x20   /* CONNECT: failed in the syscall before any SYN was sent     */
+#define SKF_FIRST_TOUCH 0x40   /* ACCEPT: seen when the acceptor first used the socket (cgroup
+				* backend: no hook runs in accept() itself)                  */
 
 struct socktop_event {
 	__u64 ts_ns;          /*   0: bpf_ktime_get_ns(), CLOCK_MONOTONIC                     */
-	__u64 sock;           /*   8: socket identity: kernel struct sock address             */
+	__u64 sock;           /*   8: socket identity. BPF writes the struct sock address; the
+			       *      reader replaces it with an opaque 53-bit keyed hash
+			       *      before anything else sees it (no kernel address leaves it) */
 	__u64 bytes_sent;     /*  16: SEND: delta; CLOSE: socket total                        */
 	__u64 bytes_received; /*  24: RECV: delta; CLOSE: socket total                        */
 	__u64 duration_ns;    /*  32: CONNECT: SYN to result; CLOSE: socket lifetime          */
@@ -70,12 +86,13 @@ struct socktop_event {
 	__u8 flags;           /*  61: SKF_* bits                                              */
 	__u16 lport;          /*  62: local port, host byte order                             */
 	__u16 rport;          /*  64: remote port, host byte order                            */
-	__u16 backend;        /*  66: 1 = kprobe, 2 = tracepoint (which program produced it)  */
+	__u16 backend;        /*  66: enum socktop_backend (which program produced it)        */
 	__u32 count;          /*  68: DROPS: events lost; EXIT: exit code                     */
 	__u8 laddr[16];       /*  72: local address (IPv4 in the first 4 bytes)               */
 	__u8 raddr[16];       /*  88: remote address                                          */
 	char comm[SOCKTOP_COMM_LEN]; /* 104: owner's command name                            */
-	__u64 cookie;         /* 120: kernel socket cookie when known, else 0                 */
+	__u64 cookie;         /* 120: socket serial: numbers sockets while socktop runs (struct
+			       *      sock addresses are reused), 0 when not known         */
 };
 
 #endif /* SOCKTOP_H */

@@ -9,6 +9,8 @@
         "src/addon.cc",
         "src/session_wrap.cc",
         "src/reader.cc",
+        "src/cgroup.cc",
+        "src/opaque_id.cc",
         "src/targets.cc",
         "src/libbpf_log.cc",
         "src/privileges.cc",

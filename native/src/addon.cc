@@ -39,8 +39,8 @@ ReaderOptions ParseOpenOptions(const Napi::CallbackInfo& info) {
   ReaderOptions options;
   Napi::Value backend = opts.Get("backend");
   options.backend = backend.IsString() ? backend.As<Napi::String>().Utf8Value() : "";
-  if (options.backend != "kprobe" && options.backend != "tracepoint") {
-    throw Napi::TypeError::New(env, "open(): backend must be 'kprobe' or 'tracepoint'");
+  if (options.backend != "cgroup" && options.backend != "kprobe" && options.backend != "tracepoint") {
+    throw Napi::TypeError::New(env, "open(): backend must be 'cgroup', 'kprobe' or 'tracepoint'");
   }
   Napi::Value path = opts.Get("objectPath");
   if (!path.IsString()) throw Napi::TypeError::New(env, "open(): objectPath must be a string");

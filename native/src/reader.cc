@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -17,6 +19,7 @@
 #include <stdexcept>
 
 #include "../../bpf/socktop.h"
+#include "cgroup.h"
 #include "libbpf_log.h"
 #include "open_error.h"
 #include "privileges.h"
@@ -39,14 +42,38 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Which backend a program belongs to is part of its name: kp_* kprobe, tp_* tracepoint,
-// common_* both. Returns "" for a program that follows neither convention.
-std::string BackendOf(const std::string& program) {
-  if (StartsWith(program, "kp_")) return "kprobe";
-  if (StartsWith(program, "tp_")) return "tracepoint";
-  if (StartsWith(program, "common_")) return "common";
-  if (StartsWith(program, "run_")) return "run";
-  return "";
+// Which backends load a program is part of its name (see the top of bpf/socktop.bpf.c). The one
+// list of prefixes; run_* programs are loaded by every backend and run by the reader, never attached.
+struct ProgramPrefix {
+  const char* prefix;
+  std::vector<std::string> backends;
+};
+const ProgramPrefix kPrefixes[] = {
+    {"cg_", {"cgroup"}},
+    {"kp_", {"kprobe"}},
+    {"tp_", {"tracepoint"}},
+    {"sc_", {"kprobe", "tracepoint"}},
+    {"common_", {"cgroup", "kprobe", "tracepoint"}},
+    {"run_", {"run"}},
+};
+
+// The prefix entry of a program, or nullptr for a name that follows no convention.
+const ProgramPrefix* PrefixOf(const std::string& program) {
+  for (const auto& p : kPrefixes) {
+    if (StartsWith(program, p.prefix)) return &p;
+  }
+  return nullptr;
+}
+
+bool IsRunProgram(const std::string& program) { return StartsWith(program, "run_"); }
+
+bool LoadedBy(const ProgramPrefix& p, const std::string& backend) {
+  return std::find(p.backends.begin(), p.backends.end(), backend) != p.backends.end();
+}
+
+// cgroup programs attach to a cgroup (bpf_link, multi-attach), not to a kernel event.
+bool IsCgroupSection(const std::string& section) {
+  return StartsWith(section, "cgroup/") || StartsWith(section, "sockops");
 }
 
 std::string Errno(int err) { return strerror(err < 0 ? -err : err); }
@@ -166,18 +193,33 @@ void Reader::SelectPrograms(const std::string& backend) {
   bpf_program* program;
   bpf_object__for_each_program(program, object_) {
     std::string name = bpf_program__name(program);
-    std::string owner = BackendOf(name);
-    if (owner.empty()) Fail("BPF program " + name + " is not named kp_*, tp_*, common_* or run_*");
-    if (owner == "run") {
+    const ProgramPrefix* prefix = PrefixOf(name);
+    if (prefix == nullptr) Fail("BPF program " + name + " does not start with a known prefix (cg_, kp_, tp_, sc_, common_, run_)");
+    if (IsRunProgram(name)) {
       SelectRunProgram(program);
       continue;
     }
-    bool wanted = owner == "common" || owner == backend;
+    bool wanted = LoadedBy(*prefix, backend);
     bpf_program__set_autoload(program, wanted);
     if (wanted) chosen.push_back(program);
   }
   MountTracefsIfNeeded(chosen);  // before the checks: tracepoints are looked up in tracefs
   SkipMissingTargets(chosen);
+  if (backend == "cgroup") OpenCgroupRoot();
+}
+
+// The cgroup v2 root: programs attached there see every socket operation on the host.
+void Reader::OpenCgroupRoot() {
+  CgroupRoot root;
+  try {
+    root = EnsureCgroup2();
+  } catch (const std::runtime_error& e) {
+    Fail(e.what());
+  }
+  cgroup_fd_ = open(root.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cgroup_fd_ < 0) Fail("cannot open the cgroup v2 root " + root.path + ": " + Errno(errno));
+  info_.cgroup = root.path;
+  info_.mounted_cgroup2 = root.mounted;
 }
 
 // run_* programs are loaded, never attached; the reader runs them. They need
@@ -242,7 +284,7 @@ void Reader::AttachAll() {
   bpf_object__for_each_program(program, object_) {
     if (!bpf_program__autoload(program)) continue;
     std::string name = bpf_program__name(program);
-    if (BackendOf(name) == "run") {  // loaded, not attached; ours all the same (stats, ids)
+    if (IsRunProgram(name)) {  // loaded, not attached; ours all the same (stats, ids)
       flush_fd_ = bpf_program__fd(program);
       attached_.push_back({name, program, nullptr});
       info_.programs.push_back(name);
@@ -250,7 +292,7 @@ void Reader::AttachAll() {
       continue;
     }
     LogCapture log;
-    bpf_link* link = bpf_program__attach(program);
+    bpf_link* link = AttachOne(program);
     if (link == nullptr) {
       int err = errno;
       bool optional = std::find(optional_.begin(), optional_.end(), name) != optional_.end();
@@ -267,6 +309,20 @@ void Reader::AttachAll() {
     info_.programs.push_back(name);
     info_.program_ids.push_back(ProgramInfo(program).id);
   }
+  if (cgroup_fd_ >= 0) close(cgroup_fd_);
+  cgroup_fd_ = -1;
+}
+
+// A cgroup program gets a bpf_link on the cgroup root: links always allow several programs per
+// hook, so the host's own programs there keep running, and a link dies with its last fd (socktop
+// killed with SIGKILL leaves nothing attached). Everything else attaches to its kernel event.
+bpf_link* Reader::AttachOne(bpf_program* program) {
+  if (!IsCgroupSection(bpf_program__section_name(program))) return bpf_program__attach(program);
+  if (cgroup_fd_ < 0) {
+    errno = EBADF;
+    return nullptr;
+  }
+  return bpf_program__attach_cgroup(program, cgroup_fd_);
 }
 
 void Reader::OpenRing() {
@@ -289,7 +345,13 @@ int Reader::OnSample(void* ctx, void* data, size_t size) {
     return 0;
   }
   PollTarget& t = self->target_;
-  memcpy(t.out + t.count * SOCKTOP_RECORD_SIZE, data, SOCKTOP_RECORD_SIZE);
+  uint8_t* record = t.out + t.count * SOCKTOP_RECORD_SIZE;
+  memcpy(record, data, SOCKTOP_RECORD_SIZE);
+  // The one place kernel addresses are removed: nothing past this line sees one.
+  uint64_t address;
+  memcpy(&address, record + offsetof(socktop_event, sock), sizeof address);
+  uint64_t id = self->ids_.Of(address);
+  memcpy(record + offsetof(socktop_event, sock), &id, sizeof id);
   t.count++;
   return t.count == t.capacity ? -ENOSPC : 0;
 }
@@ -343,7 +405,8 @@ ReaderStats Reader::Stats() const {
   stats.flush_failures = flush_failures_;
   for (const Attached& a : attached_) {
     bpf_prog_info info = ProgramInfo(a.program);
-    stats.programs.push_back({a.name, info.id, info.run_cnt, info.run_time_ns});
+    stats.programs.push_back({a.name, info.id, info.run_cnt, info.run_time_ns, info.recursion_misses});
+    stats.kernel_misses += info.recursion_misses;
   }
   return stats;
 }
@@ -359,6 +422,8 @@ void Reader::Close() {
   flush_fd_ = -1;
   if (stats_fd_ >= 0) close(stats_fd_);
   stats_fd_ = -1;
+  if (cgroup_fd_ >= 0) close(cgroup_fd_);
+  cgroup_fd_ = -1;
 }
 
 }  // namespace socktop

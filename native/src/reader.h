@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "opaque_id.h"
+
 struct bpf_object;
 struct bpf_program;
 struct bpf_link;
@@ -19,7 +21,7 @@ struct ring_buffer;
 namespace socktop {
 
 struct ReaderOptions {
-  std::string backend;      // "kprobe" or "tracepoint"
+  std::string backend;      // "cgroup", "kprobe" or "tracepoint"
   std::string object_path;  // bpf/socktop.bpf.o
   uint32_t ring_bytes = 16u << 20;
 };
@@ -31,6 +33,8 @@ struct ReaderInfo {
   std::vector<uint32_t> program_ids;  // their kernel ids, same order
   std::vector<std::string> skipped;   // optional programs whose target this kernel lacks
   bool mounted_tracefs = false;
+  std::string cgroup;       // cgroup v2 root the cgroup programs attach to ("" when none do)
+  bool mounted_cgroup2 = false;
 };
 
 struct ProgramStat {
@@ -38,6 +42,7 @@ struct ProgramStat {
   uint32_t id = 0;  // kernel program id: lets tests check the program is gone after close
   uint64_t run_count = 0;
   uint64_t run_time_ns = 0;
+  uint64_t misses = 0;  // runs the kernel skipped (bpf_prog_info.recursion_misses)
 };
 
 struct ReaderStats {
@@ -45,6 +50,7 @@ struct ReaderStats {
   uint64_t polled = 0;
   uint64_t bad_size = 0;
   uint64_t flush_failures = 0;  // run_flush_bytes runs that failed (bytes then wait for close)
+  uint64_t kernel_misses = 0;   // sum of `misses` over socktop's programs: events never produced
   std::vector<ProgramStat> programs;
 };
 
@@ -84,11 +90,13 @@ class Reader {
   void OpenObject(const ReaderOptions& options);
   void SelectPrograms(const std::string& backend);
   void SelectRunProgram(bpf_program* program);
+  void OpenCgroupRoot();
   void FlushBytesIfDue();
   void MountTracefsIfNeeded(const std::vector<bpf_program*>& chosen);
   void SkipMissingTargets(const std::vector<bpf_program*>& chosen);
   void Load();
   void AttachAll();
+  bpf_link* AttachOne(bpf_program* program);
   void OpenRing();
   bool Consume(bool wait, int timeout_ms);
   static int OnSample(void* ctx, void* data, size_t size);
@@ -107,6 +115,8 @@ class Reader {
   int flush_fd_ = -1;  // run_flush_bytes, when this kernel could load it
   std::chrono::steady_clock::time_point next_flush_{};
   uint64_t flush_failures_ = 0;
+  int cgroup_fd_ = -1;  // open while attaching only: the links keep their own reference
+  OpaqueIds ids_;
 };
 
 }  // namespace socktop

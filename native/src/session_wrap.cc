@@ -25,6 +25,8 @@ Napi::Object InfoObject(Napi::Env env, const ReaderInfo& info) {
   o.Set("programIds", ids);
   o.Set("skipped", Strings(env, info.skipped));
   o.Set("mountedTracefs", info.mounted_tracefs);
+  o.Set("cgroup", info.cgroup);
+  o.Set("mountedCgroup2", info.mounted_cgroup2);
   return o;
 }
 
@@ -104,6 +106,7 @@ Napi::Value SessionWrap::Stats(const Napi::CallbackInfo& info) {
   o.Set("polled", Count(env, stats.polled));
   o.Set("badSize", Count(env, stats.bad_size));
   o.Set("flushFailures", Count(env, stats.flush_failures));
+  o.Set("kernelMisses", Count(env, stats.kernel_misses));
   Napi::Array programs = Napi::Array::New(env, stats.programs.size());
   for (size_t i = 0; i < stats.programs.size(); i++) {
     const ProgramStat& p = stats.programs[i];
@@ -112,6 +115,7 @@ Napi::Value SessionWrap::Stats(const Napi::CallbackInfo& info) {
     po.Set("id", p.id);
     po.Set("runCount", Count(env, p.run_count));
     po.Set("runTimeNs", Count(env, p.run_time_ns));
+    po.Set("misses", Count(env, p.misses));
     programs.Set(i, po);
   }
   o.Set("programs", programs);

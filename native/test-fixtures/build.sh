@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build the test fixture BPF objects (fixture.bpf.c, broken.bpf.c) into dist/native-fixtures/, which is
+# Build the test fixture BPF objects (fixture.bpf.c, broken.bpf.c, busy.bpf.c) into dist/native-fixtures/, which is
 # ignored by git: vmlinux.h is generated from the running kernel and must not be committed.
 # Usage: native/test-fixtures/build.sh   (prints the output directory)
 set -eu
@@ -17,7 +17,7 @@ if [ ! -s "$out/vmlinux.h" ]; then
 	mv "$out/vmlinux.h.tmp" "$out/vmlinux.h"
 fi
 hdr="$here/../../bpf/socktop.h"
-for name in fixture broken; do
+for name in fixture broken busy; do
 	src="$here/$name.bpf.c"
 	obj="$out/$name.bpf.o"
 	if [ ! -s "$obj" ] || [ "$src" -nt "$obj" ] || [ "$hdr" -nt "$obj" ]; then

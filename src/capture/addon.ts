@@ -5,9 +5,12 @@
  */
 import * as path from 'path';
 
-export type ProbeChoice = 'auto' | 'kprobe' | 'tracepoint';
+export type ProbeChoice = 'auto' | 'cgroup' | 'kprobe' | 'tracepoint';
 
-export type Backend = 'kprobe' | 'tracepoint';
+export type Backend = 'cgroup' | 'kprobe' | 'tracepoint';
+
+/** --probe values, `auto` first. */
+export const PROBE_CHOICES: readonly ProbeChoice[] = ['auto', 'cgroup', 'kprobe', 'tracepoint'];
 
 export interface OpenOptions {
   /** Chosen in TypeScript (src/capture/backend.ts), never 'auto' here. */
@@ -23,6 +26,8 @@ export interface OpenResult {
   programIds: number[];     // their kernel ids, same order (`bpftool prog show id N`)
   skipped: string[];        // optional (`*_opt`) programs whose attach target this kernel lacks
   mountedTracefs: boolean;  // open() mounted tracefs at /sys/kernel/tracing (it was not mounted)
+  cgroup: string;           // cgroup v2 root the cgroup backend attached to ('' on other backends)
+  mountedCgroup2: boolean;  // open() mounted cgroup2 at /run/socktop/cgroup2 (none was mounted)
 }
 
 export interface ProgramStats {
@@ -30,6 +35,7 @@ export interface ProgramStats {
   id: number;               // kernel program id (as `bpftool prog show id N` knows it)
   runCount: number;         // kernel run-time stats, enabled while the session is open
   runTimeNs: number;
+  misses: number;           // runs the kernel skipped (bpf_prog_info.recursion_misses)
 }
 
 export interface SessionStats {
@@ -37,6 +43,7 @@ export interface SessionStats {
   polled: number;           // records handed to JS by poll()
   badSize: number;          // ring buffer samples ignored because they were not RECORD_SIZE bytes
   flushFailures?: number;   // runs of run_flush_bytes that failed (those bytes then come with close)
+  kernelMisses: number;     // sum of the programs' misses: events the kernel never let us produce
   programs: ProgramStats[]; // attached programs (empty after close())
 }
 

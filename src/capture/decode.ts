@@ -33,6 +33,8 @@ export interface EventJson {
   owner?: 'unknown';
   reset?: 'sent' | 'received';
   ended_by?: 'state' | 'close' | 'destroy';
+  /** ACCEPT: claimed when its owner first used it (no hook ran in accept(): cgroup backend, io_uring). */
+  accepted_at?: 'first_use';
   snapshot?: true;
   exit_code?: number;
   stage?: string;
@@ -80,13 +82,14 @@ function compressIPv6(groups: number[]): string {
 }
 
 /**
- * The socket's identity in JSON: the kernel address (hex), plus "-N" where the BPF side numbered
- * the socket (`cookie`): addresses are reused as soon as a socket is freed, the number is not.
+ * The socket's identity in JSON: the opaque id the reader put in `sock` (a keyed hash of the kernel
+ * address, never the address: native/src/opaque_id.h), in hex, plus "-N" where the BPF side
+ * numbered the socket (`cookie`): the kernel reuses a freed socket's memory, the number is not.
  */
 export function sockId(view: DataView, off: number): string {
-  const address = view.getBigUint64(off + Offset.sock, true).toString(16);
+  const id = view.getBigUint64(off + Offset.sock, true).toString(16);
   const serial = view.getBigUint64(off + Offset.cookie, true);
-  return serial ? `${address}-${serial}` : address;
+  return serial ? `${id}-${serial}` : id;
 }
 
 export function decodeEvent(view: DataView, off: number): EventJson {
@@ -143,6 +146,7 @@ export function decodeEvent(view: DataView, off: number): EventJson {
   if (kind === EventKind.Send) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_sent, true));
   if (kind === EventKind.Recv) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_received, true));
   if (kind === EventKind.Reset) ev.reset = flags & Flag.ResetSent ? 'sent' : 'received';
+  if (kind === EventKind.Accept && flags & Flag.FirstTouch) ev.accepted_at = 'first_use';
   if (flags & Flag.OwnerUnknown) ev.owner = 'unknown';
   if (flags & Flag.Snapshot) ev.snapshot = true;
   ev.backend = BACKEND_NAMES[view.getUint16(off + Offset.backend, true)];

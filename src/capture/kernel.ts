@@ -3,6 +3,7 @@
  * no root needed), so `socktop check` and backend choice (backend.ts) can explain themselves.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 
 /** `'unknown'` when the answer cannot be known from here (e.g. tracefs is not mounted). */
 export type Presence = boolean | 'unknown';
@@ -21,8 +22,19 @@ export interface Privileges {
   sufficient: boolean;
 }
 
+/** What the cgroup backend needs: cgroup socket hooks (sock_release came in 5.9) and cgroup v2. */
+export interface CgroupSupport {
+  /** Kernel 5.9 or newer: every hook the cgroup backend attaches exists. */
+  hooks: boolean;
+  /** The cgroup v2 mount point, or null (socktop then mounts one at /run/socktop/cgroup2). */
+  mount: string | null;
+  /** [major, minor] of the running kernel. */
+  kernel: [number, number];
+}
+
 export interface KernelSupport {
   btf: boolean;                      // /sys/kernel/btf/vmlinux: CO-RE needs it
+  cgroup: CgroupSupport;
   kprobes: boolean;                  // CONFIG_KPROBES: kprobe PMU or kprobe_events in tracefs
   tracefs: string | null;            // mount point whose events/ is visible, null when unmounted
   tracepoints: TracepointSupport[];  // the ones the tracepoint backend uses
@@ -108,6 +120,36 @@ export interface DetectOptions {
   probeFentry?: () => boolean;
 }
 
+/** [major, minor] of a kernel release string ("6.18.44-foo" -> [6, 18]); [0, 0] when unreadable. */
+export function kernelVersion(release: string): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+/** The mount point of the first cgroup2 mount of a hierarchy's root, from /proc/self/mountinfo text. */
+export function findCgroup2Mount(mountinfo: string): string | null {
+  for (const line of mountinfo.split('\n')) {
+    const [head, tail] = line.split(' - ');
+    if (!tail) continue;
+    const f = head.split(' ');
+    if (tail.split(' ')[0] === 'cgroup2' && f[3] === '/') {
+      return f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    }
+  }
+  return null;
+}
+
+function detectCgroup(release: string): CgroupSupport {
+  const [major, minor] = kernelVersion(release);
+  let mountinfo = '';
+  try {
+    mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    // no /proc: the mount is then unknown, and socktop would mount its own
+  }
+  return { hooks: major > 5 || (major === 5 && minor >= 9), mount: findCgroup2Mount(mountinfo), kernel: [major, minor] };
+}
+
 export function detectKernelSupport(opts: DetectOptions = {}): KernelSupport {
   const tracefs = findTracefs();
   const privileges = readPrivileges();
@@ -117,6 +159,7 @@ export function detectKernelSupport(opts: DetectOptions = {}): KernelSupport {
   if (opts.probeFentry && privileges.sufficient) fentry = opts.probeFentry();
   return {
     btf: exists(VMLINUX_BTF),
+    cgroup: detectCgroup(os.release()),
     kprobes,
     tracefs,
     tracepoints: detectTracepoints(tracefs),

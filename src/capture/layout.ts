@@ -66,12 +66,26 @@ export enum DropStage {
   BpfRing = 1,
   SharedRing = 2,
   Recording = 3,
+  KernelMiss = 4,
 }
 export const STAGE_NAMES: Record<number, string> = {
   1: 'bpf_ring',
   2: 'shared_ring',
   3: 'recording',
+  4: 'kernel_miss',
 };
+/** Every stage, in the order events flow (how drops are listed in every output). */
+export const DROP_STAGES: readonly DropStage[] = [
+  DropStage.KernelMiss, DropStage.BpfRing, DropStage.SharedRing, DropStage.Recording,
+];
+/** A per-stage counter array, indexed by DropStage (index 0 unused). */
+export function dropCounters(): number[] {
+  return new Array<number>(Math.max(...DROP_STAGES) + 1).fill(0);
+}
+/** "kernel_miss 0, bpf_ring 0, shared_ring 3, recording 0": the one way drops are written out. */
+export function formatDrops(drops: readonly number[]): string {
+  return DROP_STAGES.map((st) => `${STAGE_NAMES[st]} ${drops[st] ?? 0}`).join(', ');
+}
 
 export const Flag = {
   OwnerUnknown: 0x01,
@@ -80,10 +94,12 @@ export const Flag = {
   ByClose: 0x08,
   ByDestroy: 0x10,
   LocalError: 0x20,
+  FirstTouch: 0x40,
 } as const;
 
-export const Backend = { Kprobe: 1, Tracepoint: 2, Snapshot: 3 } as const;
-export const BACKEND_NAMES: Record<number, string> = { 1: 'kprobe', 2: 'tracepoint', 3: 'snapshot' };
+/** enum socktop_backend: which program made a record (0: one every backend loads). */
+export const Backend = { Common: 0, Kprobe: 1, Tracepoint: 2, Snapshot: 3, Cgroup: 4 } as const;
+export const BACKEND_NAMES: Record<number, string> = { 1: 'kprobe', 2: 'tracepoint', 3: 'snapshot', 4: 'cgroup' };
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;

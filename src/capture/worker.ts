@@ -10,7 +10,7 @@
  */
 import { parentPort, workerData } from 'worker_threads';
 import { performance } from 'perf_hooks';
-import { loadAddon, NativeAddon, NativeSession, OpenResult } from './addon';
+import { Backend, loadAddon, NativeAddon, NativeSession, OpenResult, SessionStats } from './addon';
 import { SharedRing } from './ring';
 import { collectStartRecords, runBatchHooks } from './batch-hooks';
 import './attribution-hook'; // first hook: owners of pre-existing sockets, before any recorder
@@ -18,9 +18,16 @@ import { Backend as BackendCode, DropStage, EventKind, Offset, RECORD_SIZE } fro
 import type { CaptureWorkerData, FromWorker, ToWorker } from './messages';
 
 const STAGING_RECORDS = 4096; // records per poll: one batch for the hooks and the shared ring
+const MARKER_SLOTS = 2;       // after the polled records: one DROPS marker per kernel-side stage
 const POLL_MS = 50;           // also bounds how long a stop request waits
 const DROPS_EVERY_MS = 250;
 const STATS_EVERY_MS = 1000;
+
+const BACKEND_CODES: Record<Backend, number> = {
+  cgroup: BackendCode.Cgroup,
+  kprobe: BackendCode.Kprobe,
+  tracepoint: BackendCode.Tracepoint,
+};
 
 function post(msg: FromWorker): void {
   parentPort?.postMessage(msg);
@@ -35,13 +42,14 @@ function describe(e: unknown, fallbackCode: string): { code: string; message: st
 }
 
 class CaptureLoop {
-  // One extra slot after the polled records, for a DROPS marker made here.
-  private readonly staging = new Uint8Array((STAGING_RECORDS + 1) * RECORD_SIZE);
+  // Extra slots after the polled records, for the DROPS markers made here.
+  private readonly staging = new Uint8Array((STAGING_RECORDS + MARKER_SLOTS) * RECORD_SIZE);
   private readonly pollArea = this.staging.subarray(0, STAGING_RECORDS * RECORD_SIZE);
   private readonly view = new DataView(this.staging.buffer);
   private readonly backendCode: number;
   private stopping = false;
-  private reportedDrops: number;
+  /** Losses upstream of this worker already told downstream, per stage (the kernel counts them). */
+  private readonly reported: { stage: DropStage; read: (s: SessionStats) => number; told: number }[];
   private nextDropsCheck = 0;
   private nextStats = 0;
 
@@ -51,8 +59,13 @@ class CaptureLoop {
     private readonly addon: NativeAddon,
     private readonly control: Int32Array | null,
   ) {
-    this.backendCode = session.info.backend === 'kprobe' ? BackendCode.Kprobe : BackendCode.Tracepoint;
-    this.reportedDrops = session.stats().bpfRingDrops;
+    this.backendCode = BACKEND_CODES[session.info.backend];
+    const start = session.stats();
+    this.reported = [
+      { stage: DropStage.KernelMiss, read: (s) => s.kernelMisses ?? 0, told: 0 },
+      { stage: DropStage.BpfRing, read: (s) => s.bpfRingDrops, told: 0 },
+    ];
+    for (const r of this.reported) r.told = r.read(start);
     const now = performance.now();
     this.nextDropsCheck = now + DROPS_EVERY_MS;
     this.nextStats = now + STATS_EVERY_MS;
@@ -89,12 +102,12 @@ class CaptureLoop {
     return this.stopping || this.ring.stopRequested() || (this.control !== null && Atomics.load(this.control, 0) !== 0);
   }
 
-  private pollOnce(): void {
-    let count = this.session.poll(this.pollArea, POLL_MS);
+  private pollOnce(timeoutMs = POLL_MS, checkDrops = false): number {
+    let count = this.session.poll(this.pollArea, timeoutMs);
     const now = performance.now();
-    if (now >= this.nextDropsCheck) {
+    if (checkDrops || now >= this.nextDropsCheck) {
       this.nextDropsCheck = now + DROPS_EVERY_MS;
-      count += this.appendDropsMarker(count);
+      count += this.appendDropsMarkers(count);
     }
     if (count > 0) {
       runBatchHooks(this.staging, this.view, count);
@@ -104,23 +117,40 @@ class CaptureLoop {
       this.nextStats = now + STATS_EVERY_MS;
       this.postStats();
     }
+    return count;
   }
 
-  /** Writes a DROPS record at `slot` when the BPF side lost events since last time; returns 0 or 1. */
-  private appendDropsMarker(slot: number): number {
-    const drops = this.session.stats().bpfRingDrops;
-    const delta = drops - this.reportedDrops;
-    if (delta <= 0) return 0;
-    this.reportedDrops = drops;
+  /** What the BPF ring still holds, and the last losses, go out before the session closes. */
+  private drainBeforeClose(): void {
+    for (let i = 0; i < 64 && this.pollOnce(0, true) >= STAGING_RECORDS; i++);
+  }
+
+  /**
+   * Writes a DROPS record from `slot` on for each kernel-side stage that lost events since the last
+   * check (the ring buffer was full; the kernel skipped a program); returns how many it wrote.
+   */
+  private appendDropsMarkers(slot: number): number {
+    const stats = this.session.stats();
+    let written = 0;
+    for (const r of this.reported) {
+      const now = r.read(stats);
+      const delta = now - r.told;
+      if (delta <= 0) continue;
+      r.told = now;
+      this.writeDropsRecord(slot + written++, r.stage, delta);
+    }
+    return written;
+  }
+
+  private writeDropsRecord(slot: number, stage: DropStage, count: number): void {
     const at = slot * RECORD_SIZE;
     this.staging.fill(0, at, at + RECORD_SIZE);
     const v = this.view;
     v.setBigUint64(at + Offset.ts_ns, this.addon.monotonicNs(), true); // same clock as BPF's ts_ns
     v.setUint8(at + Offset.kind, EventKind.Drops);
-    v.setUint8(at + Offset.new_state, DropStage.BpfRing);
+    v.setUint8(at + Offset.new_state, stage);
     v.setUint16(at + Offset.backend, this.backendCode, true);
-    v.setUint32(at + Offset.count, Math.min(delta, 0xffffffff), true);
-    return 1;
+    v.setUint32(at + Offset.count, Math.min(count, 0xffffffff), true);
   }
 
   private postStats(): void {
@@ -133,6 +163,13 @@ class CaptureLoop {
   }
 
   private finish(error: unknown): void {
+    if (error === null) {
+      try {
+        this.drainBeforeClose();
+      } catch (e) {
+        error = e;
+      }
+    }
     try {
       this.session.close();
     } catch {

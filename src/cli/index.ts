@@ -6,6 +6,7 @@
  */
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
+import { PROBE_CHOICES } from '../capture/addon';
 import { UsageError } from './errors';
 import { CommonOptions, normalizeOptions, RawArgs } from './options';
 import { finish, installShutdownHandlers, setVerbose, stopSignal } from './shutdown';
@@ -30,7 +31,7 @@ function globalOptions(y: Argv): Argv {
     .option('pid', { alias: 'p', type: 'string', description: 'only these PIDs: 123,456 ranges 100-200, !123 excludes' })
     .option('comm', { type: 'string', description: 'only commands whose name contains this' })
     .option('delay', { alias: 'd', type: 'number', default: 1, description: 'seconds between refreshes' })
-    .option('probe', { type: 'string', choices: ['auto', 'kprobe', 'tracepoint'], default: 'auto', description: 'probe backend' })
+    .option('probe', { type: 'string', choices: PROBE_CHOICES, default: 'auto', description: 'probe backend' })
     .option('json', { type: 'boolean', description: 'print events as JSON lines instead of the TUI' })
     .option('batch', { alias: 'b', type: 'boolean', description: 'batch mode: text snapshots of the table to stdout, like top -b' })
     .option('iterations', { alias: 'n', type: 'number', description: 'stop after this many refreshes' })

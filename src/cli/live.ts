@@ -105,6 +105,7 @@ class LiveSource implements DataSource {
     const recordingError = rec?.lastError ?? null;
     if (!s) return { sharedRingDrops: this.ring.drops(), recordingDrops, recordingError };
     return {
+      kernelMisses: s.session.kernelMisses ?? 0,
       bpfRingDrops: s.session.bpfRingDrops,
       sharedRingDrops: Math.max(s.sharedRingDrops, this.ring.drops()),
       recordingDrops,

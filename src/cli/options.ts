@@ -2,7 +2,7 @@
  * options.ts: the command line as the commands use it, checked once: a bad value is a UsageError
  * (exit 2) naming the option and what it expects.
  */
-import type { ProbeChoice } from '../capture/addon';
+import { PROBE_CHOICES as PROBES, ProbeChoice } from '../capture/addon';
 import { parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
 import { UsageError } from './errors';
 
@@ -70,8 +70,6 @@ export function parseIterations(v: unknown): number | undefined {
   }
   return n;
 }
-
-const PROBES: readonly ProbeChoice[] = ['auto', 'kprobe', 'tracepoint'];
 
 export function normalizeOptions(a: RawArgs): CommonOptions {
   const probe = String(last(a.probe) ?? 'auto') as ProbeChoice;

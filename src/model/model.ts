@@ -12,7 +12,7 @@
  * "now" the caller supplies (live: the monotonic clock; replay: the replay clock), else the newest
  * record time.
  */
-import { EventKind, Flag, IPPROTO_TCP, Offset, TcpState } from '../capture/layout';
+import { dropCounters, EventKind, Flag, IPPROTO_TCP, Offset, TcpState } from '../capture/layout';
 import { EventJson, readComm } from '../capture/decode';
 import { EventLog, WordSource } from './eventlog';
 import { LatencyHistogram } from './latency';
@@ -144,7 +144,7 @@ export class SocketModel {
   private key = 0;
 
   private events = 0;
-  private readonly drops = [0, 0, 0, 0];
+  private readonly drops = dropCounters();
   private unattributed = 0;
   private evictedProcesses = 0;
   private evictedSockets = 0;

@@ -14,6 +14,7 @@
  * `code`; the CLI's error handler prints `socktop: <message>` and exits non-zero (2 for a bad
  * recording). Warnings (a cut file) go to stderr as one line each.
  */
+import type { ProbeChoice } from '../capture/addon';
 import { RECORD_SIZE } from '../capture/layout';
 import { decodeEvent } from '../capture/decode';
 import type { CaptureSession, StartOptions } from '../capture/session';
@@ -31,7 +32,7 @@ export interface RecordArgs {
   write: string;
   /** "30s", "2m", "500ms", a number of seconds; absent = until Ctrl-C. */
   duration?: string | number;
-  probe?: 'auto' | 'kprobe' | 'tracepoint';
+  probe?: ProbeChoice;
   ringCapacity?: number;
   /** No status line. */
   quiet?: boolean;

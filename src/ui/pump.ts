@@ -2,6 +2,7 @@
  * pump.ts: moves records from a source's ring into the model. The visitor is bound once, so a
  * drain allocates nothing per record.
  */
+import { DROP_STAGES, dropCounters, DropStage } from '../capture/layout';
 import type { SocketModel } from '../model/model';
 import type { DataSource, SourceStats } from './source';
 
@@ -30,14 +31,21 @@ export class Pump {
   }
 }
 
-/** Drops per stage [unused, bpf_ring, shared_ring, recording]: the larger of the stream's DROPS
- *  markers and the source's own counters (they may report the same loss twice). */
+/** Drops per stage (indexed by DropStage): the larger of the stream's DROPS markers and the
+ *  source's own counters (they may report the same loss twice). */
 export function dropsPerStage(model: SocketModel, stats: SourceStats | undefined, ringDrops: number): number[] {
-  const d = model.stats().drops;
-  return [
-    0,
-    Math.max(d[1], stats?.bpfRingDrops ?? 0),
-    Math.max(d[2], stats?.sharedRingDrops ?? ringDrops),
-    Math.max(d[3], stats?.recordingDrops ?? 0),
-  ];
+  return maxDrops(model.stats().drops, stats, ringDrops);
+}
+
+/** Per stage, the larger of counted DROPS markers and the source's own counters. */
+export function maxDrops(markers: readonly number[], stats: SourceStats | undefined, ringDrops: number): number[] {
+  const d = dropCounters();
+  const own: Record<DropStage, number> = {
+    [DropStage.KernelMiss]: stats?.kernelMisses ?? 0,
+    [DropStage.BpfRing]: stats?.bpfRingDrops ?? 0,
+    [DropStage.SharedRing]: stats?.sharedRingDrops ?? ringDrops,
+    [DropStage.Recording]: stats?.recordingDrops ?? 0,
+  };
+  for (const st of DROP_STAGES) d[st] = Math.max(markers[st] ?? 0, own[st]);
+  return d;
 }

@@ -29,6 +29,8 @@ export interface ProgramCost {
 }
 
 export interface SourceStats {
+  /** Runs of socktop's BPF programs the kernel skipped (another BPF program ran on that CPU). */
+  kernelMisses?: number;
   /** Events the BPF programs could not put in the BPF ring buffer. */
   bpfRingDrops?: number;
   /** Records refused by the shared ring (defaults to ring.drops()). */

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ChildProcess, execFile, spawn } from 'child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'child_process';
 import * as path from 'path';
 import { bpfObjectPath, OpenResult } from '../../src/capture/addon';
 import { decodeEvent, EventJson } from '../../src/capture/decode';
@@ -54,8 +54,8 @@ test('a child\'s socket operations arrive with its pid and comm; stop() detaches
 });
 
 /** Start a process that captures until a signal; resolves with it and its session info. */
-function startCapturingChild(): Promise<{ child: ChildProcess; info: OpenResult; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [UNTIL_SIGNAL, bpfObjectPath(), 'tracepoint'], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startCapturingChild(backend: string): Promise<{ child: ChildProcess; info: OpenResult; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [UNTIL_SIGNAL, bpfObjectPath(), backend], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return new Promise((resolve, reject) => {
     let out = '';
@@ -70,9 +70,20 @@ function startCapturingChild(): Promise<{ child: ChildProcess; info: OpenResult;
   });
 }
 
-for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-  test(`a capturing process killed with ${signal} leaves no program attached`, opts, async () => {
-    const { child, info, exited } = await startCapturingChild();
+/** socktop's programs still attached to the cgroup root (`bpftool cgroup show`), by id. */
+function cgroupAttached(cgroup: string, ids: number[]): number[] {
+  if (!cgroup) return [];
+  const out = execFileSync('bpftool', ['-j', 'cgroup', 'show', cgroup], { encoding: 'utf8' });
+  const attached = (JSON.parse(out.trim() || '[]') as { id: number }[]).map((p) => p.id);
+  return ids.filter((id) => attached.includes(id));
+}
+
+for (const [backend, signal] of [['tracepoint', 'SIGTERM'], ['tracepoint', 'SIGKILL'], ['cgroup', 'SIGTERM'], ['cgroup', 'SIGKILL']] as const) {
+  test(`a process capturing with --probe ${backend} killed with ${signal} leaves no program or link attached`, opts, async () => {
+    const { child, info, exited } = await startCapturingChild(backend);
+    if (backend === 'cgroup') {
+      assert.ok(cgroupAttached(info.cgroup, info.programIds).length >= 4, 'cgroup programs attached at the root while running');
+    }
     assert.deepEqual(programsStillLoaded(info.programIds), info.programIds, 'attached while running');
     child.kill(signal);
     const code = await exited;
@@ -80,5 +91,6 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     // After SIGKILL the kernel drops the programs when the last fd goes; that may take a moment.
     assert.ok(await waitFor(() => programsStillLoaded(info.programIds).length === 0, 2000),
       `still loaded: ${programsStillLoaded(info.programIds)}`);
+    assert.deepEqual(cgroupAttached(info.cgroup, info.programIds), [], 'no link left on the cgroup root');
   });
 }

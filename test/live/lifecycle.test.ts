@@ -14,7 +14,7 @@ const N = 5;
 const M = 3000;
 const TRAFFIC = path.join(__dirname, 'fixtures/traffic.js');
 
-for (const probe of ['tracepoint', 'auto']) {
+for (const probe of ['cgroup', 'tracepoint', 'auto']) {
   test(`socktop --json --probe ${probe} sees exact per-process socket lifecycles`, liveTestOptions(), async () => {
     const socktop = await startSocktop(['--json', '--probe', probe]);
     let traffic: any;

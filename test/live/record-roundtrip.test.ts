@@ -153,7 +153,7 @@ function fileMode(file: string): { mode: number; uid: number; gid: number } {
   return { mode: st.mode & 0o777, uid: st.uid, gid: st.gid };
 }
 
-const ZERO_DROPS = /drops: bpf_ring 0, shared_ring 0, recording 0/;
+const ZERO_DROPS = /drops: kernel_miss 0, bpf_ring 0, shared_ring 0, recording 0/;
 
 // ------------------------------------------------------------------------------------ round trip
 
@@ -229,7 +229,7 @@ test('socktop record -w FILE --duration 3s: exact accepts/connects and process n
     assert.equal(recording.end!.records_lost, 0);
     assert.equal(recording.header.host, os.hostname());
     assert.equal(recording.header.kernel, os.release());
-    assert.ok(['tracepoint', 'kprobe'].includes(recording.header.backend), recording.header.backend);
+    assert.ok(['cgroup', 'tracepoint', 'kprobe'].includes(recording.header.backend), recording.header.backend);
     const named = (pid: number) => recording.processes.filter((p) => p.info.pid === pid).map((p) => p.info.comm);
     assert.deepEqual(named(t.serverPid), ['st-server']);
     assert.deepEqual(named(t.clientPid), ['st-client']);
@@ -407,9 +407,9 @@ test('--json --record on a full disk: the summary counts the recording drops, ex
   // Like `record`, a recording that lost records makes --json --record exit 1, with the reason.
   assert.equal(await p.exited, 1, p.stderr());
   assert.match(p.stderr(), /the recording lost \d+ records \(.*ENOSPC/);
-  const m = /drops: bpf_ring (\d+), shared_ring (\d+), recording (\d+)/.exec(p.stderr());
+  const m = /drops: kernel_miss (\d+), bpf_ring (\d+), shared_ring (\d+), recording (\d+)/.exec(p.stderr());
   assert.ok(m, p.stderr());
-  const lost = Number(m![3]);
+  const lost = Number(m![4]);
   assert.ok(lost > 0, `recording drops in the summary: ${p.stderr()}`);
   // The live output does not depend on the disk: the whole fixture is there.
   checkTrafficEvents(live, t, 60);

@@ -3,7 +3,7 @@
  * verify.ts (run.sh's verdict). Per backend these are the assertions of
  * test/live/lifecycle.test.ts (same N and M), applied to the guest's summary (summarize.ts), plus:
  * `socktop check` reports kprobes and auto -> kprobe, and the events came from the backend asked for
- * (under --probe auto: kprobe programs).
+ * (under --probe auto: kprobe programs: 6.1 has no sock_send_length, so the cgroup backend is not complete there).
  */
 import * as assert from 'node:assert/strict';
 import type { BackendResult, CheckResult } from './results';
@@ -14,7 +14,7 @@ export interface Check {
 }
 
 /** Which backend a probe choice must end up with in the guest (a stock kernel with kprobes). */
-export const EXPECTED_BACKEND: Record<string, string> = { kprobe: 'kprobe', auto: 'kprobe', tracepoint: 'tracepoint' };
+export const EXPECTED_BACKEND: Record<string, string> = { cgroup: 'cgroup', kprobe: 'kprobe', auto: 'kprobe', tracepoint: 'tracepoint' };
 
 export function backendChecks(r: BackendResult, N: number, M: number): Check[] {
   const s = r.summary;
@@ -116,15 +116,30 @@ export function backendChecks(r: BackendResult, N: number, M: number): Check[] {
 export function agreementChecks(results: BackendResult[]): Check[] {
   const done = results.filter((r) => r.summary);
   if (done.length < 2) return [];
-  const shape = (r: BackendResult, role: 'server' | 'client') => ({
-    kinds: r.summary![role].kinds,
-    closeBytes: r.summary![role].closeBytes,
-  });
+  // One known difference, by design: 6.1 has no sock_recv_length, so on the cgroup backend an
+  // accepted socket is claimed by its owner only when it closes or shuts it down (the FIN), and the
+  // state changes before that one (CLOSE_WAIT when the peer closed first) carry no owner. The
+  // server's state count is therefore compared among the other backends only.
+  const shape = (r: BackendResult, role: 'server' | 'client') => {
+    const kinds = { ...r.summary![role].kinds };
+    if (role === 'server' && r.probe === 'cgroup') delete kinds.state;
+    return { kinds, closeBytes: r.summary![role].closeBytes };
+  };
+  const comparable = (a: BackendResult, b: BackendResult, role: 'server' | 'client') => {
+    const [x, y] = [shape(a, role), shape(b, role)];
+    if (!('state' in x.kinds) || !('state' in y.kinds)) {
+      delete x.kinds.state;
+      delete y.kinds.state;
+    }
+    return [x, y];
+  };
   return (['server', 'client'] as const).map((role) => ({
     name: `st-${role}: ${done.map((r) => r.probe).join(', ')} saw the same events and bytes`,
     run: () => {
-      for (const r of done.slice(1)) {
-        assert.deepEqual(shape(r, role), shape(done[0], role), `st-${role}: --probe ${r.probe} vs --probe ${done[0].probe}`);
+      const ref = done.find((r) => r.probe !== 'cgroup') ?? done[0];
+      for (const r of done.filter((x) => x !== ref)) {
+        const [x, y] = comparable(r, ref, role);
+        assert.deepEqual(x, y, `st-${role}: --probe ${r.probe} vs --probe ${ref.probe}`);
       }
     },
   }));
@@ -141,7 +156,7 @@ export function interpretCheck(c: CheckResult): { kprobes: boolean | null; auto:
         const p = `${keyPath}.${k}`.toLowerCase();
         if (kprobes === null && /^kprobes?$/i.test(k) && typeof v === 'boolean') kprobes = v;
         if (kprobes === null && /^kprobes?$/i.test(k) && v && typeof v === 'object' && typeof (v as any).available === 'boolean') kprobes = (v as any).available;
-        if (auto === null && typeof v === 'string' && /^(kprobe|tracepoint)$/.test(v) && /(auto|backend|chosen|choice|pick)/.test(p)) auto = v;
+        if (auto === null && typeof v === 'string' && /^(cgroup|kprobe|tracepoint)$/.test(v) && /(auto|backend|chosen|choice|pick)/.test(p)) auto = v;
         walk(v, p);
       }
     };
@@ -158,8 +173,8 @@ export function interpretCheck(c: CheckResult): { kprobes: boolean | null; auto:
     const m = lines.map((x) => /backend\s*\(--probe auto\)\s*:\s*(\w+)/i.exec(x)).find(Boolean);
     if (m) auto = m[1];
     else {
-      const l = lines.find((x) => /\bauto\b/i.test(x) && /\b(kprobe|tracepoint)\b/i.test(x));
-      const w = l && /\b(kprobe|tracepoint)\b/i.exec(l);
+      const l = lines.find((x) => /\bauto\b/i.test(x) && /\b(cgroup|kprobe|tracepoint)\b/i.test(x));
+      const w = l && /\b(cgroup|kprobe|tracepoint)\b/i.exec(l);
       if (w) auto = w[1].toLowerCase();
     }
   }

@@ -15,7 +15,7 @@ import { summarize } from './summarize';
 
 const N = Number(process.env.SOCKTOP_VM_N ?? 5);
 const M = Number(process.env.SOCKTOP_VM_M ?? 3000);
-const PROBES = (process.env.SOCKTOP_VM_PROBES ?? 'kprobe auto tracepoint').split(/\s+/).filter(Boolean);
+const PROBES = (process.env.SOCKTOP_VM_PROBES ?? 'cgroup kprobe auto tracepoint').split(/\s+/).filter(Boolean);
 const RAW = process.env.SOCKTOP_VM_RAW !== '0';
 const SETTLE_MS = Number(process.env.SOCKTOP_VM_SETTLE_MS ?? 500); // as lifecycle.test.ts
 const ATTACH_TIMEOUT_MS = 60000; // emulated CPUs verify and attach more slowly than the host

@@ -4,7 +4,7 @@
 # Boots Debian's stock kernel (package linux-image-amd64: 6.1, kprobes + BTF) under qemu (TCG, no
 # KVM needed) with an initramfs holding busybox, Node, the project's built CLI (dist/), its runtime
 # node_modules, the native addon and THE SAME bpf/socktop.bpf.o the host uses (CO-RE, no rebuild).
-# Inside the guest, test/vm/guest.ts runs `socktop check`, then for --probe kprobe, auto and
+# Inside the guest, test/vm/guest.ts runs `socktop check`, then for --probe cgroup, kprobe, auto and
 # tracepoint: socktop --json + the live traffic fixture, and prints a summary per backend on the
 # second serial port. The host then checks the summaries (test/vm/verify.ts, the same checks as
 # test/vm/vm.test.ts, which are those of test/live/lifecycle.test.ts).
@@ -19,7 +19,7 @@
 #                       default $SOCKTOP_VM_CACHE/last-run (previous results replaced)
 #   SOCKTOP_VM_TIMEOUT  hard limit for the guest, seconds (default 150)
 #   SOCKTOP_VM_N, _M    connections per family and bytes each way (default 5 and 3000, as the host test)
-#   SOCKTOP_VM_PROBES   backends to run, in order (default "kprobe auto tracepoint")
+#   SOCKTOP_VM_PROBES   backends to run, in order (default "cgroup kprobe auto tracepoint")
 #   SOCKTOP_VM_KPKG     kernel package (default: what linux-image-amd64 depends on)
 #   SOCKTOP_VM_KERNEL   a vmlinuz to boot instead of the Debian package
 #   SOCKTOP_VM_PVH=1    boot the ELF vmlinux extracted from the bzImage (PVH entry; about 4 s faster,
@@ -44,7 +44,7 @@ OUT=${SOCKTOP_VM_OUT:-$CACHE/last-run}
 TIMEOUT=${SOCKTOP_VM_TIMEOUT:-150}
 N=${SOCKTOP_VM_N:-5}
 M=${SOCKTOP_VM_M:-3000}
-PROBES=${SOCKTOP_VM_PROBES:-kprobe auto tracepoint}
+PROBES=${SOCKTOP_VM_PROBES:-cgroup kprobe auto tracepoint}
 BPF_OBJ=${SOCKTOP_VM_BPF_OBJ:-$ROOT/bpf/socktop.bpf.o}
 RAW=${SOCKTOP_VM_RAW:-1}
 

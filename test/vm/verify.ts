@@ -72,7 +72,7 @@ function main(): void {
     }
   };
   show('check', runChecks(checkChecks(res.check)));
-  const probes = res.begin?.probes ?? ['kprobe', 'auto', 'tracepoint'];
+  const probes = res.begin?.probes ?? ['cgroup', 'kprobe', 'auto', 'tracepoint'];
   for (const probe of probes) {
     const b = res.backends.find((x) => x.probe === probe) ?? { probe, totalMs: 0, error: 'no result from the guest' };
     show(`--probe ${probe}`, runChecks(backendChecks(b, N, M)));

@@ -1,7 +1,7 @@
 /**
  * The VM test: socktop on a stock distribution kernel (Debian's linux-image-amd64, 6.1: kprobes and
  * BTF) booted under qemu by test/vm/run.sh, with the same BPF object the host uses. In the guest,
- * for --probe kprobe, auto and tracepoint, the assertions of test/live/lifecycle.test.ts (same N, M),
+ * for --probe cgroup, kprobe, auto and tracepoint, the assertions of test/live/lifecycle.test.ts (same N, M),
  * and `socktop check` must report kprobes and auto -> kprobe.
  *
  * Runs only with SOCKTOP_VM=1 (`npm run test:vm`): it boots a VM and, as root, may apt-get install
@@ -20,7 +20,7 @@ const ROOT = path.resolve(__dirname, '../../..');
 const RUN = path.join(ROOT, 'test/vm/run.sh');
 const N = Number(process.env.SOCKTOP_VM_N ?? 5);
 const M = Number(process.env.SOCKTOP_VM_M ?? 3000);
-const PROBES = (process.env.SOCKTOP_VM_PROBES ?? 'kprobe auto tracepoint').split(/\s+/).filter(Boolean);
+const PROBES = (process.env.SOCKTOP_VM_PROBES ?? 'cgroup kprobe auto tracepoint').split(/\s+/).filter(Boolean);
 const GUEST_TIMEOUT_S = Number(process.env.SOCKTOP_VM_TIMEOUT ?? 150);
 
 const EXIT_MEANING: Record<number, string> = {
@@ -53,7 +53,7 @@ function runVm(outDir: string): Promise<{ code: number | null; stderr: string; s
 
 const enabled = process.env.SOCKTOP_VM === '1';
 
-test('socktop on a stock Debian kernel in a VM (kprobe, auto, tracepoint)',
+test('socktop on a stock Debian kernel in a VM (cgroup, kprobe, auto, tracepoint)',
   { skip: enabled ? false : 'VM test: set SOCKTOP_VM=1 (npm run test:vm)', timeout: (GUEST_TIMEOUT_S + 900) * 1000 },
   async (t) => {
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktop-vm-'));

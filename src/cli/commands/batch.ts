@@ -3,7 +3,7 @@
  * stdout, `-d` seconds apart, no TUI; filters apply. Each snapshot starts with a header line (time,
  * events, drops per stage). formatSnapshot() is pure so tests render synthetic models.
  */
-import { STAGE_NAMES } from '../../capture/layout';
+import { formatDrops } from '../../capture/layout';
 import { describeFilter, RowFilter } from '../../model/filter';
 import { SocketModel } from '../../model/model';
 import type { SortKey } from '../../model/query';
@@ -37,7 +37,7 @@ function clock(d: Date): string {
 /** One snapshot: two summary lines, the column header, the rows; refresh() the model first. */
 export function formatSnapshot(s: SnapshotInput): string {
   const st = s.model.stats();
-  const drops = [1, 2, 3].map((i) => `${STAGE_NAMES[i]} ${s.drops[i] ?? 0}`).join(', ');
+  const drops = formatDrops(s.drops);
   const rows = s.model.query(s.filter, s.sortKey, s.descending);
   const filter = describeFilter(s.filter);
   const lines = [

@@ -1,5 +1,5 @@
 /**
- * check.ts: `socktop check`: what this kernel offers (BTF, kprobes, fentry, tracefs, each
+ * check.ts: `socktop check`: what this kernel offers (BTF, cgroup hooks, kprobes, fentry, tracefs, each
  * tracepoint the tracepoint backend uses), whether we have the privileges, and which backend
  * --probe (auto by default) picks and why. Exit 1 when socktop cannot run here.
  */
@@ -49,6 +49,8 @@ export async function runCheck(probe: ProbeChoice, out: NodeJS.WritableStream = 
   const s = d.detect();
   const lines = [`socktop check: kernel ${os.release()} (${os.arch()}) on ${os.hostname()}`];
   lines.push(row('BTF (/sys/kernel/btf/vmlinux)', s.btf ? 'yes' : 'no: CO-RE needs CONFIG_DEBUG_INFO_BTF=y'));
+  lines.push(row('cgroup socket hooks (kernel 5.9+)', s.cgroup.hooks ? 'yes' : 'no'));
+  lines.push(row('cgroup v2', s.cgroup.mount ?? 'not mounted (socktop mounts it at /run/socktop/cgroup2 when it starts, as root)'));
   lines.push(row('kprobes', s.kprobes ? 'yes' : 'no (CONFIG_KPROBES off)'));
   lines.push(row('fentry', s.fentry === 'unknown' ? 'unknown (probing needs privileges)' : yn(s.fentry)));
   lines.push(row('tracefs', s.tracefs ?? 'not mounted (socktop mounts it at /sys/kernel/tracing when it starts, as root)'));

@@ -5,7 +5,8 @@
  * prints one summary line to stderr with the drops per stage.
  */
 import { decodeEvent, readComm } from '../../capture/decode';
-import { EventKind, Offset, STAGE_NAMES } from '../../capture/layout';
+import { dropCounters, EventKind, formatDrops, Offset } from '../../capture/layout';
+import { maxDrops } from '../../ui/pump';
 import { commMatches, PidFilter } from '../../model/filter';
 import type { DataSource, SourceInfo } from '../../ui/source';
 import type { CommonOptions } from '../options';
@@ -30,21 +31,21 @@ export interface JsonOptions {
 export interface JsonSummary {
   read: number;
   written: number;
-  /** Per stage, index as DropStage (1 bpf_ring, 2 shared_ring, 3 recording). */
+  /** Per stage, indexed by DropStage (see DROP_STAGES). */
   drops: number[];
   /** stdout was closed under us. */
   brokenPipe: boolean;
 }
 
 export function summaryLine(s: JsonSummary): string {
-  const drops = [1, 2, 3].map((st) => `${STAGE_NAMES[st]} ${s.drops[st]}`).join(', ');
+  const drops = formatDrops(s.drops);
   return `socktop: ${s.written} events written (${s.read} read); drops: ${drops}${s.brokenPipe ? '; output closed' : ''}\n`;
 }
 
 export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonSummary> {
   const out = o.out ?? process.stdout;
   const signal = o.signal ?? stopSignal;
-  const sum: JsonSummary = { read: 0, written: 0, drops: [0, 0, 0, 0], brokenPipe: false };
+  const sum: JsonSummary = { read: 0, written: 0, drops: dropCounters(), brokenPipe: false };
   const onError = (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') sum.brokenPipe = true;
     else throw e;
@@ -85,10 +86,7 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
   } finally {
     out.off('error', onError);
   }
-  const st = source.stats();
-  sum.drops[1] = Math.max(sum.drops[1], st?.bpfRingDrops ?? 0);
-  sum.drops[2] = Math.max(sum.drops[2], st?.sharedRingDrops ?? source.ring.drops());
-  sum.drops[3] = Math.max(sum.drops[3], st?.recordingDrops ?? 0);
+  sum.drops = maxDrops(sum.drops, source.stats(), source.ring.drops());
   (o.err ?? process.stderr).write(summaryLine(sum));
   return sum;
 }

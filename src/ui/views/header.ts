@@ -4,7 +4,7 @@
  */
 import * as blessed from 'blessed';
 import { fmtLatency, fmtRate, fmtUptime } from '../format';
-import { STAGE_NAMES } from '../../capture/layout';
+import { DROP_STAGES, STAGE_NAMES } from '../../capture/layout';
 import { Frame } from './frame';
 import { Line } from './line';
 
@@ -18,7 +18,7 @@ export function headerLines(f: Frame): string[] {
     .add(`  ${f.info.host}  kernel ${f.info.kernel}  probe ${f.info.backend}  up ${fmtUptime(f.uptimeMs)}`);
   if (f.info.recordingTo) l1.add(`  recording to ${f.info.recordingTo}`);
   const l2 = new Line().add(`events ${fmtRate(st.eventsPerSec)}/s, ${st.events} total  drops:`);
-  for (let stage = 1; stage <= 3; stage++) {
+  for (const stage of DROP_STAGES) {
     const n = f.drops[stage] ?? 0;
     l2.add(` ${STAGE_NAMES[stage]} `).add(String(n), n > 0 ? (s) => t.bold(t.fg('red', s)) : undefined);
   }

@@ -1,0 +1,53 @@
+/**
+ * The C <-> TypeScript contract beyond offsets (layout.test.ts checks those against the addon):
+ * every kind, drop stage, flag and backend code in bpf/socktop.h has the same value in
+ * src/capture/layout.ts, and nothing is defined on one side only.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Backend, DropStage, EventKind, Flag, KIND_MAX, KIND_NAMES, STAGE_NAMES, BACKEND_NAMES } from '../../src/capture/layout';
+
+const HEADER = fs.readFileSync(path.resolve(__dirname, '../../../bpf/socktop.h'), 'utf8');
+
+/** NAME = value pairs of enum members and #defines whose name starts with `prefix`. */
+function cValues(prefix: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const re = new RegExp(`(?:#define\\s+|^\\s*)(${prefix}\\w+)\\s*=?\\s*(0x[0-9a-fA-F]+|\\d+)`, 'gm');
+  for (const m of HEADER.matchAll(re)) out.set(m[1].slice(prefix.length), Number(m[2]));
+  return out;
+}
+
+/** CONNECT_START -> ConnectStart */
+const pascal = (s: string): string => s.toLowerCase().split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+
+function numericEnum(e: Record<string, string | number>): Map<string, number> {
+  return new Map(Object.entries(e).filter(([, v]) => typeof v === 'number') as [string, number][]);
+}
+
+test('event kinds: socktop.h and layout.ts agree, with a JSON name each', () => {
+  const c = cValues('SK_');
+  const kinds = [...c].filter(([k]) => !/^(STAGE|BACKEND|KIND_MAX)/.test(k) && !/^(RECORD|COMM)/.test(k));
+  const ts = numericEnum(EventKind as unknown as Record<string, string | number>);
+  assert.deepEqual(new Map(kinds.map(([k, v]) => [pascal(k), v])), ts);
+  assert.equal(c.get('KIND_MAX'), KIND_MAX);
+  for (const v of ts.values()) assert.ok(KIND_NAMES[v], `kind ${v} has a JSON name`);
+});
+
+test('drop stages: socktop.h and layout.ts agree, with a name each', () => {
+  const c = new Map([...cValues('SK_STAGE_')].map(([k, v]) => [pascal(k), v]));
+  assert.deepEqual(c, numericEnum(DropStage as unknown as Record<string, string | number>));
+  for (const v of c.values()) assert.ok(STAGE_NAMES[v], `stage ${v} has a name`);
+});
+
+test('flags: socktop.h and layout.ts agree', () => {
+  const c = new Map([...cValues('SKF_')].map(([k, v]) => [pascal(k), v]));
+  assert.deepEqual(c, new Map(Object.entries(Flag)));
+});
+
+test('backend codes: socktop.h and layout.ts agree, with a name for each program backend', () => {
+  const c = new Map([...cValues('SK_BACKEND_')].map(([k, v]) => [pascal(k), v]));
+  assert.deepEqual(c, new Map(Object.entries(Backend)));
+  for (const [k, v] of c) if (k !== 'Common') assert.equal(BACKEND_NAMES[v], k.toLowerCase());
+});
