@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { Tmux, tmuxAvailable } from './tmux';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -17,9 +18,12 @@ const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const SAMPLE = path.join(ROOT, 'samples/demo.socktop');
 const WIDTH = 140;
 const HEIGHT = 40;
-// pids in the sample (see samples/README.md): the chat server and two of its clients
-const CHATD = 19712;
-const CHATC = [19726, 19733];
+// pids in the sample (see samples/README.md): the chat server and two of its clients, read from
+// the sample itself so that a re-made sample needs no edit here
+const SAMPLE_EVENTS = spawnSync(process.execPath, [CLI, 'replay', SAMPLE, '--json'], { encoding: 'utf8' }).stdout
+  .split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; comm: string; pid: number });
+const CHATD = SAMPLE_EVENTS.find((e) => e.kind === 'listen' && e.comm === 'chatd')!.pid;
+const CHATC = [...new Set(SAMPLE_EVENTS.filter((e) => e.kind === 'connect' && e.comm === 'chatc').map((e) => e.pid))].slice(0, 2);
 
 interface Status {
   bar: string;
