@@ -87,9 +87,16 @@ function compressIPv6(groups: number[]): string {
  * numbered the socket (`cookie`): the kernel reuses a freed socket's memory, the number is not.
  */
 export function sockId(view: DataView, off: number): string {
-  const id = view.getBigUint64(off + Offset.sock, true).toString(16);
-  const serial = view.getBigUint64(off + Offset.cookie, true);
-  return serial ? `${id}-${serial}` : id;
+  const id = u64Text(view, off + Offset.sock, 16);
+  const serial = view.getUint32(off + Offset.cookie, true) || view.getUint32(off + Offset.cookie + 4, true);
+  return serial ? `${id}-${u64Text(view, off + Offset.cookie, 10)}` : id;
+}
+
+/** A u64 field in `radix`, without a BigInt where it fits a double exactly (every opaque id does). */
+function u64Text(view: DataView, at: number, radix: number): string {
+  const hi = view.getUint32(at + 4, true);
+  if (hi < 0x200000) return (hi * 4294967296 + view.getUint32(at, true)).toString(radix);
+  return view.getBigUint64(at, true).toString(radix);
 }
 
 export function decodeEvent(view: DataView, off: number): EventJson {

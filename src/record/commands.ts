@@ -6,7 +6,7 @@
  *       stderr once a second (events, bytes, drops); stops at the duration or on SIGINT/SIGTERM.
  *       Exit 0, or 1 when records were lost to write errors (the file still replays).
  *   socktop replay FILE [--speed N] [--paused]      the TUI, fed through the shared ring
- *   socktop replay FILE --json                      NDJSON (decodeEvent, as live --json), in order,
+ *   socktop replay FILE --json                      NDJSON (jsonLine, as live --json), in order,
  *                                                   as fast as possible, straight from the file
  *   socktop replay FILE -b [-n N] [-d S]            batch snapshots (the CLI's batch renderer)
  *
@@ -16,7 +16,7 @@
  */
 import type { ProbeChoice } from '../capture/addon';
 import { RECORD_SIZE } from '../capture/layout';
-import { decodeEvent } from '../capture/decode';
+import { jsonLine } from '../capture/json-line';
 import type { CaptureSession, StartOptions } from '../capture/session';
 import type { DataSource } from '../ui/source';
 import { RecordingError, formatClock, parseDuration } from './format';
@@ -208,7 +208,7 @@ export async function replayJson(
     let chunk = '';
     for (const b of rec.batches(0, 4096)) {
       for (let k = 0; k < b.count; k++) {
-        chunk += JSON.stringify(decodeEvent(b.view, k * RECORD_SIZE)) + '\n';
+        chunk += jsonLine(b.view, k * RECORD_SIZE) + '\n';
       }
       if (chunk.length >= 1 << 16) {
         await write(chunk);

@@ -1,10 +1,11 @@
 /**
- * json.ts: `socktop --json`: every event as one JSON line (decodeEvent, the schema of DESIGN.md)
+ * json.ts: `socktop --json`: every event as one JSON line (jsonLine: the schema of DESIGN.md, as decodeEvent builds it)
  * on stdout, filters applied; DROPS markers always pass (they concern everyone). Ends on a signal,
  * when stdout goes away (EPIPE: a closed `| head`), or when a finite source is exhausted, and then
  * prints one summary line to stderr with the drops per stage.
  */
-import { decodeEvent, readComm } from '../../capture/decode';
+import { readComm } from '../../capture/decode';
+import { jsonLine } from '../../capture/json-line';
 import { dropCounters, EventKind, formatDrops, Offset } from '../../capture/layout';
 import { maxDrops } from '../../ui/pump';
 import { commMatches, PidFilter } from '../../model/filter';
@@ -62,7 +63,7 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
       if (o.pids && !o.pids.matches(view.getUint32(off + Offset.pid, true))) return;
       if (o.comm && !commMatches(o.comm, readComm(view, off))) return;
     }
-    chunk += JSON.stringify(decodeEvent(view, off)) + '\n';
+    chunk += jsonLine(view, off) + '\n';
     sum.written++;
   };
   try {
