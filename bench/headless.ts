@@ -42,24 +42,28 @@ const ECONNREFUSED = 111;
 const CLK_TCK = 100; // USER_HZ: /proc/<pid>/task/<tid>/stat times are in these
 
 /**
- * Whether a record tells one TCP state change. The BPF side sends no STATE record for a change that
+ * How many TCP state changes a record tells. The BPF side sends no STATE record for a change that
  * another record tells (CLOSE>SYN_SENT: CONNECT_START; SYN_SENT>x: CONNECT; x>LISTEN: LISTEN;
  * x>CLOSE: CLOSE); a refused connect's SYN_SENT>CLOSE is told by both CONNECT and CLOSE, counted once.
+ * A passive child's birth (LISTEN>SYN_RECV) is told by the next record of that socket, whose
+ * old_state is SYN_RECV: that record tells two.
  */
-function tellsTransition(view: DataView, off: number, kind: number): boolean {
+function tellsTransition(view: DataView, off: number, kind: number): number {
   const flags = view.getUint8(off + Offset.flags);
-  if (flags & Flag.Snapshot) return false;
+  if (flags & Flag.Snapshot) return 0;
+  const born = view.getUint8(off + Offset.old_state) === TcpState.SynRecv ? 1 : 0;
   switch (kind) {
     case EventKind.State:
+      return 1 + born;
     case EventKind.ConnectStart:
     case EventKind.Listen:
-      return true;
+      return 1;
     case EventKind.Connect:
-      return (flags & Flag.LocalError) === 0 && view.getUint8(off + Offset.new_state) !== TcpState.Close;
+      return (flags & Flag.LocalError) === 0 && view.getUint8(off + Offset.new_state) !== TcpState.Close ? 1 : 0;
     case EventKind.Close:
-      return (flags & (Flag.ByClose | Flag.ByDestroy)) === 0;
+      return (flags & (Flag.ByClose | Flag.ByDestroy)) === 0 ? 1 + born : 0;
     default:
-      return false;
+      return 0;
   }
 }
 
@@ -190,7 +194,7 @@ async function main(): Promise<void> {
     kinds[kind]++;
     if (byPort && (portSet[view.getUint16(off + Offset.lport, true)] || portSet[view.getUint16(off + Offset.rport, true)])) {
       portKinds[kind]++;
-      if (tellsTransition(view, off, kind)) portTransitions++;
+      portTransitions += tellsTransition(view, off, kind);
     }
     if (view.getUint8(off + Offset.flags) & Flag.Snapshot) snapshots++;
     if (kind === EventKind.Drops) dropMarkers++;

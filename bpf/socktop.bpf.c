@@ -627,9 +627,11 @@ int common_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 
 	/* A transition that another record tells (connect start, connect result, listen, the end) is
 	 * not sent twice: those records carry old_state and new_state. At storm rates this is about
-	 * half of all state changes, and the most frequent record kind. */
+	 * half of all state changes, and the most frequent record kind. A passive child's birth
+	 * (LISTEN -> SYN_RECV, as the kernel clones the listener) is not sent either: the record of its
+	 * next change carries old_state SYN_RECV, which only that birth leads to. */
 	bool told = newstate == TCP_SYN_SENT || newstate == TCP_LISTEN || oldstate == TCP_SYN_SENT ||
-		    newstate == TCP_CLOSE;
+		    newstate == TCP_CLOSE || (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV);
 	if (!told)
 		emit_state(ctx, sk, info);
 

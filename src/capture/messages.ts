@@ -24,6 +24,11 @@ export interface WorkerStats {
   session: SessionStats;   // the native session's counters
   sharedRingDrops: number; // records refused because the shared ring was full
   published: number;       // records accepted into the shared ring
+  /** Longest time between two polls of the BPF ring so far (the worker busy or not scheduled): the
+   *  BPF ring must hold that long's records, or the kernel drops them (bpf_ring stage). */
+  maxPollGapMs: number;
+  /** Most records one poll returned (the staging area holds STAGING_RECORDS). */
+  maxPollRecords: number;
 }
 
 /** worker -> main */

@@ -112,7 +112,10 @@ class WorkerCapture implements CaptureSession {
         this.settleStart.resolve(this);
         break;
       case 'stats':
-        this.stats = { session: msg.session, sharedRingDrops: msg.sharedRingDrops, published: msg.published };
+        this.stats = {
+          session: msg.session, sharedRingDrops: msg.sharedRingDrops, published: msg.published,
+          maxPollGapMs: msg.maxPollGapMs, maxPollRecords: msg.maxPollRecords,
+        };
         break;
       case 'error':
         this.onFailure(new CaptureError(msg.code, msg.message));

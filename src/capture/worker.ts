@@ -52,6 +52,9 @@ class CaptureLoop {
   private readonly reported: { stage: DropStage; read: (s: SessionStats) => number; told: number }[];
   private nextDropsCheck = 0;
   private nextStats = 0;
+  private lastPollEnd = 0;
+  private maxPollGapMs = 0;
+  private maxPollRecords = 0;
 
   constructor(
     private readonly session: NativeSession,
@@ -103,8 +106,13 @@ class CaptureLoop {
   }
 
   private pollOnce(timeoutMs = POLL_MS, checkDrops = false): number {
+    const before = performance.now();
+    // Time away from the ring: since the last poll returned, less the time this one may sleep.
+    if (this.lastPollEnd > 0) this.maxPollGapMs = Math.max(this.maxPollGapMs, before - this.lastPollEnd);
     let count = this.session.poll(this.pollArea, timeoutMs);
     const now = performance.now();
+    this.lastPollEnd = now;
+    if (count > this.maxPollRecords) this.maxPollRecords = count;
     if (checkDrops || now >= this.nextDropsCheck) {
       this.nextDropsCheck = now + DROPS_EVERY_MS;
       count += this.appendDropsMarkers(count);
@@ -159,6 +167,8 @@ class CaptureLoop {
       session: this.session.stats(),
       sharedRingDrops: this.ring.drops(),
       published: this.ring.published(),
+      maxPollGapMs: Math.round(this.maxPollGapMs * 10) / 10,
+      maxPollRecords: this.maxPollRecords,
     });
   }
 
