@@ -43,16 +43,17 @@ export interface KernelSupport {
 }
 
 /**
- * Tracepoints the tracepoint backend attaches to. The optional ones came late (sock_send_length and
- * sock_recv_length are not in 6.1), and their BPF programs are named `*_opt` so a kernel without
- * them is still served.
+ * Tracepoints the tracepoint backend attaches to: those of its programs in bpf/socktop.bpf.c
+ * (tp_*, sc_*, common_*), optional where the program's name ends in `_opt` (a kernel without them
+ * is still served; sock_send_length and sock_recv_length are not in 6.1). test/unit/contract.test.ts
+ * checks this list against the BPF source.
  */
 export const TRACEPOINTS: readonly { name: string; required: boolean }[] = [
   { name: 'sock/inet_sock_set_state', required: true },
   { name: 'sock/sock_send_length', required: false },
   { name: 'sock/sock_recv_length', required: false },
   { name: 'syscalls/sys_exit_accept4', required: true },
-  { name: 'syscalls/sys_exit_accept', required: true },
+  { name: 'syscalls/sys_exit_accept', required: false },
   { name: 'syscalls/sys_enter_connect', required: true },
   { name: 'syscalls/sys_exit_connect', required: true },
   { name: 'syscalls/sys_exit_socket', required: true },
@@ -60,9 +61,9 @@ export const TRACEPOINTS: readonly { name: string; required: boolean }[] = [
   { name: 'syscalls/sys_exit_bind', required: true },
   { name: 'syscalls/sys_enter_close', required: true },
   { name: 'tcp/tcp_retransmit_skb', required: true },
-  { name: 'tcp/tcp_receive_reset', required: true },
-  { name: 'tcp/tcp_send_reset', required: true },
-  { name: 'tcp/tcp_destroy_sock', required: true },
+  { name: 'tcp/tcp_receive_reset', required: false },
+  { name: 'tcp/tcp_send_reset', required: false },
+  { name: 'tcp/tcp_destroy_sock', required: false },
   { name: 'sched/sched_process_exit', required: true },
 ];
 

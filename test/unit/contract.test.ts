@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Backend, DropStage, EventKind, Flag, KIND_MAX, KIND_NAMES, STAGE_NAMES, BACKEND_NAMES } from '../../src/capture/layout';
+import { TRACEPOINTS } from '../../src/capture/kernel';
 
 const HEADER = fs.readFileSync(path.resolve(__dirname, '../../../bpf/socktop.h'), 'utf8');
 
@@ -50,4 +51,16 @@ test('backend codes: socktop.h and layout.ts agree, with a name for each program
   const c = new Map([...cValues('SK_BACKEND_')].map(([k, v]) => [pascal(k), v]));
   assert.deepEqual(c, new Map(Object.entries(Backend)));
   for (const [k, v] of c) if (k !== 'Common') assert.equal(BACKEND_NAMES[v], k.toLowerCase());
+});
+
+test('the tracepoints kernel.ts checks are those of the tracepoint backend\'s programs, optional where the program is *_opt', () => {
+  const source = fs.readFileSync(path.resolve(__dirname, '../../../bpf/socktop.bpf.c'), 'utf8');
+  const fromBpf = new Map<string, boolean>();
+  for (const m of source.matchAll(/SEC\("tracepoint\/([\w/]+)"\)\s*\nint (\w+)\(/g)) {
+    const [, target, program] = m;
+    if (!/^(tp_|sc_|common_)/.test(program)) continue; // the tracepoint backend loads these
+    fromBpf.set(target, !program.endsWith('_opt'));
+  }
+  assert.ok(fromBpf.size >= 10, 'programs found in the BPF source');
+  assert.deepEqual(new Map(TRACEPOINTS.map((t) => [t.name, t.required])), fromBpf);
 });
