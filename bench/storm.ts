@@ -1,22 +1,31 @@
 /**
  * bench/storm.ts: a loopback connection storm from bench/loadgen (its counters are the ground
- * truth), without and with socktop attached, and with peer tools on the same load.
+ * truth), without and with socktop attached (in three modes, on the chosen probe backends), and with
+ * peer tools on the same load.
  *
  *   node dist/bench/storm.js [--rates 10000,0] [--duration 5] [--reps 1] [--threads 1]
- *        [--sources 64] [--refused-every 10] [--peers tcplife,tcpstates,bpftrace,tcplife-bpfcc]
- *        [--no-peers] [--no-install] [--quiet-wait 60] [--out FILE]
+ *        [--sources 64] [--refused-every 10] [--modes tui,json,record] [--probes auto]
+ *        [--peers tcplife,tcpstates,bpftrace,tcplife-bpfcc] [--no-peers] [--no-install]
+ *        [--quiet-wait 60] [--out FILE]
+ *   node dist/bench/storm.js --report bench/results/storm-DATE.json   (the tables again, no runs)
  *   (npm run bench -- storm ...; root needed)
  *
  * For each rate (0 = as fast as it goes), every run in a fresh network namespace (bench/netns.sh)
  * and bounded in time (--duration seconds of starting connections, then loadgen's grace):
  *   baseline        the load generator alone
- *   socktop         bench/headless.js (socktop's capture pipeline as the TUI runs it, no screen)
- *                   attached before the load starts
+ *   socktop[P]      (--modes tui) bench/headless.js --probe P (socktop's capture pipeline as the TUI
+ *                   runs it, no screen) attached before the load starts
+ *   socktop-json[P] (--modes json) the CLI, `socktop --json --probe P` with stdout to a file in /tmp
+ *   socktop-record[P] (--modes record) the CLI, `socktop record -w FILE --probe P`; the load's events
+ *                   counted afterwards from `socktop replay FILE --json` (bench/storm-cli.ts)
+ *                   ... once per backend P of --probes (auto, cgroup, kprobe, tracepoint: a list)
  *   tcplife, tcpstates (libbpf-tools), bpftrace (a one-liner counting inet_sock_set_state for
  *                   the load's ports), tcplife-bpfcc (BCC; needs kernel headers: Debian's 6.1
  *                   headers through BCC_KERNEL_SOURCE, skipped with a note if it cannot attach)
  *   baseline        again at the end (the baseline figure is the mean of both; their spread
  *                   shows the machine's noise)
+ * With --reps N the whole sequence (opening baseline, socktop modes, peers) runs N times per rate,
+ * and the comparison table gives medians with min-max over the reps.
  * Missing peers are installed with apt-get (--no-install: skipped instead).
  *
  * Ground truth per run: loadgen's JSON (connects ok / refused, accepts). The load uses fixed ports
@@ -24,14 +33,19 @@
  * Kernel state changes per run are exactly 10 per successful connection (client 5: CLOSE>SYN_SENT>
  * ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE; server 5: LISTEN>SYN_RECV>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>
  * CLOSE), 2 per refused one, and 2 for the listener; the bpftrace run checks that formula.
+ * socktop's modes are checked event by event: connects ok, refused, accepts, client closes, server
+ * closes seen / truth; "missing with no drop reported" = what is missing beyond the drops the tool
+ * itself reported (0 when its drop counters account for every missing event).
  *
  * CPU: tools' CPU (user+sys, all threads) over the load, as % of one core, divided by the load's
  * wall time; machine-wide busy time from /proc/stat over the same window, and the load generator's
  * own CPU (children times), so CPU used by anything else on the machine (other sessions) shows as
  * "other". Before each run the harness waits (up to --quiet-wait s) for the machine to be quiet
  * and for no other tracing BPF programs to be attached; a run that started noisy is flagged.
+ * Peak RSS: the tool process's VmHWM (headless: its maxRSS).
  *
- * Prints a table and writes the raw results to bench/results/storm-<date>.json.
+ * Prints tables (all runs; socktop's pipeline in detail; seen / truth per socktop mode; per rate a
+ * comparison of every tool and mode) and writes the raw results to bench/results/storm-<date>.json.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -39,13 +53,14 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CliResult, loadTruth, missingEvents, recordHasQuiet, removeTempFiles, runCli } from './storm-cli';
 
-const ROOT = path.resolve(__dirname, '../..');
+export const ROOT = path.resolve(__dirname, '../..');
 const LOADGEN = path.join(ROOT, 'bench/loadgen');
 const NETNS = path.join(ROOT, 'bench/netns.sh');
 const HEADLESS = path.join(__dirname, 'headless.js');
-const SERVER_PORT = 5001;
-const REFUSED_PORT = 5002;
+export const SERVER_PORT = 5001;
+export const REFUSED_PORT = 5002;
 const CLK_TCK = 100;
 const BCC_KSRC = '/tmp/socktop-bench-bcc-ksrc';
 
@@ -65,7 +80,27 @@ function num(name: string, def: number): number {
 
 const ALL_PEERS = ['tcplife', 'tcpstates', 'bpftrace', 'tcplife-bpfcc'] as const;
 type Peer = (typeof ALL_PEERS)[number];
-type RunKind = 'baseline' | 'socktop' | Peer;
+const PROBES = ['auto', 'cgroup', 'kprobe', 'tracepoint'];
+export const CLI_MODES = ['tui', 'json', 'record'] as const;
+export type Mode = (typeof CLI_MODES)[number];
+/** 'baseline', a peer, or a socktop mode on a backend: socktop[P], socktop-json[P], socktop-record[P]. */
+type RunKind = string;
+
+function listOption<T extends string>(name: string, def: string, allowed: readonly string[]): T[] {
+  const v = (argValue(name) ?? def).split(',').filter(Boolean);
+  const bad = v.filter((x) => !allowed.includes(x));
+  if (bad.length) throw new Error(`--${name}: ${bad.join(', ')}: not one of ${allowed.join(', ')}`);
+  return [...new Set(v)] as T[];
+}
+
+/** The run kind of a socktop mode on a backend. */
+export const socktopKind = (mode: Mode, probe: string): string =>
+  `${mode === 'tui' ? 'socktop' : `socktop-${mode}`}[${probe}]`;
+/** The mode and backend of a socktop run kind (null: baseline or a peer). */
+export function parseSocktopKind(kind: RunKind): { mode: Mode; probe: string } | null {
+  const m = /^socktop(?:-(json|record))?\[([a-z]+)\]$/.exec(kind);
+  return m ? { mode: (m[1] ?? 'tui') as Mode, probe: m[2] } : null;
+}
 
 export const O = {
   rates: (argValue('rates') ?? '10000,0').split(',').map(Number),
@@ -76,7 +111,11 @@ export const O = {
   sources: num('sources', 64),
   concurrency: num('concurrency', 64),
   refusedEvery: num('refused-every', 10),
-  peers: has('no-peers') ? [] : ((argValue('peers')?.split(',') ?? [...ALL_PEERS]) as Peer[]),
+  peers: has('no-peers') ? [] : listOption<Peer>('peers', ALL_PEERS.join(','), ALL_PEERS),
+  /** socktop's modes: tui (bench/headless.js), json (the CLI's --json), record (the CLI's record). */
+  modes: listOption<Mode>('modes', CLI_MODES.join(','), CLI_MODES),
+  /** Probe backends each mode runs on, one run kind per backend. */
+  probes: listOption<string>('probes', 'auto', PROBES),
   install: !has('no-install'),
   quietWaitSec: num('quiet-wait', 60),
   quietCores: num('quiet-cores', 0.3),
@@ -91,6 +130,11 @@ export const O = {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const live = new Set<ChildProcess>();
+/** A child to kill if the bench is interrupted (until it exits). */
+export function trackChild(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
 export const log = (s: string): void => void process.stderr.write(`storm: ${s}\n`);
 
 /** Busy and total jiffies of the whole machine (/proc/stat "cpu" line). */
@@ -106,6 +150,16 @@ export function procCpuMs(pid: number): number {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Peak resident set size of a process (VmHWM), MB; NaN if gone. */
+export function peakRssMB(pid: number): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? +(Number(m[1]) / 1024).toFixed(1) : NaN;
   } catch {
     return NaN;
   }
@@ -279,17 +333,20 @@ export interface HeadlessResult {
   [k: string]: unknown;
 }
 
-interface ToolRun {
+export interface ToolRun {
   attachWallMs: number; // spawn -> attached, seen from outside
   cpuMs: number; // over the load (start -> caught up)
   cpuPctOfCore: number;
   pid: number;
   progIds: number[]; // its BPF programs
+  peakRssMB?: number; // VmHWM just before it was stopped (headless: its maxRSS)
 }
 
-export async function runSocktop(rate: number, headlessArgs = O.headlessArgs): Promise<{ load: LoadResult; headless: HeadlessResult; tool: ToolRun }> {
+/** bench/headless.js on the load; `probe` (a backend for --probe) unless null. */
+export async function runSocktop(rate: number, headlessArgs = O.headlessArgs, probe: string | null = null): Promise<{ load: LoadResult; headless: HeadlessResult; tool: ToolRun }> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [HEADLESS, '--ports', `${SERVER_PORT},${REFUSED_PORT}`, ...headlessArgs], {
+  const probeArgs = probe === null ? [] : ['--probe', probe];
+  const child = spawn(process.execPath, [HEADLESS, '--ports', `${SERVER_PORT},${REFUSED_PORT}`, ...probeArgs, ...headlessArgs], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   live.add(child);
@@ -331,7 +388,10 @@ export async function runSocktop(rate: number, headlessArgs = O.headlessArgs): P
   const cpuMs = lc ? lc.userMs + lc.sysMs : NaN;
   return {
     load, headless,
-    tool: { attachWallMs, cpuMs, cpuPctOfCore: lc ? lc.pctOfCore : NaN, pid: child.pid ?? 0, progIds: headless.attach.programIds ?? [] },
+    tool: {
+      attachWallMs, cpuMs, cpuPctOfCore: lc ? lc.pctOfCore : NaN, pid: child.pid ?? 0, progIds: headless.attach.programIds ?? [],
+      peakRssMB: headless.maxRssMB,
+    },
   };
 }
 
@@ -404,7 +464,7 @@ function peerSpec(peer: Peer): PeerSpec {
 }
 
 /** One TCP connect to 127.0.0.1:1 (closed): two state changes, on no port the load uses. */
-function poke(): Promise<void> {
+export function poke(): Promise<void> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: '127.0.0.1', port: 1 });
     const done = (): void => {
@@ -431,6 +491,25 @@ interface PeerResult {
   what: string;
 }
 
+/**
+ * Wait until one of the BPF programs process `pid` holds has run: every tool here hooks socket
+ * creation or inet_sock_set_state, so poke it with a connect to a closed port (not one of the
+ * load's) meanwhile. Needs BPF run stats (kernel.bpf_stats_enabled, or the tool's own). False when
+ * `alive()` turns false or after timeoutMs.
+ */
+export async function waitProgramRun(pid: number, alive: () => boolean, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ids = progIdsOf(pid);
+    if (ids.length > 0) {
+      await poke();
+      if (bpfPrograms().some((p) => ids.includes(p.id) && (p.run_cnt ?? 0) > 0)) return true;
+    }
+    if (!alive() || Date.now() > until) return false;
+    await sleep(20);
+  }
+}
+
 async function runPeer(peer: Peer, rate: number): Promise<PeerResult> {
   const spec = peerSpec(peer);
   const outFile = path.join(os.tmpdir(), `socktop-storm-${peer}-${process.pid}.out`);
@@ -446,23 +525,12 @@ async function runPeer(peer: Peer, rate: number): Promise<PeerResult> {
     r();
   }));
   // Attached: its programs run. Its own output cannot tell (stdout to a file is block-buffered, so
-  // libbpf-tools' header shows up only with the first 4 KiB of events). Every peer hooks
-  // inet_sock_set_state: poke it with a connect to a closed port (not one of the load's) until one of
-  // the tool's programs has run (kernel.bpf_stats_enabled is on during peer runs). BCC compiles first.
-  const until = Date.now() + 60000;
-  for (;;) {
-    const ids = progIdsOf(child.pid ?? 0);
-    if (ids.length > 0) {
-      await poke();
-      if (bpfPrograms().some((p) => ids.includes(p.id) && (p.run_cnt ?? 0) > 0)) break;
-    }
-    if (exitCode !== undefined || Date.now() > until) {
-      const text = fs.readFileSync(outFile, 'utf8');
-      child.kill('SIGKILL');
-      await exited;
-      throw new Error(`${peer} did not attach: ${text.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`);
-    }
-    await sleep(20);
+  // libbpf-tools' header shows up only with the first 4 KiB of events). BCC compiles first.
+  if (!(await waitProgramRun(child.pid ?? 0, () => exitCode === undefined, 60000))) {
+    const text = fs.readFileSync(outFile, 'utf8');
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(`${peer} did not attach: ${text.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`);
   }
   const attachWallMs = Date.now() - t0;
   const pid = child.pid ?? 0;
@@ -485,6 +553,7 @@ async function runPeer(peer: Peer, rate: number): Promise<PeerResult> {
     }
   }
   const progs = bpfPrograms().filter((p) => progIds.includes(p.id));
+  const rssMB = peakRssMB(pid);
   child.kill('SIGINT');
   await Promise.race([exited, sleep(5000)]);
   if (exitCode === undefined) {
@@ -504,7 +573,7 @@ async function runPeer(peer: Peer, rate: number): Promise<PeerResult> {
   const cpuMs = cpu1 - cpu0;
   return {
     peer, load, events, expected: spec.expected(load.gt), byComm, what: spec.what, outputLines: lines.length, reportedLost,
-    tool: { attachWallMs, cpuMs, cpuPctOfCore: (100 * cpuMs) / load.wallMs, pid, progIds },
+    tool: { attachWallMs, cpuMs, cpuPctOfCore: (100 * cpuMs) / load.wallMs, pid, progIds, peakRssMB: rssMB },
     bpf: { programs: progs.length, runCount, runTimeNs, nsPerRun: runCount ? +(runTimeNs / runCount).toFixed(1) : null },
   };
 }
@@ -598,6 +667,8 @@ interface RunRecord {
   headless?: HeadlessResult;
   tool?: ToolRun;
   peer?: Omit<PeerResult, 'load' | 'tool'>;
+  /** socktop --json / socktop record runs (bench/storm-cli.ts). */
+  cli?: Omit<CliResult, 'load' | 'tool'>;
   error?: string;
   /** Other load above --max-other even in the best of the tries. */
   noisy?: boolean;
@@ -644,15 +715,21 @@ async function oneRun(rate: number, kind: RunKind, rep: number): Promise<RunReco
   const quiet = await waitQuiet();
   const rec: RunRecord = { rate, kind, rep, quiet };
   try {
+    const st = parseSocktopKind(kind);
     if (kind === 'baseline') {
       rec.load = await runLoad(rate);
-    } else if (kind === 'socktop') {
-      const r = await runSocktop(rate);
+    } else if (st?.mode === 'tui') {
+      const r = await runSocktop(rate, O.headlessArgs, st.probe);
       rec.load = r.load;
       rec.headless = r.headless;
       rec.tool = r.tool;
+    } else if (st) {
+      const { load, tool, ...cli } = await runCli(st.mode, st.probe, rate);
+      rec.load = load;
+      rec.tool = tool;
+      rec.cli = cli;
     } else {
-      const r = await runPeer(kind, rate);
+      const r = await runPeer(kind as Peer, rate);
       const { load, tool, ...peer } = r;
       rec.load = load;
       rec.tool = tool;
@@ -664,7 +741,8 @@ async function oneRun(rate: number, kind: RunKind, rep: number): Promise<RunReco
     rec.foreignPrograms = foreignAtEnd(l, rec.tool?.progIds ?? []);
     if (!l.gt.ok) log(`  loadgen reported ok=false`);
     log(`  ${l.gt.rate.toFixed(0)} conn/s (ok ${l.gt.connects_ok}, refused ${l.gt.connects_refused}, accepts ${l.gt.accepts})`
-      + (rec.tool ? `, tool CPU ${rec.tool.cpuPctOfCore.toFixed(1)}%` : ''));
+      + (rec.tool ? `, tool CPU ${rec.tool.cpuPctOfCore.toFixed(1)}%` : '')
+      + (rec.cli ? `, missing ${rec.cli.missing} (drops reported ${rec.cli.lostReported}), counted in ${rec.cli.countMs} ms` : ''));
   } catch (e) {
     rec.error = (e as Error).message;
     log(`  FAILED: ${rec.error}`);
@@ -674,7 +752,6 @@ async function oneRun(rate: number, kind: RunKind, rep: number): Promise<RunReco
 
 // ------------------------------------------------------------------------------------ report
 
-const pct = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '-');
 const f0 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(0));
 const f1 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(1));
 
@@ -688,11 +765,108 @@ function seenVsTruth(seen: number | undefined, truth: number): string {
   return seen === truth ? `${seen}/${truth} ✓` : `${seen}/${truth} ✗`;
 }
 
+/** Per-run figures the comparison table is made of (one unit per tool, see the table's legend). */
+interface RunFigures {
+  genRate: number;
+  pctOfBase: number;
+  cpuPct: number;
+  rssMB: number;
+  /** Events the tool itself said it lost (drop counters, "lost N events"). */
+  lost: number;
+  /** Truth - seen (per category, never below 0 per category), and what drops do not explain. */
+  missing: number;
+  missingNoDrop: number;
+  attachMs: number;
+  /** socktop modes: the load's events seen, truth, and drops per stage. */
+  seen?: Partial<LoadTruth>;
+  truth?: LoadTruth;
+  drops?: Record<string, number>;
+  backend?: string | null;
+}
+
+type LoadTruth = ReturnType<typeof loadTruth>;
+
+/** The headless run's drops per stage (its counters and the model's DROPS markers, the larger). */
+function headlessDrops(h: HeadlessResult): Record<string, number> {
+  const m = (h.drops as { markers?: number[] | null }).markers ?? []; // by stage 1..4: bpf_ring, shared_ring, recording, kernel_miss
+  return {
+    kernel_miss: m[3] ?? 0,
+    bpf_ring: Math.max(h.drops.bpfRing || 0, m[0] ?? 0),
+    shared_ring: Math.max(h.drops.sharedRing || 0, m[1] ?? 0),
+    recording: m[2] ?? 0,
+  };
+}
+
+/** What the headless pipeline's model counted for loadgen's client and server processes. */
+function headlessSeen(h: HeadlessResult, gt: GroundTruth): Partial<LoadTruth> {
+  const client = h.procs.find((p) => p.pid === gt.client_pid);
+  const server = h.procs.find((p) => p.pid === gt.server_pid);
+  return {
+    connectsOk: client?.connectsOk, refused: client?.connectsRefused, accepts: server?.accepts,
+    clientCloses: client?.closes, serverCloses: server?.closes,
+  };
+}
+
+function figures(r: RunRecord, baselineRate: number): RunFigures | null {
+  if (!r.load || r.error) return null;
+  const gt = r.load.gt;
+  const f: RunFigures = {
+    genRate: gt.rate, pctOfBase: (100 * gt.rate) / baselineRate, cpuPct: r.tool?.cpuPctOfCore ?? NaN,
+    rssMB: r.tool?.peakRssMB ?? NaN, lost: NaN, missing: NaN, missingNoDrop: NaN, attachMs: r.tool?.attachWallMs ?? NaN,
+  };
+  let missing = NaN;
+  if (r.headless) {
+    f.truth = loadTruth(gt);
+    f.seen = headlessSeen(r.headless, gt);
+    f.drops = headlessDrops(r.headless);
+    f.backend = r.headless.attach.backend;
+    f.lost = Object.values(f.drops).reduce((a, n) => a + n, 0);
+    missing = missingEvents(f.seen, f.truth);
+  } else if (r.cli) {
+    f.truth = r.cli.truth;
+    f.seen = r.cli.seen;
+    f.drops = r.cli.drops;
+    f.backend = r.cli.backend;
+    f.lost = r.cli.lostReported;
+    missing = r.cli.missing;
+  } else if (r.peer) {
+    f.lost = r.peer.reportedLost;
+    missing = Math.max(0, r.peer.expected - r.peer.events);
+  }
+  f.missing = missing;
+  f.missingNoDrop = Number.isFinite(missing) ? Math.max(0, missing - (Number.isFinite(f.lost) ? f.lost : 0)) : NaN;
+  return f;
+}
+
+interface Stat { n: number; med: number; min: number; max: number }
+function stat(xs: number[]): Stat {
+  const v = xs.filter((x) => Number.isFinite(x));
+  return { n: v.length, med: median(v), min: v.length ? Math.min(...v) : NaN, max: v.length ? Math.max(...v) : NaN };
+}
+
+interface CompareRow {
+  kind: string;
+  /** The kind, with the backend auto chose: socktop-json[auto:cgroup]. */
+  label: string;
+  runs: number;
+  failed: number;
+  /** Runs that started on a busy machine or stayed disturbed through every try. */
+  noisy: number;
+  genRate: Stat; pctOfBase: Stat; cpuPct: Stat; rssMB: Stat; lost: Stat; missing: Stat; missingNoDrop: Stat; attachMs: Stat;
+}
+
+interface SeenRun { rep: number; seen: Partial<LoadTruth>; truth: LoadTruth; drops: Record<string, number>; missing: number; missingNoDrop: number }
+
 interface Summary {
   rate: number;
   baselineRates: number[];
   baselineRate: number;
-  socktop?: Record<string, unknown>;
+  /** Per rate, every tool and mode: medians with min-max over the reps. */
+  compare: CompareRow[];
+  /** The headless (tui) pipeline in detail, per run kind: its median run by workload rate. */
+  socktop: Record<string, Record<string, unknown>>;
+  /** Every socktop mode's seen / truth, per run. */
+  socktopSeen: Record<string, SeenRun[]>;
   peers: Record<string, unknown>[];
 }
 
@@ -701,23 +875,39 @@ function summarize(rate: number, runs: RunRecord[]): Summary {
   const baselineRate = base.length ? base.reduce((a, b) => a + b, 0) / base.length : NaN;
   const baseUs = runs.filter((r) => r.kind === 'baseline' && r.load).map((r) => loadUsPerConn(r.load!));
   const baselineUsPerConn = baseUs.length ? baseUs.reduce((a, b) => a + b, 0) / baseUs.length : NaN;
-  const s: Summary = { rate, baselineRates: base, baselineRate, peers: [] };
-  const st = runs.filter((r) => r.kind === 'socktop' && r.headless);
-  if (st.length) {
+  const s: Summary = { rate, baselineRates: base, baselineRate, compare: [], socktop: {}, socktopSeen: {}, peers: [] };
+  const kinds = [...new Set(['baseline', ...runs.map((r) => r.kind)])];
+  for (const kind of kinds) {
+    const rs = runs.filter((r) => r.kind === kind);
+    const figs = rs.map((r) => figures(r, baselineRate)).filter((f): f is RunFigures => f !== null);
+    const backends = [...new Set(figs.map((f) => f.backend).filter((b): b is string => !!b))];
+    const st = parseSocktopKind(kind);
+    const label = st && st.probe === 'auto' && backends.length ? kind.replace('[auto]', `[auto:${backends.join('/')}]`) : kind;
+    const col = (k: keyof RunFigures): Stat => stat(figs.map((f) => f[k] as number));
+    s.compare.push({
+      kind, label, runs: rs.length, failed: rs.length - figs.length, noisy: rs.filter((r) => r.noisy || !r.quiet.quiet).length,
+      genRate: col('genRate'), pctOfBase: col('pctOfBase'), cpuPct: col('cpuPct'), rssMB: col('rssMB'), lost: col('lost'),
+      missing: col('missing'), missingNoDrop: col('missingNoDrop'), attachMs: col('attachMs'),
+    });
+    if (st) {
+      s.socktopSeen[label] = rs.map((r) => ({ r, f: figures(r, baselineRate) })).filter((x) => x.f?.truth).map(({ r, f }) => ({
+        rep: r.rep, seen: f!.seen!, truth: f!.truth!, drops: f!.drops ?? {}, missing: f!.missing, missingNoDrop: f!.missingNoDrop,
+      }));
+    }
+  }
+  for (const kind of kinds.filter((k) => parseSocktopKind(k)?.mode === 'tui')) {
+    const st = runs.filter((r) => r.kind === kind && r.headless);
+    if (!st.length) continue;
     // With reps, the median run by workload rate.
     const r = st.sort((a, b) => a.load!.gt.rate - b.load!.gt.rate)[Math.floor((st.length - 1) / 2)];
     const h = r.headless!;
     const gt = r.load!.gt;
-    const client = h.procs.find((p) => p.pid === gt.client_pid);
-    const server = h.procs.find((p) => p.pid === gt.server_pid);
     const portStates = h.records.transitionsOnPorts ?? h.records.byKindOnPorts?.state;
-    s.socktop = {
+    s.socktop[kind] = {
+      backend: h.attach.backend,
       genRate: gt.rate, genRatePct: (100 * gt.rate) / baselineRate,
       gt: { connectsOk: gt.connects_ok, refused: gt.connects_refused, accepts: gt.accepts, attempts: gt.attempts },
-      seen: {
-        connectsOk: client?.connectsOk, refused: client?.connectsRefused, connectsFailed: client?.connectsFailed,
-        accepts: server?.accepts, clientCloses: client?.closes, serverCloses: server?.closes,
-      },
+      seen: headlessSeen(h, gt),
       stateEventsOnPorts: portStates, stateChangesExpected: STATE_CHANGES(gt),
       emitted: h.kernel.emitted, delivered: h.records.fromBpf, deliveredRatio: h.delivered.ratio,
       drops: h.drops, cpuPctOfCore: h.cpu.load?.pctOfCore, cpuThreads: h.cpu.load?.threads, cpuWallMs: h.cpu.load?.wallMs,
@@ -726,13 +916,13 @@ function summarize(rate: number, runs: RunRecord[]): Summary {
       loadUsPerConn: loadUsPerConn(r.load!), baselineUsPerConn,
       socktopUsPerConn: h.cpu.load ? ((h.cpu.load.userMs + h.cpu.load.sysMs) * 1000) / finished(gt) : NaN,
       maxRssMB: h.maxRssMB, attachMs: h.attach.attachMs, readyMs: h.attach.processStartToReadyMs,
-      attachWallMs: r.tool!.attachWallMs, otherCores: r.otherCores, quiet: r.quiet.quiet,
+      attachWallMs: r.tool!.attachWallMs, otherCores: r.otherCores, quiet: r.quiet.quiet, rep: r.rep,
     };
   }
   for (const r of runs.filter((x) => x.peer)) {
     s.peers.push({
-      peer: r.kind, genRate: r.load!.gt.rate, genRatePct: (100 * r.load!.gt.rate) / baselineRate,
-      cpuPctOfCore: r.tool!.cpuPctOfCore, attachWallMs: r.tool!.attachWallMs,
+      peer: r.kind, rep: r.rep, genRate: r.load!.gt.rate, genRatePct: (100 * r.load!.gt.rate) / baselineRate,
+      cpuPctOfCore: r.tool!.cpuPctOfCore, attachWallMs: r.tool!.attachWallMs, peakRssMB: r.tool!.peakRssMB,
       events: r.peer!.events, expected: r.peer!.expected, reportedLost: r.peer!.reportedLost, byComm: r.peer!.byComm, bpfNsPerRun: r.peer!.bpf.nsPerRun,
       otherCores: r.otherCores, quiet: r.quiet.quiet,
     });
@@ -740,12 +930,32 @@ function summarize(rate: number, runs: RunRecord[]): Summary {
   return s;
 }
 
+const rateName = (r: number): string => (r === 0 ? 'max' : `${r / 1000}k/s`);
+
+/** "median [min-max]" (just the value for one run or no spread). */
+function fStat(st: Stat, fmt: (x: number) => string): string {
+  if (st.n === 0) return '-';
+  const m = fmt(st.med);
+  if (st.n === 1 || fmt(st.min) === fmt(st.max)) return m;
+  return `${m} [${fmt(st.min)}-${fmt(st.max)}]`;
+}
+
+/** Seen / truth of one category over the reps: one run as "seen/truth ✓", several as the shortfall. */
+function seenCell(rs: SeenRun[], c: keyof LoadTruth): string {
+  if (rs.length === 0) return '-';
+  if (rs.some((r) => r.seen[c] === undefined)) return '-';
+  if (rs.length === 1) return seenVsTruth(rs[0].seen[c], rs[0].truth[c]);
+  const short = rs.map((r) => r.truth[c] - (r.seen[c] as number));
+  const truth = median(rs.map((r) => r.truth[c]));
+  if (short.every((d) => d === 0)) return `all equal ✓ (${f0(truth)})`;
+  return `short ${fStat(stat(short), f0)} of ${f0(truth)} ✗`;
+}
+
 function printReport(runs: RunRecord[], summaries: Summary[], notes: Record<string, string>): void {
-  const rateName = (r: number): string => (r === 0 ? 'max' : `${r / 1000}k/s`);
   console.log('\nAll runs (loadgen ground truth; "other" = CPU used by anything else on the machine during the load, in cores;');
   console.log(`"foreign" = tracing BPF programs of somebody else attached during the load; a run with other > ${O.maxOther}`);
   console.log(`or foreign programs is tried again, up to ${O.retries} times, and the least disturbed try is kept)`);
-  const rows = [['rate', 'run', 'conn/s', 'ok', 'refused', 'accepts', 'failed', 'load µs/conn', 'tool CPU%', 'attach ms', 'other', 'foreign', 'tries', 'clean']];
+  const rows = [['rate', 'run', 'conn/s', 'ok', 'refused', 'accepts', 'failed', 'load µs/conn', 'tool CPU%', 'RSS MB', 'attach ms', 'other', 'foreign', 'tries', 'clean']];
   for (const r of runs) {
     const g = r.load?.gt;
     rows.push([
@@ -753,7 +963,7 @@ function printReport(runs: RunRecord[], summaries: Summary[], notes: Record<stri
       g ? String(g.connects_ok) : '-', g ? String(g.connects_refused) : '-', g ? String(g.accepts) : '-',
       g ? String(g.connects_failed_other + g.exchanges_failed + g.aborted_at_end) : '-',
       r.load ? f1(loadUsPerConn(r.load)) : '-',
-      r.tool ? f1(r.tool.cpuPctOfCore) : '-', r.tool ? f0(r.tool.attachWallMs) : '-',
+      r.tool ? f1(r.tool.cpuPctOfCore) : '-', r.tool ? f1(r.tool.peakRssMB) : '-', r.tool ? f0(r.tool.attachWallMs) : '-',
       r.otherCores !== undefined ? r.otherCores.toFixed(2) : '-', String(r.foreignPrograms?.length ?? '-'),
       String(1 + (r.discarded?.length ?? 0)),
       r.noisy || !r.quiet.quiet ? 'NO' : 'yes',
@@ -762,48 +972,89 @@ function printReport(runs: RunRecord[], summaries: Summary[], notes: Record<stri
   }
   console.log(table(rows));
 
-  console.log('\nsocktop (bench/headless: the TUI\'s capture + model pipeline, no screen)         target');
-  const srows: string[][] = [['', ...summaries.map((s) => rateName(s.rate)), '']];
-  const add = (label: string, f: (x: Record<string, any>, s: Summary) => string, target = ''): void => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    srows.push([label, ...summaries.map((s) => (s.socktop ? f(s.socktop, s) : '-')), target]);
-  };
-  add('workload conn/s without socktop', (_x, s) => `${f0(s.baselineRate)} (${s.baselineRates.map(f0).join(', ')})`);
-  add('workload conn/s with socktop', (x) => f0(x.genRate));
-  add('  with / without', (x) => `${f1(x.genRatePct)}%`, '>= 85%');
-  add('connects ok seen / truth', (x) => seenVsTruth(x.seen.connectsOk, x.gt.connectsOk), 'equal');
-  add('refused seen / truth', (x) => seenVsTruth(x.seen.refused, x.gt.refused), 'equal');
-  add('accepts seen / truth', (x) => seenVsTruth(x.seen.accepts, x.gt.accepts), 'equal');
-  add('client closes seen / attempts', (x) => seenVsTruth(x.seen.clientCloses, x.gt.attempts), 'equal');
-  add('server closes seen / accepts', (x) => seenVsTruth(x.seen.serverCloses, x.gt.accepts), 'equal');
-  add('state changes told (load) / kernel', (x) => seenVsTruth(x.stateEventsOnPorts, x.stateChangesExpected), 'equal');
-  add('events delivered / emitted', (x) => `${x.delivered}/${x.emitted} (${x.deliveredRatio === null ? '-' : (100 * x.deliveredRatio).toFixed(3)}%)`, '100%');
-  add('drops: BPF ring / shared ring', (x) => `${x.drops.bpfRing} / ${x.drops.sharedRing}`, '0 / 0');
-  add('load CPU µs/conn without / with', (x) => `${f1(x.baselineUsPerConn)} / ${f1(x.loadUsPerConn)}`);
-  add('socktop CPU µs per connection', (x) => f1(x.socktopUsPerConn));
-  add('socktop CPU, % of one core', (x) => f1(x.cpuPctOfCore), '< 10% at 10k/s');
-  add('  main / worker / other threads, %', (x) => ['main', 'worker', 'other'].map((k) => f1(pctOfLoad(x, k))).join(' / '));
-  add('BPF ns per program run', (x) => f0(x.bpfNsPerRun), '< 1000');
-  add('BPF ns per event emitted', (x) => f0(x.bpfNsPerEvent));
-  add('BPF ns per connection attempt', (x) => f0(x.bpfNsPerConnection));
-  add('peak RSS MB', (x) => f1(x.maxRssMB), '< 100');
-  add('attach: addon open() ms', (x) => f1(x.attachMs));
-  add('attach: process start -> ready ms', (x) => f1(x.readyMs), '< 500');
-  add('attach: spawn -> ready ms (outside)', (x) => f0(x.attachWallMs));
-  console.log(table(srows));
+  // ---------------------------------------------------------------- headless pipeline in detail
+  const tuiCols = summaries.flatMap((s) => Object.keys(s.socktop).map((kind) => ({ s, kind })));
+  if (tuiCols.length) {
+    console.log(`\nsocktop (bench/headless: the TUI's capture + model pipeline, no screen${O.reps > 1 ? '; the median run by workload rate' : ''})`);
+    const srows: string[][] = [['', ...tuiCols.map((c) => `${rateName(c.s.rate)} ${c.kind}`), 'target']];
+    const add = (label: string, f: (x: Record<string, any>, s: Summary) => string, target = ''): void => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      srows.push([label, ...tuiCols.map((c) => f(c.s.socktop[c.kind], c.s)), target]);
+    };
+    add('backend', (x) => String(x.backend));
+    add('workload conn/s without socktop', (_x, s) => `${f0(s.baselineRate)} (${s.baselineRates.map(f0).join(', ')})`);
+    add('workload conn/s with socktop', (x) => f0(x.genRate));
+    add('  with / without', (x) => `${f1(x.genRatePct)}%`, '>= 85%');
+    add('connects ok seen / truth', (x) => seenVsTruth(x.seen.connectsOk, x.gt.connectsOk), 'equal');
+    add('refused seen / truth', (x) => seenVsTruth(x.seen.refused, x.gt.refused), 'equal');
+    add('accepts seen / truth', (x) => seenVsTruth(x.seen.accepts, x.gt.accepts), 'equal');
+    add('client closes seen / attempts', (x) => seenVsTruth(x.seen.clientCloses, x.gt.attempts), 'equal');
+    add('server closes seen / accepts', (x) => seenVsTruth(x.seen.serverCloses, x.gt.accepts), 'equal');
+    add('state changes told (load) / kernel', (x) => seenVsTruth(x.stateEventsOnPorts, x.stateChangesExpected), 'equal');
+    add('events delivered / emitted', (x) => `${x.delivered}/${x.emitted} (${x.deliveredRatio === null ? '-' : (100 * x.deliveredRatio).toFixed(3)}%)`, '100%');
+    add('drops: BPF ring / shared ring', (x) => `${x.drops.bpfRing} / ${x.drops.sharedRing}`, '0 / 0');
+    add('load CPU µs/conn without / with', (x) => `${f1(x.baselineUsPerConn)} / ${f1(x.loadUsPerConn)}`);
+    add('socktop CPU µs per connection', (x) => f1(x.socktopUsPerConn));
+    add('socktop CPU, % of one core', (x) => f1(x.cpuPctOfCore), '< 10% at 10k/s');
+    add('  main / worker / other threads, %', (x) => ['main', 'worker', 'other'].map((k) => f1(pctOfLoad(x, k))).join(' / '));
+    add('BPF ns per program run', (x) => f0(x.bpfNsPerRun), '< 1000');
+    add('BPF ns per event emitted', (x) => f0(x.bpfNsPerEvent));
+    add('BPF ns per connection attempt', (x) => f0(x.bpfNsPerConnection));
+    add('peak RSS MB', (x) => f1(x.maxRssMB), '< 100');
+    add('attach: addon open() ms', (x) => f1(x.attachMs));
+    add('attach: process start -> ready ms', (x) => f1(x.readyMs), '< 500');
+    add('attach: spawn -> ready ms (outside)', (x) => f0(x.attachWallMs));
+    console.log(table(srows));
+  }
+
+  // ---------------------------------------------------------------- every socktop mode: seen / truth
+  const seenCols = summaries.flatMap((s) => Object.keys(s.socktopSeen).map((label) => ({ s, label, rs: s.socktopSeen[label] })));
+  if (seenCols.length) {
+    console.log(`\nsocktop's modes: the load's events seen / loadgen's truth${O.reps > 1 ? ` (over ${O.reps} reps: "all equal", or how many short, median [min-max])` : ''}`);
+    console.log('(tui: the model\'s counters for loadgen\'s processes; json and record: the lines on the load\'s ports, closes once per socket)');
+    const rows2: string[][] = [['', ...seenCols.map((c) => `${rateName(c.s.rate)} ${c.label}`)]];
+    const add = (label: string, f: (rs: SeenRun[]) => string): void => void rows2.push([label, ...seenCols.map((c) => f(c.rs))]);
+    add('connects ok seen / truth', (rs) => seenCell(rs, 'connectsOk'));
+    add('refused seen / truth', (rs) => seenCell(rs, 'refused'));
+    add('accepts seen / truth', (rs) => seenCell(rs, 'accepts'));
+    add('client closes seen / attempts', (rs) => seenCell(rs, 'clientCloses'));
+    add('server closes seen / accepts', (rs) => seenCell(rs, 'serverCloses'));
+    add('drops kernel_miss / bpf_ring / shared_ring / recording', (rs) => (rs.length
+      ? ['kernel_miss', 'bpf_ring', 'shared_ring', 'recording'].map((k) => fStat(stat(rs.map((r) => r.drops[k] ?? 0)), f0)).join(' / ')
+      : '-'));
+    add('missing (truth - seen)', (rs) => fStat(stat(rs.map((r) => r.missing)), f0));
+    add('missing with no drop reported', (rs) => fStat(stat(rs.map((r) => r.missingNoDrop)), f0));
+    console.log(table(rows2));
+  }
+
+  // ---------------------------------------------------------------- side by side
+  for (const s of summaries) {
+    console.log(`\nrate ${rateName(s.rate)}: every tool on the same load${O.reps > 1 ? ` (median [min-max] over ${O.reps} reps)` : ''}; baseline ${f0(s.baselineRate)} conn/s (mean of ${s.baselineRates.length})`);
+    const crows = [['tool', 'runs', 'conn/s', '% of base', 'CPU % core', 'peak RSS MB', 'lost (reported)', 'missing, no drop rep.', 'attach ms']];
+    for (const c of s.compare) {
+      crows.push([
+        c.label, `${c.runs - c.failed}${c.failed ? ` (${c.failed} failed)` : ''}${c.noisy ? ` (${c.noisy} noisy)` : ''}`, fStat(c.genRate, f0), fStat(c.pctOfBase, f1),
+        fStat(c.cpuPct, f1), fStat(c.rssMB, f0), fStat(c.lost, f0), fStat(c.missingNoDrop, f0), fStat(c.attachMs, f0),
+      ]);
+    }
+    console.log(table(crows));
+  }
+  console.log('(lost / missing: socktop modes count connects ok, refused, accepts, client and server closes; tcplife and tcplife-bpfcc');
+  console.log(' lines, one per session; tcpstates lines and bpftrace its in-kernel count, one per state change. "lost (reported)":');
+  console.log(' what the tool itself said it dropped (socktop: drops per stage; libbpf-tools/BCC: "lost N events"); "missing, no drop');
+  console.log(' rep.": truth - seen - reported, at least 0: events gone without the tool saying so)');
 
   if (summaries.some((s) => s.peers.length)) {
-    console.log('\nPeers on the same load (one run each; conn/s % = workload rate with the tool / mean baseline)');
+    console.log('\nPeers on the same load, per run (conn/s % = workload rate with the tool / mean baseline)');
     const prows = [['rate', 'tool', 'conn/s', '% of base', 'CPU %', 'attach ms', 'BPF ns/run', 'events seen / expected', 'lost', 'attributed to']];
     for (const s of summaries) {
-      if (s.socktop) {
-        const x = s.socktop as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-        prows.push([rateName(s.rate), 'socktop', f0(x.genRate), `${f1(x.genRatePct)}%`, f1(x.cpuPctOfCore), f0(x.attachWallMs),
+      for (const [kind, x] of Object.entries(s.socktop) as [string, Record<string, any>][]) { // eslint-disable-line @typescript-eslint/no-explicit-any
+        prows.push([rateName(s.rate), kind, f0(x.genRate), `${f1(x.genRatePct)}%`, f1(x.cpuPctOfCore), f0(x.attachWallMs),
           f0(x.bpfNsPerRun), `${x.stateEventsOnPorts}/${x.stateChangesExpected} state`, String(x.stateChangesExpected - x.stateEventsOnPorts), 'by socket owner']);
       }
       for (const p of s.peers as Record<string, any>[]) { // eslint-disable-line @typescript-eslint/no-explicit-any
         const lost = p.expected - p.events;
         const comms = Object.entries(p.byComm as Record<string, number>).map(([c, n]) => `${c} ${n}`).join(', ');
-        prows.push([rateName(s.rate), p.peer, f0(p.genRate), `${f1(p.genRatePct)}%`, f1(p.cpuPctOfCore), f0(p.attachWallMs),
+        prows.push([rateName(s.rate), p.peer + (O.reps > 1 ? `#${p.rep + 1}` : ''), f0(p.genRate), `${f1(p.genRatePct)}%`, f1(p.cpuPctOfCore), f0(p.attachWallMs),
           f0(p.bpfNsPerRun), `${p.events}/${p.expected}`, `${lost} (${f1((100 * lost) / p.expected)}%)${p.reportedLost ? ` [says ${p.reportedLost}]` : ''}`,
           comms || '-']);
       }
@@ -846,19 +1097,36 @@ export function provenance(): Record<string, unknown> {
   };
 }
 
+/** --report FILE: the tables again from a raw results file (no runs, no root). */
+function reprint(file: string): number {
+  const r = JSON.parse(fs.readFileSync(file, 'utf8')) as { options: typeof O; notes: Record<string, string>; runs: RunRecord[] };
+  O.reps = r.options.reps;
+  O.maxOther = r.options.maxOther;
+  O.retries = r.options.retries;
+  const rates = [...new Set(r.runs.map((x) => x.rate))];
+  printReport(r.runs, rates.map((rate) => summarize(rate, r.runs.filter((x) => x.rate === rate))), r.notes ?? {});
+  return 0;
+}
+
 async function main(): Promise<number> {
+  const reportFile = argValue('report');
+  if (reportFile) return reprint(reportFile);
   if (process.getuid?.() !== 0) {
     console.error('storm: needs root (BPF, network namespaces)');
     return 1;
   }
   if (!fs.existsSync(LOADGEN)) execFileSync('sh', [path.join(ROOT, 'bench/build-loadgen.sh')], { stdio: 'inherit' });
   const { peers, notes } = preparePeers();
+  if (O.modes.includes('record') && !recordHasQuiet()) {
+    notes['socktop-record'] = 'this build\'s `socktop record` has no --quiet: run without it (a status line a second on stderr, to a pipe)';
+  }
   const statsWas = readSysctl('kernel.bpf_stats_enabled');
   const restore = (): void => {
     if (statsWas !== null) writeSysctl('kernel.bpf_stats_enabled', statsWas);
   };
   const onSignal = (): void => {
     for (const c of live) c.kill('SIGTERM');
+    removeTempFiles();
     restore();
     process.exit(130);
   };
@@ -868,14 +1136,19 @@ async function main(): Promise<number> {
   const started = new Date();
   const runs: RunRecord[] = [];
   try {
+    // socktop's modes, backend by backend, then the peers.
+    const socktopKinds = O.probes.flatMap((probe) => O.modes.map((mode) => socktopKind(mode, probe)));
+    log(`runs per rate and rep: baseline, ${[...socktopKinds, ...peers].join(', ')} (and a closing baseline)`);
     for (const rate of O.rates) {
-      const order: RunKind[] = ['baseline', 'socktop', ...peers, 'baseline'];
+      const order: RunKind[] = ['baseline', ...socktopKinds, ...peers, 'baseline'];
       for (let rep = 0; rep < O.reps; rep++) {
         for (let i = 0; i < order.length; i++) {
           const kind = order[i];
           if (kind === 'baseline' && i > 0 && rep < O.reps - 1) continue; // one closing baseline per rate
-          // Peers' BPF run times: kernel.bpf_stats_enabled while they run (socktop holds its own).
-          const peer = kind !== 'baseline' && kind !== 'socktop';
+          // Peers' BPF run times: kernel.bpf_stats_enabled while they run (socktop holds its own;
+          // for socktop record, whose attach is seen by its programs running, it is on as well).
+          const st = parseSocktopKind(kind);
+          const peer = kind !== 'baseline' && (!st || st.mode === 'record');
           if (peer) writeSysctl('kernel.bpf_stats_enabled', '1');
           try {
             runs.push(await measuredRun(rate, kind, rep));
@@ -907,7 +1180,7 @@ async function main(): Promise<number> {
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nraw results: ${path.relative(process.cwd(), outFile)}`);
-  return runs.some((r) => r.error && (r.kind === 'baseline' || r.kind === 'socktop')) ? 1 : 0;
+  return runs.some((r) => r.error && (r.kind === 'baseline' || parseSocktopKind(r.kind))) ? 1 : 0;
 }
 
 if (require.main === module) {

@@ -1,5 +1,5 @@
 // addon.cc: the module's entry points (see src/capture/addon.ts for the typed interface):
-//   open(opts) -> session, probeFentry(), layout(), monotonicNs().
+//   open(opts) -> session, probeFentry(), layout(), monotonicNs(), dropCapabilities().
 // Checks arguments and converts errors; the work is in reader.cc and friends.
 // Context-aware (Napi::Addon): every worker thread that loads it gets its own instance data.
 #include <napi.h>
@@ -12,6 +12,7 @@
 #include "fentry_probe.h"
 #include "layout.h"
 #include "open_error.h"
+#include "privileges.h"
 #include "reader.h"
 #include "session_wrap.h"
 
@@ -65,7 +66,8 @@ class SocktopAddon : public Napi::Addon<SocktopAddon> {
     DefineAddon(exports, {InstanceMethod("open", &SocktopAddon::Open),
                           InstanceMethod("probeFentry", &SocktopAddon::ProbeFentry),
                           InstanceMethod("layout", &SocktopAddon::Layout),
-                          InstanceMethod("monotonicNs", &SocktopAddon::MonotonicNs)});
+                          InstanceMethod("monotonicNs", &SocktopAddon::MonotonicNs),
+                          InstanceMethod("dropCapabilities", &SocktopAddon::DropCapabilities)});
   }
 
  private:
@@ -96,6 +98,19 @@ class SocktopAddon : public Napi::Addon<SocktopAddon> {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t ns = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
     return Napi::BigInt::New(info.Env(), ns);
+  }
+
+  // Every capability out of every thread of the process: {threads, holding: [tid...], error}.
+  Napi::Value DropCapabilities(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CapabilityDrop drop = DropAllCapabilities();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("threads", double(drop.threads));
+    Napi::Array holding = Napi::Array::New(env, drop.holding.size());
+    for (size_t i = 0; i < drop.holding.size(); i++) holding.Set(i, double(drop.holding[i]));
+    o.Set("holding", holding);
+    o.Set("error", drop.error);
+    return o;
   }
 
   Napi::FunctionReference session_ctor_;

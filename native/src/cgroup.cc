@@ -3,12 +3,16 @@
 
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "open_error.h"
+#include "privileges.h"
 
 namespace socktop {
 
@@ -32,7 +36,8 @@ std::string Unescape(const std::string& field) {
 
 }  // namespace
 
-std::string FindCgroup2Mount() {
+std::vector<std::string> FindMounts(const std::string& wanted) {
+  std::vector<std::string> found;
   std::ifstream in("/proc/self/mountinfo");
   std::string line;
   while (std::getline(in, line)) {
@@ -42,15 +47,30 @@ std::string FindCgroup2Mount() {
     std::istringstream head(line.substr(0, dash)), tail(line.substr(dash + 3));
     std::string id, parent, dev, root, mountpoint, fstype;
     if (!(head >> id >> parent >> dev >> root >> mountpoint) || !(tail >> fstype)) continue;
-    if (fstype == "cgroup2" && root == "/") return Unescape(mountpoint);
+    if (fstype == wanted && root == "/") found.push_back(Unescape(mountpoint));
   }
-  return "";
+  return found;
+}
+
+std::string FindCgroup2Mount() {
+  std::vector<std::string> mounts = FindMounts("cgroup2");
+  return mounts.empty() ? "" : mounts.front();
 }
 
 CgroupRoot EnsureCgroup2() {
   std::string found = FindCgroup2Mount();
   if (!found.empty()) return {found, false};
-  mkdir("/run/socktop", 0700);
+  // Say every capability the mount needs at once, before trying (a failed mkdir would hide the rest).
+  std::string missing;
+  if (!HasCapability(kCapSysAdmin)) missing = "CAP_SYS_ADMIN";
+  if (geteuid() != 0 && !HasCapability(kCapDacOverride)) missing += std::string(missing.empty() ? "" : "+") + "CAP_DAC_OVERRIDE";
+  if (!missing.empty()) {
+    throw OpenError("EPERM", std::string("no cgroup v2 hierarchy is mounted, and mounting one at ") + kOwnMount +
+                                 " needs " + missing + " (or mount it first: mount -t cgroup2 none /sys/fs/cgroup)");
+  }
+  if (mkdir("/run/socktop", 0700) != 0 && errno != EEXIST) {
+    throw std::runtime_error(std::string("cannot create /run/socktop: ") + strerror(errno));
+  }
   if (mkdir(kOwnMount, 0700) != 0 && errno != EEXIST) {
     throw std::runtime_error(std::string("cannot create ") + kOwnMount + ": " + strerror(errno));
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace socktop {
 
@@ -10,12 +11,17 @@ struct CgroupRoot {
   bool mounted = false;  // socktop mounted it (there was no cgroup2 mount)
 };
 
-// The first cgroup2 mount in /proc/self/mountinfo whose root is the hierarchy's root ("/"), or ""
-// when there is none. Read-only: no privileges needed (socktop check uses it).
+// The mounts of file system type `fstype` in /proc/self/mountinfo whose root is the file system's
+// root ("/"), in mount order. Read-only: no privileges needed.
+std::vector<std::string> FindMounts(const std::string& fstype);
+
+// FindMount("cgroup2"): the cgroup v2 root (socktop check uses it).
 std::string FindCgroup2Mount();
 
-// FindCgroup2Mount(), or a new cgroup2 mount at /run/socktop/cgroup2 when there is none (root only).
-// Throws std::runtime_error when it has to mount and cannot.
+// FindCgroup2Mount(), or a new cgroup2 mount at /run/socktop/cgroup2 when there is none. Throws
+// OpenError (open_error.h) with code EPERM when it has to mount and lacks the capabilities for it
+// (CAP_SYS_ADMIN; CAP_DAC_OVERRIDE too for a non-root user, to create the mount point in /run),
+// std::runtime_error for any other failure.
 CgroupRoot EnsureCgroup2();
 
 }  // namespace socktop

@@ -113,6 +113,9 @@ void CheckPreconditions(const ReaderOptions& options) {
   if (!HasBpfPrivileges()) {
     throw OpenError("EPERM", std::string("loading BPF programs ") + kPrivilegeHint);
   }
+  if (options.backend == "cgroup" && !HasCgroupSockPrivileges()) {
+    throw OpenError("EPERM", std::string("the cgroup backend ") + kCgroupPrivilegeHint);
+  }
 }
 
 // Sum of a PERCPU_ARRAY's slot 0 over all CPUs (per-CPU values are 8-byte aligned).
@@ -213,6 +216,8 @@ void Reader::OpenCgroupRoot() {
   CgroupRoot root;
   try {
     root = EnsureCgroup2();
+  } catch (const OpenError&) {
+    throw;  // a missing capability, already named (code EPERM)
   } catch (const std::runtime_error& e) {
     Fail(e.what());
   }
@@ -236,6 +241,8 @@ void Reader::MountTracefsIfNeeded(const std::vector<bpf_program*>& chosen) {
     if (!ParseSection(bpf_program__section_name(p)).NeedsTracefs()) continue;
     try {
       info_.mounted_tracefs = EnsureTracefs();
+    } catch (const OpenError&) {
+      throw;  // tracefs unreadable, or a mount it may not make: the message says why
     } catch (const std::runtime_error& e) {
       Fail(e.what());
     }
@@ -273,6 +280,9 @@ void Reader::Load() {
   if (err == 0) return;
   if ((err == -EPERM || err == -EACCES) && !HasBpfPrivileges()) {
     throw OpenError("EPERM", std::string("loading BPF programs ") + kPrivilegeHint, log.text());
+  }
+  if ((err == -EPERM || err == -EACCES) && info_.backend == "cgroup" && !HasCgroupSockPrivileges()) {
+    throw OpenError("EPERM", std::string("the cgroup backend ") + kCgroupPrivilegeHint, log.text());
   }
   LoadFailure failure = DescribeLoadFailure(log.text());
   std::string reason = failure.reason.empty() ? Errno(err) : failure.reason;

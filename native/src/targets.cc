@@ -12,6 +12,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "cgroup.h"
+#include "open_error.h"
+#include "privileges.h"
+
 namespace socktop {
 
 namespace {
@@ -69,6 +73,26 @@ std::string TracefsEventsDir() {
 
 bool EnsureTracefs() {
   if (!TracefsEventsDir().empty()) return false;
+  // Mounted where libbpf looks, but its events/ cannot be seen: the usual mode 0700 of a root-owned
+  // tracefs, for a process that is not root. Mounting again would not help (nor is it what failed).
+  std::string mounted;
+  for (const std::string& m : FindMounts("tracefs")) {
+    if (m == kTracefs || m == kDebugfsTracing) mounted = m;
+  }
+  if (!mounted.empty()) {
+    std::string events = mounted + "/events";
+    struct stat st;
+    int err = stat(events.c_str(), &st) == 0 ? ENOTDIR : errno;
+    std::string why = "cannot read tracefs (" + DescribeMode(mounted) + ")";
+    if ((err == EACCES || err == EPERM) && !HasDacReadPrivileges()) {
+      throw OpenError("EPERM", why + ": needs CAP_DAC_READ_SEARCH (or CAP_DAC_OVERRIDE), or root");
+    }
+    throw OpenError("ELOAD", why + ": " + events + ": " + strerror(err));
+  }
+  if (!HasCapability(kCapSysAdmin)) {
+    throw OpenError("EPERM", std::string("tracefs is not mounted, and mounting it at ") + kTracefs +
+                                 " needs CAP_SYS_ADMIN (or mount it first: mount -t tracefs tracefs " + kTracefs + ")");
+  }
   if (mount("tracefs", kTracefs, "tracefs", 0, nullptr) != 0) {
     throw std::runtime_error(std::string("cannot mount tracefs at ") + kTracefs + ": " +
                              strerror(errno));

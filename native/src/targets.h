@@ -21,8 +21,10 @@ AttachTarget ParseSection(const std::string& section);
 // The events/ directory of a mounted tracefs, or "" when tracefs is not mounted anywhere.
 std::string TracefsEventsDir();
 
-// Mounts tracefs at /sys/kernel/tracing when no events/ directory is visible.
-// Returns true when it mounted; throws std::runtime_error when it had to and could not.
+// Mounts tracefs at /sys/kernel/tracing when no events/ directory is visible. Returns true when it
+// mounted. Throws OpenError (open_error.h) with code EPERM when tracefs is mounted but this process
+// may not read it (as a non-root user: no CAP_DAC_READ_SEARCH), or is not mounted and mounting it
+// needs CAP_SYS_ADMIN; std::runtime_error when a mount it was entitled to try failed.
 bool EnsureTracefs();
 
 // Answers "does this attach target exist here?", reading /proc/kallsyms at most once.

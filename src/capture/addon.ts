@@ -77,7 +77,9 @@ export interface AddonError extends Error {
 export interface NativeAddon {
   /**
    * Open, load and attach. Throws an Error whose `code` is one of:
-   *   EPERM (not privileged: "needs root or CAP_BPF+CAP_PERFMON"), ENOENT (object file missing),
+   *   EPERM (a capability is missing, and the message names it: "needs root or CAP_BPF+CAP_PERFMON",
+   *   CAP_NET_ADMIN for the cgroup backend, CAP_DAC_READ_SEARCH to read tracefs as a non-root user,
+   *   CAP_SYS_ADMIN to mount tracefs or cgroup v2), ENOENT (object file missing),
    *   ENOBTF (no /sys/kernel/btf/vmlinux), ELOAD (anything else: verifier, missing attach target,
    *   attach failure; the message names the program and libbpf's reason). Messages are one line.
    * Throws TypeError/RangeError for bad arguments.
@@ -89,6 +91,18 @@ export interface NativeAddon {
   layout(): Record<string, number>;
   /** clock_gettime(CLOCK_MONOTONIC) in ns: the clock of bpf_ktime_get_ns() and of ts_ns. */
   monotonicNs(): bigint;
+  /**
+   * Empty the effective, permitted, inheritable and ambient capability sets of every thread of the
+   * process (capabilities are per thread; each thread is signalled to drop its own). `holding`:
+   * ids of threads that still hold one afterwards (none, normally); `error`: why it could not run.
+   */
+  dropCapabilities(): CapabilityDrop;
+}
+
+export interface CapabilityDrop {
+  threads: number;
+  holding: number[];
+  error: string;
 }
 
 export function nativeAddonPath(): string {

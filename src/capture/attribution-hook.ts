@@ -6,13 +6,21 @@
  */
 import { addBatchHook, addStartRecords } from './batch-hooks';
 import { SnapshotAttribution } from './attribution';
-import { readExistingSockets } from './snapshot';
+import { readSnapshot, SnapshotSummary } from './snapshot';
 
 let attribution: SnapshotAttribution | null = null;
+let summary: SnapshotSummary | undefined;
 
 addStartRecords((nowNs) => {
-  attribution = new SnapshotAttribution(readExistingSockets());
+  const snapshot = readSnapshot();
+  summary = snapshot.summary;
+  attribution = new SnapshotAttribution(snapshot.sockets);
   return attribution.initialRecords(nowNs);
 });
+
+/** What the start snapshot saw and could not see (undefined before the start records are made). */
+export function snapshotSummary(): SnapshotSummary | undefined {
+  return summary;
+}
 
 addBatchHook((bytes, view, count) => attribution?.apply(bytes, view, count));

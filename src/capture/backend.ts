@@ -67,7 +67,11 @@ export function missingTracepoints(support: KernelSupport, required = true): str
 
 function tracepointNotes(support: KernelSupport): string {
   const notes: string[] = [];
-  if (support.tracefs === null) notes.push('tracefs is not mounted: it will be mounted at /sys/kernel/tracing');
+  if (support.tracefs === null) {
+    notes.push(support.tracefsMount
+      ? `tracefs at ${support.tracefsMount} is not readable by this user`
+      : 'tracefs is not mounted: it will be mounted at /sys/kernel/tracing');
+  }
   const optional = missingTracepoints(support, false);
   if (optional.length > 0) notes.push(`without ${optional.join(', ')}`);
   return notes.length > 0 ? ` (${notes.join('; ')})` : '';

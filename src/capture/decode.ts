@@ -1,12 +1,14 @@
 /**
- * decode.ts: turn one record (DataView + offset) into the JSON-lines object of DESIGN.md.
- * Used by `--json`, `replay --json` and tests; the hot path (model) reads fields directly instead.
+ * decode.ts: turn one record (DataView + offset) into the JSON-lines object of DESIGN.md, written
+ * by stringifyEvent() (JSON.stringify with DEL and C1 controls escaped too; json-line.ts writes the
+ * same text faster). The hot path (model) reads fields directly instead.
  */
 import {
   AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, BACKEND_NAMES, COMM_LEN, EventKind, Flag,
   KIND_NAMES, Offset, STAGE_NAMES, TCP_STATE_NAMES,
 } from './layout';
 import { errnoName } from './errno';
+import { decodeUtf8 } from '../model/text';
 
 export interface EventJson {
   ts_ns: number;
@@ -42,14 +44,53 @@ export interface EventJson {
   backend?: string;
 }
 
+/**
+ * The process name of a record: its comm bytes as UTF-8 (src/model/text.ts decodeUtf8: invalid
+ * bytes become U+FFFD; a character the kernel cut at its 15-byte limit is dropped). The exact
+ * name, controls included: what shows it escapes them (showText), JSON escapes them (commJson).
+ */
 export function readComm(view: DataView, off: number): string {
-  let s = '';
-  for (let i = 0; i < COMM_LEN; i++) {
-    const c = view.getUint8(off + Offset.comm + i);
-    if (c === 0) break;
-    s += String.fromCharCode(c);
-  }
-  return s;
+  return decodeUtf8(view, off + Offset.comm, COMM_LEN, COMM_LEN - 1);
+}
+
+const C1 = /[\x7f-\x9f]/g;
+const C1_TEST = /[\x7f-\x9f]/;
+
+/**
+ * JSON text with the characters JSON.stringify leaves raw but a terminal acts on (DEL and the C1
+ * controls U+007F-U+009F) escaped as \u00XX: the same JSON value, safe to `cat`. They can only
+ * occur inside strings, so escaping the whole text is exact.
+ */
+export function escapeJsonControls(json: string): string {
+  return C1_TEST.test(json) ? json.replace(C1, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : json;
+}
+
+/** One event as its JSON line: JSON.stringify, plus escapeJsonControls. */
+export function stringifyEvent(ev: EventJson): string {
+  return escapeJsonControls(JSON.stringify(ev));
+}
+
+// The last comm commJson() encoded (its four words): records come in runs from one process.
+let last0 = -1;
+let last1 = -1;
+let last2 = -1;
+let last3 = -1;
+let lastCommJson = '';
+
+/** The record's comm as a JSON string (quotes included), exactly as stringifyEvent writes it. */
+export function commJson(view: DataView, off: number): string {
+  const c = off + Offset.comm;
+  const w0 = view.getUint32(c, true);
+  const w1 = view.getUint32(c + 4, true);
+  const w2 = view.getUint32(c + 8, true);
+  const w3 = view.getUint32(c + 12, true);
+  if (w0 === last0 && w1 === last1 && w2 === last2 && w3 === last3) return lastCommJson;
+  last0 = w0;
+  last1 = w1;
+  last2 = w2;
+  last3 = w3;
+  lastCommJson = escapeJsonControls(JSON.stringify(readComm(view, off)));
+  return lastCommJson;
 }
 
 /** Format an address field (16 bytes at `at`) for the given family. */

@@ -1,14 +1,16 @@
 /**
  * json-line.ts: one record as its JSON line, written straight from the record's bytes: the same
- * text as JSON.stringify(decodeEvent(view, off)) (test/unit/json-line.test.ts checks that on random
- * records), without the intermediate object. `--json` and `replay --json` encode every record, so
- * at storm rates this is most of their CPU: about 3x cheaper than the object and JSON.stringify.
+ * text as stringifyEvent(decodeEvent(view, off)), i.e. JSON.stringify with DEL and C1 controls
+ * escaped as \u00XX (the comm, the one free-text field, goes through the shared commJson());
+ * test/unit/json-line.test.ts checks that on random records. No intermediate object: `--json`
+ * and `replay --json` encode every record, so at storm rates this is most of their CPU: about 3x
+ * cheaper than the object and JSON.stringify.
  */
 import {
   AF_INET, AF_INET6, BACKEND_NAMES, EventKind, Flag, IPPROTO_TCP, IPPROTO_UDP, KIND_NAMES, Offset,
   STAGE_NAMES, TCP_STATE_NAMES,
 } from './layout';
-import { formatAddress, readComm, sockId } from './decode';
+import { commJson, formatAddress, sockId } from './decode';
 import { errnoName } from './errno';
 
 const TWO32 = 4294967296;
@@ -27,7 +29,7 @@ export function jsonLine(view: DataView, off: number): string {
   const kindName = KIND_NAMES[kind] ?? `unknown_${kind}`;
   let s = `{"ts_ns":${u64(view, off + Offset.ts_ns)},"kind":${q(kindName)},"pid":${view.getUint32(off + Offset.pid, true)}`
     + `,"tid":${view.getUint32(off + Offset.tid, true)},"uid":${view.getUint32(off + Offset.uid, true)}`
-    + `,"comm":${JSON.stringify(readComm(view, off))}`;
+    + `,"comm":${commJson(view, off)}`;
   if (kind === EventKind.Drops) {
     const stage = STAGE_NAMES[view.getUint8(off + Offset.new_state)] ?? 'unknown';
     return `${s},"stage":${q(stage)},"dropped":${view.getUint32(off + Offset.count, true)}}`;

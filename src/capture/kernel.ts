@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as os from 'os';
+import { AccessFacts, Credentials, gatherAccessFacts, parseCredentials } from './capabilities';
 
 /** `'unknown'` when the answer cannot be known from here (e.g. tracefs is not mounted). */
 export type Presence = boolean | 'unknown';
@@ -37,9 +38,18 @@ export interface KernelSupport {
   cgroup: CgroupSupport;
   kprobes: boolean;                  // CONFIG_KPROBES: kprobe PMU or kprobe_events in tracefs
   tracefs: string | null;            // mount point whose events/ is visible, null when unmounted
+  /**
+   * A tracefs mount point from /proc/self/mountinfo, readable or not: with `tracefs` null, it
+   * tells "mounted but not readable by you" (tracefs is mode 0700) from "not mounted".
+   */
+  tracefsMount?: string | null;
   tracepoints: TracepointSupport[];  // the ones the tracepoint backend uses
   privileges: Privileges;
   fentry: Presence;                  // from the addon's probe when asked for, else 'unknown'
+  /** uid, gids and capability sets of this process (capabilities.ts). */
+  credentials?: Credentials;
+  /** What the capability needs of each backend depend on (capabilities.ts: backendNeeds). */
+  access?: AccessFacts;
 }
 
 /**
@@ -100,6 +110,14 @@ export function parsePrivileges(status: string): Privileges {
   return { capSysAdmin, capBpf, capPerfmon, sufficient: capSysAdmin || (capBpf && capPerfmon) };
 }
 
+function readCredentials(): Credentials {
+  try {
+    return parseCredentials(fs.readFileSync('/proc/self/status', 'utf8'));
+  } catch {
+    return parseCredentials('');
+  }
+}
+
 function readPrivileges(): Privileges {
   try {
     return parsePrivileges(fs.readFileSync('/proc/self/status', 'utf8'));
@@ -125,6 +143,19 @@ export interface DetectOptions {
 export function kernelVersion(release: string): [number, number] {
   const m = /^(\d+)\.(\d+)/.exec(release);
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+/** The mount point of the first tracefs mount, from /proc/self/mountinfo text (null: none). */
+export function findTracefsMount(mountinfo: string): string | null {
+  let found: string | null = null;
+  for (const line of mountinfo.split('\n')) {
+    const [head, tail] = line.split(' - ');
+    if (!tail || tail.split(' ')[0] !== 'tracefs') continue;
+    const point = head.split(' ')[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (TRACEFS_MOUNTS.includes(point)) return point; // where socktop looks first
+    found ??= point;
+  }
+  return found;
 }
 
 /** The mount point of the first cgroup2 mount of a hierarchy's root, from /proc/self/mountinfo text. */
@@ -153,18 +184,31 @@ function detectCgroup(release: string): CgroupSupport {
 
 export function detectKernelSupport(opts: DetectOptions = {}): KernelSupport {
   const tracefs = findTracefs();
+  let tracefsMount: string | null = tracefs;
+  if (tracefs === null) {
+    try {
+      tracefsMount = findTracefsMount(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+    } catch {
+      // no /proc: "not mounted" is the best guess
+    }
+  }
   const privileges = readPrivileges();
   // Without the kprobe PMU, libbpf falls back to tracefs kprobe_events (legacy kprobes).
   const kprobes = exists(KPROBE_PMU) || (tracefs !== null && exists(`${tracefs}/kprobe_events`));
   let fentry: Presence = 'unknown';
   if (opts.probeFentry && privileges.sufficient) fentry = opts.probeFentry();
+  const cgroup = detectCgroup(os.release());
+  const credentials = readCredentials();
   return {
     btf: exists(VMLINUX_BTF),
-    cgroup: detectCgroup(os.release()),
+    cgroup,
     kprobes,
     tracefs,
+    tracefsMount,
     tracepoints: detectTracepoints(tracefs),
     privileges,
     fentry,
+    credentials,
+    access: gatherAccessFacts(tracefsMount, cgroup.mount, credentials),
   };
 }

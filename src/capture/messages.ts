@@ -3,22 +3,20 @@
  * other, and the workerData the worker starts with.
  */
 import type { Backend, OpenResult, SessionStats } from './addon';
+import type { SnapshotSummary } from './snapshot';
 
 export interface CaptureWorkerData {
   ringSab: SharedArrayBuffer;   // the SharedRing (ring.ts) the worker produces into
   backend: Backend;
   objectPath: string;
   bpfRingBytes?: number;
-  /** Optional extra stop flag: Int32 at index 0, non-zero = stop (the ring's own flag also works). */
-  controlSab?: SharedArrayBuffer;
   /** Modules the worker requires before opening: they register batch hooks (batch-hooks.ts). */
   hookModules?: string[];
   /** Anything those modules need; they read it from workerData themselves. */
   hookOptions?: unknown;
 }
 
-/** main -> worker */
-export type ToWorker = { type: 'stop' };
+/** main -> worker: nothing but the ring's stop flag (SharedRing.requestStop), read before every poll. */
 
 export interface WorkerStats {
   session: SessionStats;   // the native session's counters
@@ -33,7 +31,7 @@ export interface WorkerStats {
 
 /** worker -> main */
 export type FromWorker =
-  | { type: 'ready'; info: OpenResult }
+  | { type: 'ready'; info: OpenResult; snapshot?: SnapshotSummary }
   | { type: 'error'; code: string; message: string }
   | ({ type: 'stats' } & WorkerStats)
   | { type: 'closed' };

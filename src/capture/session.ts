@@ -12,6 +12,7 @@ import { Backend, bpfObjectPath, OpenResult } from './addon';
 import { RECORD_SIZE } from './layout';
 import { SharedRing } from './ring';
 import type { CaptureWorkerData, FromWorker, WorkerStats } from './messages';
+import type { SnapshotSummary } from './snapshot';
 
 export interface StartOptions {
   backend: Backend;          // already chosen (backend.ts), never 'auto'
@@ -28,6 +29,8 @@ export interface StartOptions {
 export interface CaptureSession {
   ring: SharedRing;
   info: OpenResult;
+  /** What the start snapshot of existing sockets saw, and could not see (its processes unreadable). */
+  snapshot?: SnapshotSummary;
   /** The worker's last once-a-second report, or null before the first. */
   latestStats(): WorkerStats | null;
   /** Stop capturing and detach the BPF programs. Idempotent. */
@@ -67,6 +70,7 @@ export function startCapture(opts: StartOptions): Promise<CaptureSession> {
 /** One worker's lifecycle: starting -> running -> stopping -> exited. */
 class WorkerCapture implements CaptureSession {
   info!: OpenResult;
+  snapshot?: SnapshotSummary;
   readonly started: Promise<CaptureSession>;
   private stats: WorkerStats | null = null;
   private exited = false;
@@ -94,8 +98,7 @@ class WorkerCapture implements CaptureSession {
 
   private async doStop(): Promise<void> {
     if (!this.exited) {
-      this.ring.requestStop();
-      this.worker.postMessage({ type: 'stop' });
+      this.ring.requestStop(); // the one stop channel: the worker reads it before every poll
       const timeout = this.opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
       // terminate() ends the worker's environment, whose cleanup hook detaches the programs
       if (!(await settlesWithin(this.exit, timeout))) await this.worker.terminate();
@@ -108,6 +111,7 @@ class WorkerCapture implements CaptureSession {
     switch (msg.type) {
       case 'ready':
         this.info = msg.info;
+        this.snapshot = msg.snapshot;
         active.add(this);
         this.settleStart.resolve(this);
         break;

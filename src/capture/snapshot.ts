@@ -30,18 +30,42 @@ const TABLES: Array<{ file: string; family: number; proto: number }> = [
   { file: 'udp6', family: AF_INET6, proto: IPPROTO_UDP },
 ];
 
+/**
+ * What the snapshot could not see. Listing another process's fds takes ptrace access to it and
+ * read access to its /proc/PID/fd (root has both; a capability-only run needs CAP_SYS_PTRACE and
+ * CAP_DAC_READ_SEARCH): without them its sockets are in /proc/net with no owner, and left out.
+ */
+export interface SnapshotSummary {
+  /** Sockets in the snapshot (each with its owner). */
+  sockets: number;
+  /** Processes whose fds could not be listed (EACCES/EPERM). */
+  hiddenProcesses: number;
+  /** Sockets left out: held (by their uid) by such processes, so no owner was found. */
+  hiddenSockets: number;
+}
+
 /** Read every inet socket of this network namespace that a live process holds. */
 export function readExistingSockets(procRoot = '/proc'): ExistingSocket[] {
-  const owners = socketOwners(procRoot);
+  return readSnapshot(procRoot).sockets;
+}
+
+/** The sockets, and what could not be seen (snapshot.ts's SnapshotSummary). */
+export function readSnapshot(procRoot = '/proc'): { sockets: ExistingSocket[]; summary: SnapshotSummary } {
+  const { owners, hiddenUids, hiddenProcesses } = socketOwners(procRoot);
   const out: ExistingSocket[] = [];
+  let hiddenSockets = 0;
   for (const t of TABLES) {
     for (const row of readTable(`${procRoot}/net/${t.file}`, t.family, t.proto)) {
       const owner = owners.get(row.inode);
-      if (!owner) continue;
+      if (!owner) {
+        // No owner: a socket that came or went during the scan, or one of a process we may not read.
+        if (hiddenUids.has(row.uid)) hiddenSockets++;
+        continue;
+      }
       out.push({ ...row, pid: owner.pid, comm: owner.comm });
     }
   }
-  return out;
+  return { sockets: out, summary: { sockets: out.length, hiddenProcesses, hiddenSockets } };
 }
 
 type Row = Omit<ExistingSocket, 'pid' | 'comm'>;
@@ -90,18 +114,51 @@ export function parseProcAddress(hex: string): Uint8Array {
   return out;
 }
 
-/** inode -> the first process found holding "socket:[inode]". */
-function socketOwners(procRoot: string): Map<number, { pid: number; comm: string }> {
+interface Owners {
+  /** inode -> the first process found holding "socket:[inode]". */
+  owners: Map<number, { pid: number; comm: string }>;
+  /** Processes whose fds could not be listed or read for lack of permission, and their uids. */
+  hiddenProcesses: number;
+  hiddenUids: Set<number>;
+}
+
+function deniedError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'EACCES' || code === 'EPERM';
+}
+
+function socketOwners(procRoot: string): Owners {
   const owners = new Map<number, { pid: number; comm: string }>();
+  const hiddenUids = new Set<number>();
+  let hiddenProcesses = 0;
+  const hide = (name: string): void => {
+    hiddenProcesses++;
+    try {
+      hiddenUids.add(fs.statSync(`${procRoot}/${name}`).uid); // /proc/PID itself: anyone may stat it
+    } catch {
+      // gone meanwhile
+    }
+  };
   for (const name of safeReaddir(procRoot)) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     let comm: string | undefined;
-    for (const fd of safeReaddir(`${procRoot}/${name}/fd`)) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`${procRoot}/${name}/fd`);
+    } catch (e) {
+      if (deniedError(e)) hide(name);
+      continue; // else: the process ended meanwhile
+    }
+    for (const fd of fds) {
       let link: string;
       try {
         link = fs.readlinkSync(`${procRoot}/${name}/fd/${fd}`);
-      } catch {
+      } catch (e) {
+        if (deniedError(e)) {
+          hide(name); // the directory was readable (CAP_DAC_READ_SEARCH) but the links need ptrace access
+          break;
+        }
         continue; // the fd closed meanwhile
       }
       const m = /^socket:\[(\d+)\]$/.exec(link);
@@ -112,12 +169,17 @@ function socketOwners(procRoot: string): Map<number, { pid: number; comm: string
       owners.set(inode, { pid, comm });
     }
   }
-  return owners;
+  return { owners, hiddenProcesses, hiddenUids };
 }
 
+/**
+ * The comm as bytes in a latin1 string (one char per byte): writeOwner (attribution.ts) writes
+ * them back into records unchanged, and readComm (decode.ts) decodes them as UTF-8. Only the
+ * newline /proc adds goes: trim() would also eat a trailing 0xA0 byte, the end of a UTF-8 'à'.
+ */
 function readComm(procRoot: string, pid: string): string {
   try {
-    return fs.readFileSync(`${procRoot}/${pid}/comm`, 'latin1').trim();
+    return fs.readFileSync(`${procRoot}/${pid}/comm`, 'latin1').replace(/\n$/, '');
   } catch {
     return '';
   }

@@ -5,7 +5,7 @@
  *   poll BPF ring (<= 50 ms) -> staging buffer -> batch hooks (recorder, ...) -> SharedRing.pushBatch
  *
  * Protocol (messages.ts): posts 'ready' with the session info (or 'error' and ends), 'stats' once a
- * second, and 'closed' after a stop (the ring's stop flag or a 'stop' message). Any exception closes
+ * second, and 'closed' after a stop (the ring's stop flag, its one stop channel). Any exception closes
  * the session first (programs detached), then posts 'error'.
  */
 import { parentPort, workerData } from 'worker_threads';
@@ -13,9 +13,9 @@ import { performance } from 'perf_hooks';
 import { Backend, loadAddon, NativeAddon, NativeSession, OpenResult, SessionStats } from './addon';
 import { SharedRing } from './ring';
 import { collectStartRecords, runBatchHooks } from './batch-hooks';
-import './attribution-hook'; // first hook: owners of pre-existing sockets, before any recorder
+import { snapshotSummary } from './attribution-hook'; // first hook: owners of pre-existing sockets, before any recorder
 import { Backend as BackendCode, DropStage, EventKind, Offset, RECORD_SIZE } from './layout';
-import type { CaptureWorkerData, FromWorker, ToWorker } from './messages';
+import type { CaptureWorkerData, FromWorker } from './messages';
 
 const STAGING_RECORDS = 4096; // records per poll: one batch for the hooks and the shared ring
 const MARKER_SLOTS = 2;       // after the polled records: one DROPS marker per kernel-side stage
@@ -47,7 +47,6 @@ class CaptureLoop {
   private readonly pollArea = this.staging.subarray(0, STAGING_RECORDS * RECORD_SIZE);
   private readonly view = new DataView(this.staging.buffer);
   private readonly backendCode: number;
-  private stopping = false;
   /** Losses upstream of this worker already told downstream, per stage (the kernel counts them). */
   private readonly reported: { stage: DropStage; read: (s: SessionStats) => number; told: number }[];
   private nextDropsCheck = 0;
@@ -60,7 +59,6 @@ class CaptureLoop {
     private readonly session: NativeSession,
     private readonly ring: SharedRing,
     private readonly addon: NativeAddon,
-    private readonly control: Int32Array | null,
   ) {
     this.backendCode = BACKEND_CODES[session.info.backend];
     const start = session.stats();
@@ -72,10 +70,6 @@ class CaptureLoop {
     const now = performance.now();
     this.nextDropsCheck = now + DROPS_EVERY_MS;
     this.nextStats = now + STATS_EVERY_MS;
-  }
-
-  requestStop(): void {
-    this.stopping = true;
   }
 
   /** Start records (batch-hooks.ts) go first, through the hooks, like a polled batch. */
@@ -102,7 +96,7 @@ class CaptureLoop {
   }
 
   private shouldStop(): boolean {
-    return this.stopping || this.ring.stopRequested() || (this.control !== null && Atomics.load(this.control, 0) !== 0);
+    return this.ring.stopRequested();
   }
 
   private pollOnce(timeoutMs = POLL_MS, checkDrops = false): number {
@@ -218,14 +212,10 @@ function main(): void {
     return endWorker();
   }
   try {
-    const control = data.controlSab ? new Int32Array(data.controlSab) : null;
-    const loop = new CaptureLoop(session, new SharedRing(data.ringSab), addon, control);
-    parentPort?.on('message', (msg: ToWorker) => {
-      if (msg?.type === 'stop') loop.requestStop();
-    });
+    const loop = new CaptureLoop(session, new SharedRing(data.ringSab), addon);
     loop.publishStartRecords();
     const info: OpenResult = session.info;
-    post({ type: 'ready', info });
+    post({ type: 'ready', info, snapshot: snapshotSummary() });
     loop.start();
   } catch (e) {
     session.close();

@@ -36,6 +36,7 @@ function globalOptions(y: Argv): Argv {
     .option('batch', { alias: 'b', type: 'boolean', description: 'batch mode: text snapshots of the table to stdout, like top -b' })
     .option('iterations', { alias: 'n', type: 'number', description: 'stop after this many refreshes' })
     .option('record', { type: 'string', requiresArg: true, description: 'also record every event to FILE' })
+    .option('force', { type: 'boolean', description: 'overwrite an existing recording file (record -w, --record)' })
     .option('verbose', { type: 'boolean', description: 'show stack traces with errors' });
 }
 
@@ -86,10 +87,10 @@ function rejectOptionsThatDoNotApply(command: CommandName, argv: Record<string, 
   };
   if (command === 'record') notFor(['json', 'batch', 'record'], 'it writes -w FILE; `socktop --json --record FILE` shows events while recording');
   if (command === 'replay') {
-    notFor(['record'], 'it reads a recording');
+    notFor(['record', 'force'], 'it reads a recording');
     if (argv.probe !== 'auto') throw new UsageError('--probe: not for `socktop replay` (a replay loads no probes)');
   }
-  if (command === 'check') notFor(['json', 'batch', 'record'], 'it prints a report');
+  if (command === 'check') notFor(['json', 'batch', 'record', 'force'], 'it prints a report');
 }
 
 /** Run a parsed command; resolves to its exit code. */

@@ -1,23 +1,27 @@
 /**
- * live.ts: the live capture as a DataSource: check privileges first (a clear one-liner before any
- * BPF call), choose the backend, start the capture worker, optionally record (--record FILE).
+ * live.ts: the live capture as a DataSource: choose the backend, check that every capability it
+ * needs is there (a clear one-liner naming the missing ones before any BPF call), start the capture
+ * worker, optionally record (--record FILE), then give up root and every capability.
  */
 import * as os from 'os';
-import type { ProbeChoice } from '../capture/addon';
+import type { Backend, ProbeChoice } from '../capture/addon';
 import { chooseBackend } from '../capture/backend';
-import { detectKernelSupport } from '../capture/kernel';
+import { backendProblem, snapshotLimit } from '../capture/capabilities';
+import { detectKernelSupport, KernelSupport } from '../capture/kernel';
 import { startCapture, CaptureSession, StartOptions } from '../capture/session';
 import type { DataSource, SourceInfo, SourceStats } from '../ui/source';
 import { monotonicNs } from '../ui/source';
-import { NEEDS_PRIVILEGES, SocktopError } from './errors';
+import { NEEDS_PRIVILEGES, PRIVILEGES_HINT, SocktopError } from './errors';
 import { onShutdown } from './shutdown';
-import { dropPrivileges } from './privileges';
+import { dropPrivileges, DropResult } from './privileges';
 
 export interface LiveOptions {
   probe: ProbeChoice;
   ringCapacity?: number;
   /** Also record every event to this file (--record). */
   record?: string;
+  /** --force: the recording may overwrite an existing file (a regular file of the invoking user). */
+  force?: boolean;
   /** The capture died after it started (worker crash): the command should end with this error. */
   onError?: (err: Error) => void;
 }
@@ -35,17 +39,29 @@ export const DEFAULT_RING_CAPACITY = 1 << 16;
  *  the UI's pauses. */
 export const DEFAULT_BPF_RING_BYTES = 4 << 20;
 
+export interface LiveCapture {
+  session: CaptureSession;
+  backend: string;
+  reason: string;
+  /** What this run cannot see that a root run would (short notes for the header and --json). */
+  limits: string[];
+  privileges: DropResult;
+}
+
 /**
- * Privileges, backend choice, start: the one way socktop starts a live capture (the TUI, --json,
- * -b, and `record` through its startLive hook). Extra hook modules (the recorder) go last.
+ * Backend choice, capabilities, start, privilege drop: the one way socktop starts a live capture
+ * (the TUI, --json, -b, and `record` through its startLive hook). Extra hook modules (the
+ * recorder) go last.
  */
 export async function startLiveCapture(
   probe: ProbeChoice,
   extra: Partial<Pick<StartOptions, 'hookModules' | 'hookOptions' | 'onError' | 'ringCapacity'>> = {},
-): Promise<{ session: CaptureSession; backend: string; reason: string }> {
+): Promise<LiveCapture> {
   const support = detectKernelSupport();
-  if (!support.privileges.sufficient) throw new SocktopError(NEEDS_PRIVILEGES);
+  // What the kernel lacks first (privileges would not help), then what this process lacks.
   const choice = chooseBackend(probe, support);
+  const problem = capabilityProblem(probe, choice.backend, support);
+  if (problem) throw new SocktopError(problem);
   const session = await startCapture({
     backend: choice.backend,
     ringCapacity: extra.ringCapacity ?? DEFAULT_RING_CAPACITY,
@@ -54,19 +70,41 @@ export async function startLiveCapture(
     hookOptions: extra.hookOptions,
     onError: extra.onError,
   });
-  // Attached, snapshot read, recording opened: root is no longer needed.
-  dropPrivileges();
-  return { session, ...choice };
+  // Attached, snapshot read, recording opened: root and capabilities are no longer needed.
+  let privileges: DropResult;
+  try {
+    privileges = dropPrivileges();
+  } catch (e) {
+    await session.stop();
+    throw e;
+  }
+  const limits = [snapshotLimit(session.snapshot, support.credentials)].filter((l): l is string => l !== null);
+  return { session, ...choice, limits, privileges };
+}
+
+/** The one line naming what `backend` lacks here, or null when it has every required capability. */
+export function capabilityProblem(probe: ProbeChoice, backend: Backend, support: KernelSupport): string | null {
+  const problem = backendProblem(probe, backend, support);
+  if (problem === undefined) return support.privileges.sufficient ? null : NEEDS_PRIVILEGES;
+  return problem === null ? null : `${problem} (${PRIVILEGES_HINT})`;
 }
 
 export async function openLiveSource(o: LiveOptions): Promise<DataSource> {
-  const rec = o.record ? await recordingOptions(o.record) : undefined;
-  const { session, ...choice } = await startLiveCapture(o.probe, {
-    ringCapacity: o.ringCapacity, hookModules: rec?.hookModules, hookOptions: rec?.hookOptions, onError: o.onError,
-  });
+  const rec = o.record ? await recordingOptions(o.record, o.force ?? false) : undefined;
+  let started: Awaited<ReturnType<typeof startLiveCapture>>;
+  try {
+    started = await startLiveCapture(o.probe, {
+      ringCapacity: o.ringCapacity, hookModules: rec?.hookModules, hookOptions: rec?.hookOptions, onError: o.onError,
+    });
+  } catch (e) {
+    rec?.release(); // no capture: no recording file left behind
+    throw e;
+  }
+  const { session, ...choice } = started;
   const source = new LiveSource(session, {
     mode: 'live', backend: choice.backend, host: os.hostname(), kernel: os.release(), detail: choice.reason,
     attachMs: session.info.attachMs, programs: session.info.programs.length, recordingTo: o.record,
+    limits: choice.limits.length > 0 ? choice.limits : undefined,
   }, rec?.stats);
   onShutdown(() => source.stop());
   return source;
@@ -76,11 +114,12 @@ interface RecordingParts {
   hookModules: string[];
   hookOptions: unknown;
   stats: { read(): { recordsLost: number; lastError: string | null } };
+  release(): void;
 }
 
-async function recordingOptions(file: string): Promise<RecordingParts> {
+async function recordingOptions(file: string, force: boolean): Promise<RecordingParts> {
   const { recordingStartOptions } = await import('../record/capture-hook');
-  return recordingStartOptions(file);
+  return recordingStartOptions(file, {}, { force });
 }
 
 class LiveSource implements DataSource {

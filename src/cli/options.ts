@@ -16,6 +16,8 @@ export interface CommonOptions {
   iterations: number | undefined;
   record: string | undefined;
   verbose: boolean;
+  /** --force: a recording may overwrite an existing file of the invoking user. */
+  force: boolean;
 }
 
 /** The raw yargs values we read (all optional: yargs fills defaults). */
@@ -29,6 +31,7 @@ export interface RawArgs {
   iterations?: unknown;
   record?: unknown;
   verbose?: unknown;
+  force?: unknown;
 }
 
 export const MIN_DELAY_SEC = 0.1;
@@ -39,15 +42,19 @@ function last(v: unknown): unknown {
   return Array.isArray(v) ? v[v.length - 1] : v;
 }
 
+/** -p given with no PID in it (`-p ''`, `-p ,,,`) is a mistake, not "every process". */
 export function parsePidOption(v: unknown): PidFilter | null {
   if (v === undefined || v === null) return null;
   const text = (Array.isArray(v) ? v : [v]).map(String).join(',');
+  let filter: PidFilter | null;
   try {
-    return parsePidFilter(text);
+    filter = parsePidFilter(text);
   } catch (e) {
     if (e instanceof PidFilterError) throw new UsageError(`-p/--pid: ${e.message}`);
     throw e;
   }
+  if (filter === null) throw new UsageError('-p/--pid: empty PID list');
+  return filter;
 }
 
 export function parseDelay(v: unknown): number {
@@ -86,6 +93,7 @@ export function normalizeOptions(a: RawArgs): CommonOptions {
     iterations: parseIterations(a.iterations),
     record: record === undefined ? undefined : String(record),
     verbose: Boolean(last(a.verbose)),
+    force: Boolean(last(a.force)),
   };
   if (o.json && o.batch) throw new UsageError('--json and -b/--batch cannot be used together');
   if (o.iterations !== undefined && o.json) throw new UsageError('-n/--iterations goes with -b/--batch (or the TUI), not --json');

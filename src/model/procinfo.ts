@@ -1,7 +1,9 @@
 /**
  * procinfo.ts: the detail view's process header (what a get_pid_info would return), read from
  * /proc while the process lives. Field names match the recording's process records
- * (src/record/format.ts ProcessInfo) so a replay can supply the same object.
+ * (src/record/format.ts ProcessInfo) so a replay can supply the same object. Values are the text
+ * as /proc has it (UTF-8, invalid bytes as U+FFFD), controls included: whoever shows them escapes
+ * them with showText (src/model/text.ts), as the detail view does for both sources.
  */
 import * as fs from 'fs';
 

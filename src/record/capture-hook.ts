@@ -2,26 +2,42 @@
  * capture-hook.ts: the recorder as a capture-worker hook module (src/capture/batch-hooks.ts).
  *
  * The capture worker require()s the modules in StartOptions.hookModules before it opens the BPF
- * session; this one reads workerData.hookOptions.recording (RecordingHookConfig), creates the file
+ * session; this one reads workerData.hookOptions.recording (RecordingHookConfig), takes the file
  * and registers a batch hook that writes every batch before it enters the shared ring. The file is
  * closed (END frame, fsync) when the worker thread exits; a worker that has to be terminated leaves
  * a file without END frame, which still replays (with a warning) up to its last flushed record.
  *
- * Main thread: use recordingStartOptions() to build the StartOptions parts and the stats view:
+ * Main thread: use recordingStartOptions() to open the file and build the StartOptions parts and
+ * the stats view. The file is opened HERE, on the main thread, by openRecordingForWrite()
+ * (safe-open.ts: as the invoking user, never through a link, an existing file only with force), and
+ * the capture worker writes to that descriptor: a worker thread cannot switch its uid to open the
+ * file as the sudo user, and nothing is chown()ed afterwards.
  *
- *     const rec = recordingStartOptions(file);
- *     const session = await startCapture({ backend, ringCapacity,
- *       hookModules: [...otherHookModules, ...rec.hookModules],       // the recorder LAST: it
- *       hookOptions: { ...otherHookOptions, ...rec.hookOptions } });  // must see fixed-up records
+ *     const rec = recordingStartOptions(file, {}, { force });           // throws a one-line error
+ *     try {
+ *       session = await startCapture({ backend, ringCapacity,
+ *         hookModules: [...otherHookModules, ...rec.hookModules],       // the recorder LAST: it
+ *         hookOptions: { ...otherHookOptions, ...rec.hookOptions } });  // must see fixed-up records
+ *     } catch (e) { rec.release(); throw e; }                           // no capture: no file
  *     rec.stats.read()   // { records, bytes, recordsLost, writeErrors, lastError, ... } any time
+ *
+ * Who owns the descriptor: a claim word in shared memory (0 free, 1 the worker took it, 2 the main
+ * thread released it), so exactly one side closes it.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { isMainThread, workerData } from 'worker_threads';
 import { addBatchHook } from '../capture/batch-hooks';
+import { RecordingError } from './format';
+import { OpenedForWrite, openRecordingForWrite, removeIfUnwritten } from './safe-open';
 import { HeaderInfo, RecordingStatsView, createRecordingHook } from './writer';
 
 export interface RecordingHookConfig {
   path: string;
+  /** The descriptor recordingStartOptions() opened; without it the worker opens `path` itself. */
+  fd?: number;
+  /** Int32 claim word for fd (see above). */
+  fdClaim?: SharedArrayBuffer;
   /** Header fields; backend defaults to workerData.backend. */
   header?: Partial<HeaderInfo>;
   /** RecordingStatsView.sab */
@@ -33,15 +49,55 @@ export interface RecordingStartOptions {
   hookModules: string[];
   hookOptions: { recording: RecordingHookConfig };
   stats: RecordingStatsView;
+  /** The file as opened. */
+  file: OpenedForWrite;
+  /**
+   * The capture did not start: close the descriptor unless the capture worker took it, and remove
+   * the file if this call created it and nothing was written to it. Idempotent.
+   */
+  release(): void;
 }
 
-/** The hook module path and options for startCapture(), plus a stats view readable on this thread. */
-export function recordingStartOptions(file: string, header: Partial<HeaderInfo> = {}): RecordingStartOptions {
+export interface RecordingFileOptions {
+  /** Overwrite an existing file (--force). Default: whether the command line says --force. */
+  force?: boolean;
+  /** Environment for the invoking user (SUDO_UID/SUDO_GID); default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const FD_FREE = 0;
+const FD_TAKEN = 1;
+const FD_RELEASED = 2;
+
+/**
+ * Open the recording file (main thread) and return the hook module path and options for
+ * startCapture(), plus a stats view readable on this thread. Throws a one-line RecordingError when
+ * the file may not or cannot be written (safe-open.ts).
+ */
+export function recordingStartOptions(
+  file: string, header: Partial<HeaderInfo> = {}, opts: RecordingFileOptions = {},
+): RecordingStartOptions {
+  const opened = openRecordingForWrite(file, { force: opts.force ?? false, env: opts.env });
   const stats = RecordingStatsView.create();
+  const fdClaim = new SharedArrayBuffer(4);
+  const claim = new Int32Array(fdClaim);
+  let released = false;
   return {
     hookModules: [path.join(__dirname, 'capture-hook.js')],
-    hookOptions: { recording: { path: path.resolve(file), header, statsSab: stats.sab } },
+    hookOptions: { recording: { path: path.resolve(file), fd: opened.fd, fdClaim, header, statsSab: stats.sab } },
     stats,
+    file: opened,
+    release(): void {
+      if (released) return;
+      released = true;
+      if (Atomics.compareExchange(claim, 0, FD_FREE, FD_RELEASED) !== FD_FREE) return; // the worker's now
+      try {
+        fs.closeSync(opened.fd);
+      } catch {
+        /* ignore */
+      }
+      removeIfUnwritten(file, opened);
+    },
   };
 }
 
@@ -49,10 +105,14 @@ function install(): void {
   const data = (workerData ?? {}) as { backend?: string; hookOptions?: { recording?: RecordingHookConfig } };
   const cfg = data.hookOptions?.recording;
   if (!cfg || !cfg.path) return;
+  if (cfg.fd !== undefined && cfg.fdClaim
+    && Atomics.compareExchange(new Int32Array(cfg.fdClaim), 0, FD_FREE, FD_TAKEN) !== FD_FREE) {
+    throw new RecordingError('EIO', `recording ${cfg.path}: the file was released before the capture started`);
+  }
   const rec = createRecordingHook(
     cfg.path,
     { ...cfg.header, backend: cfg.header?.backend ?? data.backend ?? 'unknown' },
-    { statsSab: cfg.statsSab, flushIntervalMs: cfg.flushIntervalMs },
+    { statsSab: cfg.statsSab, flushIntervalMs: cfg.flushIntervalMs, fd: cfg.fd },
   );
   addBatchHook(rec.hook);
   process.once('exit', () => rec.close());

@@ -1,18 +1,41 @@
 /**
  * commands.ts: `socktop record` and `socktop replay`, called by the yargs CLI (src/cli).
  *
- *   socktop record -w FILE [--duration 30s] [--probe auto|kprobe|tracepoint]
+ *   socktop record -w FILE [--force] [--duration 30s] [--probe auto|kprobe|tracepoint]
  *       headless: live capture with the recorder hook on the capture worker; a status line on
  *       stderr once a second (events, bytes, drops); stops at the duration or on SIGINT/SIGTERM.
  *       Exit 0, or 1 when records were lost to write errors (the file still replays).
+ *       FILE (here and for `socktop --record FILE`) is created mode 0600 AS THE INVOKING USER (the
+ *       sudo user under sudo; nothing is chown()ed), never through a symbolic link, and never over
+ *       an existing path: that takes --force, and even then only a regular file with one link that
+ *       the invoking user owns (safe-open.ts). A refusal is one line and exit 2:
+ *         socktop: FILE exists: use --force to overwrite
+ *         socktop: FILE: refusing to write through a symbolic link
+ *         socktop: FILE is not a regular file (a FIFO)
+ *         socktop: FILE has 2 links: refusing to overwrite it
+ *         socktop: FILE is owned by uid 0, not by you: refusing to overwrite it
  *   socktop replay FILE [--speed N] [--paused]      the TUI, fed through the shared ring
  *   socktop replay FILE --json                      NDJSON (jsonLine, as live --json), in order,
  *                                                   as fast as possible, straight from the file
  *   socktop replay FILE -b [-n N] [-d S]            batch snapshots (the CLI's batch renderer)
  *
+ * Replay reads regular files only: a FIFO, a device (/dev/zero), a directory is a one-line error
+ * ("FILE is not a regular file (a FIFO): not a recording"), found without ever blocking in open().
+ * Ctrl-C (SIGINT/SIGTERM) ends every wait of a replay: the open, and --json's wait for stdout.
+ *
+ * Damaged recordings (reader.ts, "salvage"): replay plays every intact frame. Each damaged place
+ * gives ONE warning line on stderr, before the replay, saying where (byte offset, frame number) and
+ * what (checksum mismatch, damaged frame header, impossible frame length, damaged file header) and
+ * how many records were lost there; those records are counted as drops of the recording stage by
+ * a DROPS record at that place (shown like live drops: header, --json, -b). EXIT STATUS: 0 for an
+ * intact recording, and for one merely cut short (crash, kill -9, full disk, a torn last write:
+ * a warning, every whole record replayed); 1 when damage was found and stepped over (whatever
+ * could be read was replayed; the TUI and -b also end with 1); 2 when nothing can be replayed
+ * (not a recording, newer format, corrupt header with no intact frame, not a regular file).
+ *
  * Errors are thrown as RecordingError (or the capture's own errors) with a one-line message and a
  * `code`; the CLI's error handler prints `socktop: <message>` and exits non-zero (2 for a bad
- * recording). Warnings (a cut file) go to stderr as one line each.
+ * recording). Warnings go to stderr as one line each (`socktop: warning: ...`).
  */
 import type { ProbeChoice } from '../capture/addon';
 import { RECORD_SIZE } from '../capture/layout';
@@ -36,6 +59,9 @@ export interface RecordArgs {
   ringCapacity?: number;
   /** No status line. */
   quiet?: boolean;
+  /** Overwrite an existing FILE (a regular file with one link, owned by the invoking user).
+   * Default false. */
+  force?: boolean;
 }
 
 export interface RecordDeps {
@@ -90,9 +116,16 @@ export async function recordCommand(args: RecordArgs, deps: RecordDeps = {}): Pr
   const file = args.write;
   const out = deps.status ?? process.stderr;
   const tty = Boolean((out as { isTTY?: boolean }).isTTY);
-  const rec = recordingStartOptions(file, { extra: { command: 'record' } });
-  const session = await (deps.startLive ?? defaultStartLive)(
-    { hookModules: rec.hookModules, hookOptions: rec.hookOptions }, args);
+  // Opened here, on the main thread, as the invoking user (safe-open.ts); the worker writes to it.
+  const rec = recordingStartOptions(file, { extra: { command: 'record' } }, { force: args.force });
+  let session: CaptureSession;
+  try {
+    session = await (deps.startLive ?? defaultStartLive)(
+      { hookModules: rec.hookModules, hookOptions: rec.hookOptions }, args);
+  } catch (e) {
+    rec.release(); // no capture: close the file, and remove it if this run created it
+    throw e;
+  }
   const t0 = Date.now();
   // Headless: nobody needs the live events; keep the ring empty so it does not count drops.
   const drain = setInterval(() => session.ring.drain(() => undefined), 50);
@@ -160,28 +193,70 @@ export interface ReplayDeps {
   runBatch?: (source: DataSource, args: ReplayArgs) => Promise<number | void>;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
+  /** Ends the replay's waits like SIGINT/SIGTERM do (which always do). */
+  stopSignal?: AbortSignal;
 }
 
-/** Open a replay for the TUI or batch mode; warnings go to stderr. */
-export async function openReplay(args: ReplayArgs, stderr: NodeJS.WritableStream = process.stderr): Promise<ReplaySource> {
+/**
+ * SIGINT/SIGTERM (and `signal`, if given) while a replay waits: `fired()` says one came, `aborted`
+ * is an AbortSignal for the same. Other listeners (the CLI's) still run. dispose() removes ours.
+ */
+function interruption(signal?: AbortSignal): { fired: () => boolean; aborted: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const on = (): void => {
+    if (!ac.signal.aborted) ac.abort();
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  signal?.addEventListener('abort', on, { once: true });
+  if (signal?.aborted) on();
+  return {
+    fired: () => ac.signal.aborted,
+    aborted: ac.signal,
+    dispose(): void {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      signal?.removeEventListener('abort', on);
+    },
+  };
+}
+
+/**
+ * Open a replay for the TUI or batch mode; warnings go to stderr. `signal` abandons the open
+ * (RecordingError EINTR).
+ */
+export async function openReplay(
+  args: ReplayArgs, stderr: NodeJS.WritableStream = process.stderr, signal?: AbortSignal,
+): Promise<ReplaySource> {
   const speed = args.speed ?? 1;
   if (!(speed >= 0) || !Number.isFinite(speed)) {
     throw new RecordingError('EUSAGE', `invalid --speed ${String(args.speed)}: use a number >= 0 (0 = as fast as possible)`);
   }
-  const src = await ReplaySource.open(args.file, { speed, paused: args.paused ?? false, ringCapacity: args.ringCapacity });
+  const src = await ReplaySource.open(args.file, {
+    speed, paused: args.paused ?? false, ringCapacity: args.ringCapacity, signal,
+  });
   for (const w of src.warnings) stderr.write(`socktop: warning: ${w}\n`);
   return src;
 }
 
+/** Batches (of up to 4096 records) encoded between two yields to the event loop, so a signal is
+ * heard even when stdout never pushes back. */
+const YIELD_EVERY_BATCHES = 64;
+
 /**
  * `replay --json`: every record as one JSON line, in file order, as fast as stdout takes them.
- * Reads the file directly (no worker, no ring). Stops quietly when stdout is closed (EPIPE).
+ * Reads the file directly (no worker, no ring), stepping over damage (reader.ts salvage: warnings
+ * first, a DROPS record where records were lost). Stops quietly when stdout is closed (EPIPE) or
+ * on SIGINT/SIGTERM (or `stopSignal`), even while stdout does not drain. Resolves to the exit code:
+ * 1 when the file was damaged, else 0.
  */
 export async function replayJson(
   file: string, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr,
+  stopSignal?: AbortSignal,
 ): Promise<number> {
-  const rec = openRecording(file);
+  const rec = openRecording(file, { salvage: true });
   for (const w of rec.warnings) stderr.write(`socktop: warning: ${w}\n`);
+  const stop = interruption(stopSignal);
   let closed = false;
   const onError = (e: NodeJS.ErrnoException): void => {
     if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') closed = true;
@@ -189,23 +264,26 @@ export async function replayJson(
   };
   stdout.on('error', onError);
   const write = async (s: string): Promise<void> => {
-    if (closed) return;
+    if (closed || stop.fired()) return;
     if (!stdout.write(s)) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           stdout.off('drain', done);
           stdout.off('error', done);
           stdout.off('close', done);
+          stop.aborted.removeEventListener('abort', done);
           resolve();
         };
         stdout.once('drain', done);
         stdout.once('error', done);
         stdout.once('close', done);
+        stop.aborted.addEventListener('abort', done, { once: true }); // Ctrl-C: stop waiting
       });
     }
   };
   try {
     let chunk = '';
+    let batches = 0;
     for (const b of rec.batches(0, 4096)) {
       for (let k = 0; k < b.count; k++) {
         chunk += jsonLine(b.view, k * RECORD_SIZE) + '\n';
@@ -213,15 +291,17 @@ export async function replayJson(
       if (chunk.length >= 1 << 16) {
         await write(chunk);
         chunk = '';
-        if (closed) break;
       }
+      if (++batches % YIELD_EVERY_BATCHES === 0) await new Promise<void>((r) => setImmediate(r));
+      if (closed || stop.fired()) break;
     }
-    if (chunk && !closed) await write(chunk);
+    if (chunk && !closed && !stop.fired()) await write(chunk);
   } finally {
+    stop.dispose();
     rec.close();
     stdout.off('error', onError);
   }
-  return 0;
+  return rec.damaged ? 1 : 0;
 }
 
 function tryRequire(mod: string): Record<string, unknown> | null {
@@ -244,22 +324,34 @@ function findRunner(candidates: Array<[string, string[]]>): ((s: DataSource, a: 
   return null;
 }
 
-/** `socktop replay FILE [...]`. Resolves to the exit code. */
+/**
+ * `socktop replay FILE [...]`. Resolves to the exit code: the runner's, at least 1 when the file
+ * was damaged (see the top of this file); 130 when interrupted before the replay started.
+ */
 export async function replayCommand(args: ReplayArgs, deps: ReplayDeps = {}): Promise<number> {
   if (!args.file) throw new RecordingError('EUSAGE', 'replay needs a FILE');
-  if (args.json) return replayJson(args.file, deps.stdout ?? process.stdout, deps.stderr ?? process.stderr);
+  if (args.json) return replayJson(args.file, deps.stdout ?? process.stdout, deps.stderr ?? process.stderr, deps.stopSignal);
   const runner = args.batch
     ? deps.runBatch ?? findRunner([['../cli/commands/batch', ['runBatch', 'batchMode', 'runBatchMode']]])
     : deps.runTui ?? findRunner([['../ui/app', ['runApp', 'runTui', 'startApp']]]);
   if (!runner) {
     throw new RecordingError('EIO', `${args.batch ? 'batch mode' : 'the TUI'} is not available in this build`);
   }
-  const src = await openReplay(args, deps.stderr ?? process.stderr);
+  const stop = interruption(deps.stopSignal);
+  let src: ReplaySource;
+  try {
+    src = await openReplay(args, deps.stderr ?? process.stderr, stop.aborted);
+  } catch (e) {
+    if (e instanceof RecordingError && e.code === 'EINTR') return 130;
+    throw e;
+  } finally {
+    stop.dispose();
+  }
   try {
     const code = await runner(src, args);
-    return typeof code === 'number' ? code : 0;
+    const n = typeof code === 'number' ? code : 0;
+    return src.info?.damaged ? Math.max(n, 1) : n;
   } finally {
     await src.stop();
   }
 }
-

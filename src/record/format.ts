@@ -43,9 +43,13 @@
  * ## Cut, damaged and foreign files (what reader.ts does)
  *
  * - Not our magic (or shorter than 8 bytes and not a prefix of it): RecordingError EFOREIGN.
- * - Format version newer than FORMAT_VERSION: ENEWER (upgrade socktop). Record size other than 128:
- *   ERECORDSIZE. Header CRC mismatch, impossible lengths, bad JSON: ECORRUPT. File ends inside the
- *   file header: ETRUNCATED (nothing to replay). Empty file: EEMPTY.
+ * - Format version newer than FORMAT_VERSION: ENEWER (upgrade socktop), unless it is above
+ *   MAX_PLAUSIBLE_VERSION: then it is no version but damage (our magic followed by garbage) and
+ *   the file is ECORRUPT. Record size other than 128: ERECORDSIZE (ECORRUPT when the size is one no
+ *   writer could have used and the header checksum fails). Header CRC mismatch, impossible
+ *   lengths, bad JSON: ECORRUPT. File ends inside the file header: ETRUNCATED (nothing to replay).
+ *   Empty file: EEMPTY. Not a regular file (a FIFO, /dev/zero, a directory): EIO "is not a regular
+ *   file", found without blocking (the open is O_NONBLOCK).
  * - A file cut at any byte replays up to its LAST WHOLE RECORD, with one warning:
  *     - cut inside a frame header: that frame had no whole record yet; everything before is kept;
  *     - cut inside a RECORDS payload: the frame header is whole and CRC-valid, so its length is
@@ -53,15 +57,37 @@
  *       cannot be checked on a cut frame: a cut only removes bytes, it does not change them);
  *     - cut inside a PROCESS or END payload: that frame is dropped;
  *     - cut exactly between frames: every record is there; the missing END frame gives the warning.
- * - A whole frame whose payload CRC does not match: if it is the last frame of the file (a torn
- *   last write), it is dropped with a warning; anywhere else the file is ECORRUPT (never replay
- *   bytes that may be wrong in the middle). A frame header whose CRC does not match: ECORRUPT,
- *   unless every byte from there to the end is zero (an unwritten tail after a crash): warning.
+ * - Damage in the LAST frame of the file (a payload CRC mismatch there, or a damaged header with
+ *   no intact frame in the at most 256 KiB + 16 bytes after it: one write of the writer) is a write
+ *   torn by a crash: that frame is dropped with a warning, like a cut. Bytes that are all zero from a frame header to the end (an unwritten tail after a
+ *   crash): a warning too.
+ * - Damage anywhere else, read strictly (openRecording's default): ECORRUPT, never replay bytes
+ *   that may be wrong in the middle.
+ * - Read with `salvage` (what `socktop replay` does): every intact frame is replayed, and each
+ *   damaged place gives one warning (byte offset, frame number, what, records lost) and a DROPS
+ *   record of stage 3 (recording) where it was, counting the records lost:
+ *     - payload CRC mismatch under a CRC-valid header: the length is trusted, the frame is skipped,
+ *       exactly len / 128 records lost (none for a PROCESS or END frame);
+ *     - frame header CRC mismatch, or an impossible length: the frame ends at its own length if a
+ *       valid frame follows there, else at the next valid frame found by scanning forward byte by
+ *       byte (header CRC, known type, possible length, payload CRC). If the payload CRC from the
+ *       damaged header still matches, only the header was hit and the payload is replayed; else it
+ *       is lost: len / 128 records when type and length agree with where it ends, none when the
+ *       payload is JSON, otherwise at most (skipped bytes - 16) / 128, said "up to N records";
+ *     - a damaged file header: a single damaged magic, version or record size field is repaired
+ *       when the header CRC proves what was written; damaged lengths are found again from the JSON
+ *       CRC, or the frames start at the first valid one; unreadable JSON leaves host, kernel and
+ *       start time unknown. Only what cannot be told from damage stays an error.
+ *   The resync only trusts bytes whose CRCs check; bytes that merely look like a frame inside a
+ *   damaged region could fool it, never an intact file.
  */
 import * as zlib from 'zlib';
 
 export const MAGIC = Buffer.from('SOCKTOP\0', 'latin1');
 export const FORMAT_VERSION = 1;
+/** Versions above this are no version but damage (our magic followed by garbage): ECORRUPT, not
+ * ENEWER. Generous: a format version per socktop release for many years. */
+export const MAX_PLAUSIBLE_VERSION = 255;
 export const FILE_HEADER_FIXED = 32;
 export const FRAME_HEADER = 16;
 /** Largest JSON file header accepted (a real one is a few hundred bytes). */
@@ -124,7 +150,13 @@ export interface EndInfo {
 }
 
 export type RecordingErrorCode =
-  | 'EEMPTY' | 'EFOREIGN' | 'ENEWER' | 'ERECORDSIZE' | 'ECORRUPT' | 'ETRUNCATED' | 'EIO' | 'EUSAGE';
+  | 'EEMPTY' | 'EFOREIGN' | 'ENEWER' | 'ERECORDSIZE' | 'ECORRUPT' | 'ETRUNCATED' | 'EIO' | 'EUSAGE'
+  /** Writing: the path exists (no --force). */
+  | 'EEXIST'
+  /** Writing: a symbolic link, a hard link, not a regular file, someone else's file (safe-open.ts). */
+  | 'EUNSAFE'
+  /** Interrupted by SIGINT/SIGTERM before anything was replayed. */
+  | 'EINTR';
 
 /**
  * Every problem with a recording file is one of these: a one-line message naming the file, and a

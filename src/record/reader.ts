@@ -3,18 +3,21 @@
  * cut and damaged files).
  *
  * openRecording() scans the whole file once, synchronously, in big chunks: it checks the header and
- * every frame's CRCs, so a corrupt file fails before anything is replayed, and it builds a small
- * index (one entry per RECORDS frame: file offset, record count, running maximum timestamp) for
+ * every frame's CRCs, so a corrupt file fails before anything is replayed (or, with `salvage`, its
+ * damaged places are known, warned about and stepped over before anything is replayed), and it
+ * builds a small index (one entry per RECORDS frame: file offset, record count, running maximum
+ * timestamp; plus, in salvage, one in-memory DROPS record per damaged place that lost records) for
  * seeking, plus the process infos and warnings. Reading records afterwards (batches(), cursor())
  * re-reads big chunks into one reusable buffer and hands out subarrays of it: no allocation per
  * record, and a batch is only valid until the next read.
  */
 import * as fs from 'fs';
-import { RECORD_SIZE } from '../capture/layout';
+import { DropStage, EventKind, Offset, RECORD_SIZE } from '../capture/layout';
 import {
   EndInfo, FILE_HEADER_FIXED, FORMAT_VERSION, FRAME_HEADER, FrameType, HeaderJson, MAGIC,
-  MAX_FRAME_PAYLOAD, MAX_HEADER_JSON, ProcessInfo, RecordingError, crc32,
+  MAX_FRAME_PAYLOAD, MAX_HEADER_JSON, MAX_PLAUSIBLE_VERSION, ProcessInfo, RecordingError, crc32,
 } from './format';
+import { fileKind } from './safe-open';
 
 export interface RecordingHeader {
   formatVersion: number;
@@ -51,7 +54,37 @@ export interface OpenOptions {
   verify?: boolean;
   /** Read buffer size (default 4 MiB). */
   chunkBytes?: number;
+  /**
+   * Step over damage instead of failing (what `socktop replay` does; format.ts, "salvage"): every
+   * intact frame is replayed, each damaged place gives one warning (where, what) and a DROPS record
+   * (stage recording) counting the records lost there, and `damaged` is set. Default false: damage
+   * in the middle of the file is ECORRUPT (the strict reading).
+   */
+  salvage?: boolean;
 }
+
+/** One damaged place of a recording that a salvaging open stepped over. */
+export interface DamageReport {
+  /** File offset where the damage starts (a frame header, or 0 for the file header). */
+  offset: number;
+  /** 1-based number of the frame in the file (0: the file header). */
+  frame: number;
+  /** What was wrong: "checksum mismatch", "damaged frame header", ... */
+  what: string;
+  /** Bytes skipped. */
+  bytes: number;
+  /** Records lost there: exact when `exact`, else the most the skipped bytes could have held. */
+  records: number;
+  exact: boolean;
+}
+
+/** The most one write of the writer puts in the file (a RECORDS frame of 256 KiB and its header):
+ * damage at the end of the file beyond that is no torn write. */
+const TORN_WRITE_MAX = 256 * 1024 + FRAME_HEADER;
+
+/** At most this many damage warnings; the rest are summed up in one more. */
+const MAX_DAMAGE_WARNINGS = 5;
+const FRAME_NAMES: Record<number, string> = { 1: 'records', 2: 'process', 3: 'end' };
 
 const TWO32 = 4294967296;
 
@@ -68,6 +101,54 @@ function oneLine(e: unknown): string {
     return `${err.code}: ${String(err.message ?? '').replace(/^[A-Z]+: /, '').split(/[,\n]/)[0]}`;
   }
   return String((err && err.message) || err).split('\n')[0];
+}
+
+/** What a damaged frame of this type took with it. */
+function lostText(type: number, records: number): string {
+  if (type === FrameType.Records) return `${records} records lost, counted as recording drops`;
+  if (type === FrameType.Process) return 'a process description lost';
+  if (type === FrameType.End) return 'the end marker lost';
+  return 'nothing replayable lost';
+}
+
+/** The JSON object in b[at, at + len), or null. */
+function jsonObject(b: Buffer, at: number, len: number): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(b.toString('utf8', at, at + len));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A record size some socktop could have written (anything else is a damaged header). */
+function plausibleRecordSize(n: number): boolean {
+  return n >= 16 && n <= 4096 && n % 8 === 0;
+}
+
+/**
+ * Open a recording for reading without ever waiting: O_NONBLOCK, so opening a FIFO returns at once
+ * (and fstat then refuses it) instead of blocking until a writer comes, deaf to Ctrl-C; O_NOCTTY so
+ * a terminal never becomes ours. Only regular files are recordings (the caller checks with fstat).
+ */
+function openForReading(filePath: string): number {
+  const C = fs.constants;
+  try {
+    return fs.openSync(filePath, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENXIO' || code === 'ENODEV' || code === 'EOPNOTSUPP') {
+      // A socket (or a device without a driver): say what it is.
+      let st: fs.Stats | null = null;
+      try {
+        st = fs.statSync(filePath);
+      } catch {
+        st = null;
+      }
+      if (st && !st.isFile()) throw new RecordingError('EIO', `${filePath} is not a regular file (${fileKind(st)}): not a recording`);
+    }
+    throw new RecordingError('EIO', `cannot open recording ${filePath}: ${oneLine(e)}`);
+  }
 }
 
 /** Reads file ranges through one growing buffer; ranges are served from memory when they fit. */
@@ -119,6 +200,11 @@ export class Recording {
   /** DROPS records seen (any stage) and the events they say were lost. */
   dropRecords = 0;
   droppedEvents = 0;
+  /** Damage stepped over (salvage only): one entry per damaged place. Empty for an intact file,
+   * and for a file that is only cut short (crash, full disk, torn last write). */
+  readonly damage: DamageReport[] = [];
+  /** Records lost to damage (counted by the DROPS records the reader added). */
+  damagedRecords = 0;
 
   // index of RECORDS frames (only those holding at least one whole record)
   private readonly fOff: number[] = [];
@@ -129,18 +215,23 @@ export class Recording {
   private fd: number;
   private readonly chunkBytes: number;
   private seekReader: ChunkReader | null = null;
+  /** Reader for resynchronisation probes (payload CRCs), apart from the scan's own. */
+  private probeReader: ChunkReader | null = null;
+  private readonly salvage: boolean;
+  /** DROPS records made by the reader for damaged places: frame index -> the record. */
+  private readonly synth = new Map<number, Uint8Array>();
+  /** Records lost to damage before any record was read: their DROPS record waits for a timestamp. */
+  private pendingLost = 0;
+  private damageWarned = 0;
 
   constructor(filePath: string, opts: OpenOptions = {}) {
     this.path = filePath;
     this.chunkBytes = opts.chunkBytes ?? 4 << 20;
-    try {
-      this.fd = fs.openSync(filePath, 'r');
-    } catch (e) {
-      throw new RecordingError('EIO', `cannot open recording ${filePath}: ${oneLine(e)}`);
-    }
+    this.salvage = opts.salvage ?? false;
+    this.fd = openForReading(filePath);
     try {
       const st = fs.fstatSync(this.fd);
-      if (st.isDirectory()) throw new RecordingError('EIO', `${filePath} is a directory, not a recording`);
+      if (!st.isFile()) throw new RecordingError('EIO', `${filePath} is not a regular file (${fileKind(st)}): not a recording`);
       this.fileSize = st.size;
       const reader = new ChunkReader(this.fd, this.fileSize, this.chunkBytes);
       const first = this.readHeader(reader);
@@ -156,6 +247,11 @@ export class Recording {
       if (e instanceof RecordingError) throw e;
       throw new RecordingError('EIO', `cannot read recording ${filePath}: ${oneLine(e)}`);
     }
+  }
+
+  /** True when damage was stepped over (salvage): the replay is incomplete. */
+  get damaged(): boolean {
+    return this.damage.length > 0;
   }
 
   /** Nanoseconds from the first record to the latest timestamp. */
@@ -176,62 +272,152 @@ export class Recording {
     const p = this.path;
     if (size === 0) throw new RecordingError('EEMPTY', `${p}: empty file, not a socktop recording`);
     const n0 = Math.min(size, FILE_HEADER_FIXED);
-    const at = r.ensure(0, n0);
-    const b = r.buf;
+    const at0 = r.ensure(0, n0);
+    const fixed = Buffer.from(r.buf.subarray(at0, at0 + n0)); // a copy: r's buffer moves on
     const m = Math.min(n0, MAGIC.length);
-    if (b.compare(MAGIC, 0, m, at, at + m) !== 0) {
-      throw new RecordingError('EFOREIGN', `${p}: not a socktop recording (unknown file type)`);
+    if (fixed.compare(MAGIC, 0, m, 0, m) !== 0) {
+      // Salvage: a damaged magic of a file whose header checksum says it was ours.
+      const t = n0 === FILE_HEADER_FIXED ? Buffer.from(fixed.subarray(0, 24)) : null;
+      if (t) MAGIC.copy(t, 0);
+      if (!this.salvage || !t || crc32(t) !== fixed.readUInt32LE(24)) {
+        throw new RecordingError('EFOREIGN', `${p}: not a socktop recording (unknown file type)`);
+      }
+      MAGIC.copy(fixed, 0);
+      this.noteDamage({ offset: 0, frame: 0, what: 'damaged file header', bytes: 0, records: 0, exact: true },
+        'damaged file header (its magic bytes, its checksum intact): replaying it as written');
     }
     if (size < 12) this.fail('ETRUNCATED', 'recording is cut short inside its header: nothing to replay');
-    const version = b.readUInt16LE(at + 8);
+    let version = fixed.readUInt16LE(8);
+    let recordSize = fixed.readUInt16LE(10);
+    const whole = size >= FILE_HEADER_FIXED;
+    const storedCrc = whole ? fixed.readUInt32LE(24) : 0;
+    let fixedOk = whole && crc32(fixed, 0, 24) === storedCrc;
+    if (whole && !fixedOk && this.salvage) {
+      // One damaged field: the header checksum says what the writer wrote there.
+      const writtenAs = (off: number, want: number): boolean => {
+        const t = Buffer.from(fixed.subarray(0, 24));
+        t.writeUInt16LE(want, off);
+        return crc32(t) === storedCrc;
+      };
+      let field = '';
+      if (version !== FORMAT_VERSION && writtenAs(8, FORMAT_VERSION)) {
+        field = `its format version reads ${version}, its checksum says ${FORMAT_VERSION}`;
+        version = FORMAT_VERSION;
+      } else if (recordSize !== RECORD_SIZE && writtenAs(10, RECORD_SIZE)) {
+        field = `its record size reads ${recordSize}, its checksum says ${RECORD_SIZE}`;
+        recordSize = RECORD_SIZE;
+      }
+      if (field) {
+        fixedOk = true;
+        this.noteDamage({ offset: 0, frame: 0, what: 'damaged file header', bytes: 0, records: 0, exact: true },
+          `damaged file header (${field}): replaying it as written`);
+      }
+    }
     if (version === 0) this.fail('ECORRUPT', 'corrupt recording: format version 0');
     if (version > FORMAT_VERSION) {
+      if (version > MAX_PLAUSIBLE_VERSION) {
+        // Our magic followed by garbage: no socktop ever wrote such a version.
+        this.fail('ECORRUPT', `corrupt recording: damaged file header (format version ${version} is no version socktop ever wrote)`);
+      }
       throw new RecordingError('ENEWER',
         `${p}: recording format version ${version} is newer than this socktop reads (${FORMAT_VERSION}): upgrade socktop`);
     }
-    const recordSize = b.readUInt16LE(at + 10);
     if (recordSize !== RECORD_SIZE) {
+      if (!fixedOk && !plausibleRecordSize(recordSize)) {
+        this.fail('ECORRUPT', `corrupt recording: damaged file header (record size ${recordSize})`);
+      }
       throw new RecordingError('ERECORDSIZE',
         `${p}: recording has ${recordSize}-byte records, this socktop reads ${RECORD_SIZE}-byte records`);
     }
-    if (size < FILE_HEADER_FIXED) this.fail('ETRUNCATED', 'recording is cut short inside its header: nothing to replay');
-    if (crc32(b, at, at + 24) !== b.readUInt32LE(at + 24)) this.fail('ECORRUPT', 'corrupt recording: header checksum mismatch');
-    const headerLen = b.readUInt32LE(at + 12);
-    const jsonLen = b.readUInt32LE(at + 16);
-    const jsonCrc = b.readUInt32LE(at + 20);
-    if (jsonLen > MAX_HEADER_JSON || headerLen !== FILE_HEADER_FIXED + ((jsonLen + 7) & ~7)) {
-      this.fail('ECORRUPT', 'corrupt recording: impossible header length');
+    if (!whole) this.fail('ETRUNCATED', 'recording is cut short inside its header: nothing to replay');
+    const headerLen = fixed.readUInt32LE(12);
+    const jsonLen = fixed.readUInt32LE(16);
+    const jsonCrc = fixed.readUInt32LE(20);
+    const lengthsOk = jsonLen <= MAX_HEADER_JSON && headerLen === FILE_HEADER_FIXED + ((jsonLen + 7) & ~7);
+    const jsonCrcOk = (): boolean => {
+      const j = r.ensure(FILE_HEADER_FIXED, jsonLen);
+      return crc32(r.buf, j, j + jsonLen) === jsonCrc;
+    };
+    let start = headerLen;
+    let json: HeaderJson | null = null;
+    const metaLost = 'host, kernel and start time unknown';
+    if (fixedOk) {
+      if (!lengthsOk) this.fail('ECORRUPT', 'corrupt recording: impossible header length');
+      if (size < headerLen) this.fail('ETRUNCATED', 'recording is cut short inside its header: nothing to replay');
+      if (!jsonCrcOk()) {
+        if (!this.salvage) this.fail('ECORRUPT', 'corrupt recording: header checksum mismatch');
+        this.noteDamage({ offset: FILE_HEADER_FIXED, frame: 0, what: 'checksum mismatch', bytes: 0, records: 0, exact: true },
+          `checksum mismatch in the file header's metadata (bytes ${FILE_HEADER_FIXED}-${FILE_HEADER_FIXED + jsonLen - 1}): ${metaLost}; replaying every frame`);
+      } else {
+        json = this.headerJson(r, jsonLen);
+      }
+    } else {
+      if (!this.salvage) this.fail('ECORRUPT', 'corrupt recording: header checksum mismatch');
+      // Bytes 12-31 hit. The metadata's own checksum (bytes 20-23) finds its length: the length as
+      // read, or the one the header length implies (one of 8, for the padding).
+      const tries = [jsonLen];
+      for (let k = 0; k < 8; k++) tries.push(headerLen - FILE_HEADER_FIXED - k);
+      const crcOf = (L: number): number => {
+        const j = r.ensure(FILE_HEADER_FIXED, L);
+        return crc32(r.buf, j, j + L);
+      };
+      const found = tries.find((L) => L >= 0 && L <= MAX_HEADER_JSON && FILE_HEADER_FIXED + L <= size && crcOf(L) === jsonCrc);
+      const derived = found === undefined ? -1 : FILE_HEADER_FIXED + ((found + 7) & ~7);
+      if (found !== undefined && derived <= size) {
+        start = derived;
+        json = this.headerJson(r, found);
+        this.noteDamage({ offset: 0, frame: 0, what: 'damaged file header', bytes: 0, records: 0, exact: true },
+          `damaged file header (checksum mismatch in bytes 0-${FILE_HEADER_FIXED - 1}), its metadata intact: replaying every frame`);
+      } else {
+        // Lengths not to be trusted: replay from the first intact frame.
+        start = lengthsOk && headerLen <= size && this.validFrameAt(headerLen) ? headerLen : this.findFrame(r, FILE_HEADER_FIXED);
+        if (start < 0 && lengthsOk && headerLen === size) start = size; // a recording without frames
+        if (start < 0) this.fail('ECORRUPT', 'corrupt recording: damaged file header, and no intact frame after it');
+        if (lengthsOk && start === headerLen) {
+          // Only the metadata's checksum can be wrong: use the metadata if it reads.
+          const j = r.ensure(FILE_HEADER_FIXED, jsonLen);
+          json = jsonObject(r.buf, j, jsonLen) as HeaderJson | null;
+        }
+        this.noteDamage({ offset: 0, frame: 0, what: 'damaged file header', bytes: 0, records: 0, exact: true },
+          `damaged file header (checksum mismatch in bytes 0-${FILE_HEADER_FIXED - 1}): ` +
+          `${json ? 'its metadata unverified' : metaLost}; replaying the frames from byte ${start}`);
+      }
     }
-    if (size < headerLen) this.fail('ETRUNCATED', 'recording is cut short inside its header: nothing to replay');
-    const j = r.ensure(FILE_HEADER_FIXED, jsonLen);
-    if (crc32(r.buf, j, j + jsonLen) !== jsonCrc) this.fail('ECORRUPT', 'corrupt recording: header checksum mismatch');
-    let json: HeaderJson;
-    try {
-      json = JSON.parse(r.buf.toString('utf8', j, j + jsonLen));
-    } catch {
-      this.fail('ECORRUPT', 'corrupt recording: unreadable header');
-    }
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-      this.fail('ECORRUPT', 'corrupt recording: unreadable header');
-    }
+    const j: Partial<HeaderJson> = json ?? {};
     let startMono = 0n;
     try {
-      startMono = BigInt(String(json.start_mono_ns ?? '0'));
+      startMono = BigInt(String(j.start_mono_ns ?? '0'));
     } catch {
       startMono = 0n;
     }
     const header: RecordingHeader = {
       formatVersion: version,
       recordSize,
-      host: String(json.host ?? ''),
-      kernel: String(json.kernel ?? ''),
-      startWallMs: Number(json.start_wall_ms) || 0,
+      host: String(j.host ?? ''),
+      kernel: String(j.kernel ?? ''),
+      startWallMs: Number(j.start_wall_ms) || 0,
       startMonoNs: startMono,
-      socktopVersion: String(json.socktop_version ?? ''),
-      backend: String(json.backend ?? ''),
-      json,
+      socktopVersion: String(j.socktop_version ?? ''),
+      backend: String(j.backend ?? ''),
+      json: (json ?? {}) as HeaderJson,
     };
-    return { header, headerLen };
+    return { header, headerLen: start };
+  }
+
+  /** The header's JSON block (its checksum already checked); null (salvage) when unreadable. */
+  private headerJson(r: ChunkReader, jsonLen: number): HeaderJson | null {
+    const j = r.ensure(FILE_HEADER_FIXED, jsonLen);
+    let json: unknown = null;
+    try {
+      json = JSON.parse(r.buf.toString('utf8', j, j + jsonLen));
+    } catch {
+      json = null;
+    }
+    if (json !== null && typeof json === 'object' && !Array.isArray(json)) return json as HeaderJson;
+    if (!this.salvage) this.fail('ECORRUPT', 'corrupt recording: unreadable header');
+    this.noteDamage({ offset: FILE_HEADER_FIXED, frame: 0, what: 'unreadable header metadata', bytes: 0, records: 0, exact: true },
+      'unreadable metadata in the file header: host, kernel and start time unknown; replaying every frame');
+    return null;
   }
 
   private allZero(r: ChunkReader, from: number): boolean {
@@ -265,6 +451,174 @@ export class Recording {
     this.records += n;
   }
 
+  /** Records read from the file; a DROPS record for damage before the first record goes first. */
+  private fileRecords(b: Uint8Array, at: number, payloadOff: number, n: number): void {
+    if (n <= 0) return;
+    if (this.pendingLost > 0) {
+      const lost = this.pendingLost;
+      this.pendingLost = 0;
+      this.addDropRecord(lost, tsAt(b, at));
+    }
+    this.addRecords(b, at, payloadOff, n);
+  }
+
+  /**
+   * A DROPS record (stage recording) for `count` records lost to damage, as a frame of its own
+   * held in memory, stamped with the running maximum timestamp so far (replay pacing stays
+   * monotonic). Before any record, it waits for the first one's timestamp (fileRecords).
+   */
+  private addDropRecord(count: number, tsNs?: number): void {
+    if (count <= 0) return;
+    if (tsNs === undefined) {
+      if (this.records === 0) {
+        this.pendingLost += count;
+        return;
+      }
+      tsNs = this.lastTsNs;
+    }
+    const rec = new Uint8Array(RECORD_SIZE);
+    const v = new DataView(rec.buffer);
+    const ts = Math.max(0, tsNs);
+    v.setUint32(Offset.ts_ns, ts % TWO32, true);
+    v.setUint32(Offset.ts_ns + 4, Math.floor(ts / TWO32), true);
+    rec[Offset.kind] = EventKind.Drops;
+    rec[Offset.new_state] = DropStage.Recording;
+    v.setUint32(Offset.count, Math.min(count, 0xffffffff), true);
+    this.synth.set(this.fOff.length, rec);
+    this.addRecords(rec, 0, -1, 1);
+  }
+
+  /** Note a damaged place: one warning (up to MAX_DAMAGE_WARNINGS) and the DROPS record. */
+  private noteDamage(d: DamageReport, text: string): void {
+    this.damage.push(d);
+    if (d.records > 0) {
+      this.damagedRecords += d.records;
+      this.addDropRecord(d.records);
+    }
+    if (this.damage.length <= MAX_DAMAGE_WARNINGS) this.warnings.push(`${this.path}: damaged recording: ${text}`);
+  }
+
+  /**
+   * Whether a valid frame starts at `pos`: header checksum, a known type, a possible length and the
+   * payload checksum (or, for a frame the end of the file cuts, its header alone). Uses a reader of
+   * its own, so the scan's buffer stays valid.
+   */
+  private validFrameAt(pos: number): boolean {
+    const size = this.fileSize;
+    if (pos < 0 || pos + FRAME_HEADER > size) return false;
+    const pr = this.probe();
+    const h = pr.ensure(pos, FRAME_HEADER);
+    const b = pr.buf;
+    const type = b[h];
+    if (type < FrameType.Records || type > FrameType.End || b[h + 1] !== 0 || b[h + 2] !== 0 || b[h + 3] !== 0) return false;
+    if (crc32(b, h, h + 12) !== b.readUInt32LE(h + 12)) return false;
+    const len = b.readUInt32LE(h + 4);
+    if (len > MAX_FRAME_PAYLOAD || (type === FrameType.Records && len % RECORD_SIZE !== 0)) return false;
+    if (pos + FRAME_HEADER + len > size) return true;
+    const crc = b.readUInt32LE(h + 8);
+    const at = pr.ensure(pos + FRAME_HEADER, len);
+    return crc32(pr.buf, at, at + len) === crc;
+  }
+
+  /** The first valid frame at or after `from` (a byte-by-byte search), or -1. */
+  private findFrame(r: ChunkReader, from: number): number {
+    const size = this.fileSize;
+    let p = from;
+    while (p + FRAME_HEADER <= size) {
+      const n = Math.min(Math.max(this.chunkBytes, 1 << 16), size - p);
+      const at = r.ensure(p, n);
+      const b = r.buf;
+      const last = n - FRAME_HEADER;
+      for (let i = 0; i <= last; i++) {
+        const o = at + i;
+        const t = b[o];
+        // Cheap filters first: a frame header starts with a known type, then three zero bytes.
+        if (t < FrameType.Records || t > FrameType.End || b[o + 1] !== 0 || b[o + 2] !== 0 || b[o + 3] !== 0) continue;
+        if (crc32(b, o, o + 12) !== b.readUInt32LE(o + 12)) continue;
+        if (this.validFrameAt(p + i)) return p + i;
+      }
+      p += last + 1;
+    }
+    return -1;
+  }
+
+  /**
+   * Step over a frame whose header cannot be trusted (salvage). Where does it end? At its own
+   * length when that leads to the end of the file or to a valid frame (a flip in its type, flags or
+   * checksum bytes), else at the next valid frame a byte-by-byte search finds. Then:
+   * - its payload checksum (from the damaged header: that field may have survived) matches: the
+   *   payload is intact and is replayed (records, or the process/end JSON);
+   * - else it is lost: exactly len/128 records when the damaged header's type and length agree with
+   *   where it ends, none when the payload is JSON (process, end), else at most what the skipped
+   *   bytes could hold. A DROPS record counts them.
+   * Damage with no intact frame after it is the file's last frame: a torn write, like a cut (one
+   * warning, not counted as damage). Returns the next frame's offset, or -1 at the end.
+   */
+  private resync(r: ChunkReader, pos: number, frameNo: number, what: string, type: number, len: number, pcrc: number): number {
+    const size = this.fileSize;
+    const own = pos + FRAME_HEADER + len;
+    let next: number;
+    if (len <= MAX_FRAME_PAYLOAD && own === size) next = -1;
+    else if (len <= MAX_FRAME_PAYLOAD && own < size && this.validFrameAt(own)) next = own;
+    else next = this.findFrame(r, pos + 1);
+    const end = next < 0 ? size : next;
+    const bytes = end - pos;
+    const plen = bytes - FRAME_HEADER;
+    let kind = 0;
+    let json: Record<string, unknown> | null = null;
+    let intact = false;
+    const pr = this.probe();
+    let at = 0;
+    if (plen >= 0 && plen <= MAX_FRAME_PAYLOAD) {
+      at = pr.ensure(pos + FRAME_HEADER, plen);
+      intact = crc32(pr.buf, at, at + plen) === pcrc;
+      json = plen > 1 && plen <= MAX_HEADER_JSON && pr.buf[at] === 0x7b ? jsonObject(pr.buf, at, plen) : null;
+      if (json) kind = 'pid' in json ? FrameType.Process : FrameType.End;
+      else if (plen % RECORD_SIZE === 0 && (intact || type === FrameType.Records)) kind = FrameType.Records;
+    }
+    const where = `${what} (frame ${frameNo}) at byte ${pos}`;
+    if (intact && kind !== 0) {
+      // Only the header was hit: the payload's checksum vouches for it.
+      if (kind === FrameType.Records) this.fileRecords(pr.buf, at, pos + FRAME_HEADER, plen / RECORD_SIZE);
+      else if (kind === FrameType.Process && Number.isInteger(json!.pid)) {
+        this.processes.push({ info: json as unknown as ProcessInfo, atRecord: this.records });
+      } else if (kind === FrameType.End) this.end = json as unknown as EndInfo;
+      const text = `${where}: its payload is intact (checksum): replayed it`;
+      if (next < 0) this.warnings.push(`${this.path}: the last frame of the recording is damaged: ${text}`);
+      else this.noteDamage({ offset: pos, frame: frameNo, what, bytes: 0, records: 0, exact: true }, text);
+      return next;
+    }
+    let records: number;
+    let exact = true;
+    let lost: string;
+    if (kind === FrameType.Records && own === end) {
+      records = plen / RECORD_SIZE;
+      lost = lostText(kind, records);
+    } else if (kind === FrameType.Process || kind === FrameType.End) {
+      records = 0;
+      lost = lostText(kind, 0);
+    } else {
+      records = Math.floor(Math.max(0, plen) / RECORD_SIZE);
+      exact = false;
+      lost = records > 0 ? `up to ${records} records lost, counted as recording drops` : 'no whole record lost';
+    }
+    if (next < 0 && bytes <= TORN_WRITE_MAX) {
+      // The last frame of the file, no bigger than one write: a write torn by a crash, like a cut.
+      this.truncated = true;
+      this.warnings.push(`${this.path}: the last frame of the recording is damaged (torn write): ${where}: ` +
+        `replaying the ${this.records} records before it`);
+      return -1;
+    }
+    const skipped = next < 0 ? `skipped the last ${bytes} bytes of the file` : `skipped ${bytes} bytes to the next intact frame at byte ${next}`;
+    this.noteDamage({ offset: pos, frame: frameNo, what, bytes, records, exact }, `${where}: ${skipped}, ${lost}`);
+    return next;
+  }
+
+  private probe(): ChunkReader {
+    if (!this.probeReader) this.probeReader = new ChunkReader(this.fd, this.fileSize, Math.min(this.chunkBytes, 1 << 20));
+    return this.probeReader;
+  }
+
   private cutWarning(): void {
     this.truncated = true;
     this.warnings.push(
@@ -274,6 +628,8 @@ export class Recording {
   private scan(r: ChunkReader, headerLen: number, verify: boolean): void {
     const size = this.fileSize;
     let pos = headerLen;
+    /** Frames before pos; the one at pos is frame + 1 (1-based, in file order). */
+    let frame = 0;
     let unknownWarned = false;
     while (pos < size) {
       const rem = size - pos;
@@ -284,23 +640,33 @@ export class Recording {
         } else {
           this.cutWarning();
         }
-        return;
+        break;
       }
       const h = r.ensure(pos, FRAME_HEADER);
       let b = r.buf;
-      if (crc32(b, h, h + 12) !== b.readUInt32LE(h + 12)) {
-        if (this.allZero(r, pos)) {
-          this.truncated = true;
-          this.warnings.push(`${this.path}: recording ends in ${size - pos} zero bytes (not written before a crash): replaying its ${this.records} records`);
-          return;
-        }
-        this.fail('ECORRUPT', `corrupt recording: damaged frame header at byte ${pos}`);
-      }
+      const headerOk = crc32(b, h, h + 12) === b.readUInt32LE(h + 12);
       const type = b[h];
       const len = b.readUInt32LE(h + 4);
       const pcrc = b.readUInt32LE(h + 8);
-      if (len > MAX_FRAME_PAYLOAD || (type === FrameType.Records && len % RECORD_SIZE !== 0)) {
-        this.fail('ECORRUPT', `corrupt recording: impossible frame length ${len} at byte ${pos}`);
+      if (!headerOk && this.allZero(r, pos)) {
+        this.truncated = true;
+        this.warnings.push(`${this.path}: recording ends in ${size - pos} zero bytes (not written before a crash): replaying its ${this.records} records`);
+        break;
+      }
+      const lengthOk = len <= MAX_FRAME_PAYLOAD && (type !== FrameType.Records || len % RECORD_SIZE === 0);
+      if (!headerOk || !lengthOk) {
+        if (!this.salvage) {
+          if (!headerOk) this.fail('ECORRUPT', `corrupt recording: damaged frame header at byte ${pos}`);
+          this.fail('ECORRUPT', `corrupt recording: impossible frame length ${len} at byte ${pos}`);
+        }
+        const next = this.resync(r, pos, frame + 1, headerOk ? `impossible frame length ${len}` : 'damaged frame header', type, len, pcrc);
+        frame++;
+        if (next < 0) {
+          if (!this.end) this.truncated = true; // the rest of the file is gone, END frame included
+          break;
+        }
+        pos = next;
+        continue;
       }
       const payload = pos + FRAME_HEADER;
       if (payload + len > size) {
@@ -309,11 +675,11 @@ export class Recording {
           const n = Math.floor((size - payload) / RECORD_SIZE);
           if (n > 0) {
             const at = r.ensure(payload, n * RECORD_SIZE);
-            this.addRecords(r.buf, at, payload, n);
+            this.fileRecords(r.buf, at, payload, n);
           }
         }
         this.cutWarning();
-        return;
+        break;
       }
       const at = r.ensure(payload, len);
       b = r.buf;
@@ -322,24 +688,40 @@ export class Recording {
           this.truncated = true;
           this.warnings.push(
             `${this.path}: the last frame of the recording is damaged (torn write): replaying the ${this.records} records before it`);
-          return;
+          break;
         }
-        this.fail('ECORRUPT', `corrupt recording: checksum mismatch in the frame at byte ${pos}`);
-      }
-      if (type === FrameType.Records) {
-        this.addRecords(b, at, payload, len / RECORD_SIZE);
+        if (!this.salvage) this.fail('ECORRUPT', `corrupt recording: checksum mismatch in the frame at byte ${pos}`);
+        // The header is intact: its length is right, the next frame follows this one.
+        const records = type === FrameType.Records ? len / RECORD_SIZE : 0;
+        this.noteDamage({ offset: pos, frame: frame + 1, what: 'checksum mismatch', bytes: FRAME_HEADER + len, records, exact: true },
+          `checksum mismatch in frame ${frame + 1} (${FRAME_NAMES[type] ?? `type ${type}`}) at byte ${pos}: skipped it, ${lostText(type, records)}`);
+      } else if (type === FrameType.Records) {
+        this.fileRecords(b, at, payload, len / RECORD_SIZE);
       } else if (type === FrameType.Process) {
-        const info = this.parseJson(b, at, len, pos) as ProcessInfo;
+        const info = this.parseJson(b, at, len, pos, frame + 1, type) as ProcessInfo | null;
         if (info && typeof info === 'object' && Number.isInteger(info.pid)) {
           this.processes.push({ info, atRecord: this.records });
         }
       } else if (type === FrameType.End) {
-        this.end = this.parseJson(b, at, len, pos) as EndInfo;
+        const end = this.parseJson(b, at, len, pos, frame + 1, type) as EndInfo | null;
+        if (end && typeof end === 'object') this.end = end;
       } else if (!unknownWarned) {
         unknownWarned = true;
         this.warnings.push(`${this.path}: skipped frames of unknown type ${type} (written by a newer socktop?)`);
       }
       pos = payload + len;
+      frame++;
+    }
+    if (this.pendingLost > 0) {
+      // Damage, and not one record after it: the DROPS record alone, at the recording's start.
+      const lost = this.pendingLost;
+      this.pendingLost = 0;
+      const start = Number(this.header?.startMonoNs ?? 0n);
+      this.addDropRecord(lost, Number.isFinite(start) ? start : 0);
+    }
+    if (this.damage.length > MAX_DAMAGE_WARNINGS) {
+      this.warnings.push(`${this.path}: damaged recording: ${this.damage.length - MAX_DAMAGE_WARNINGS} more damaged places ` +
+        `not listed (${this.damagedRecords} records lost in all, counted as recording drops)`);
     }
     if (!this.end && !this.truncated) {
       this.truncated = true;
@@ -348,11 +730,14 @@ export class Recording {
     }
   }
 
-  private parseJson(b: Buffer, at: number, len: number, pos: number): unknown {
+  private parseJson(b: Buffer, at: number, len: number, pos: number, frameNo: number, type: number): unknown {
     try {
       return JSON.parse(b.toString('utf8', at, at + len));
     } catch {
-      this.fail('ECORRUPT', `corrupt recording: unreadable metadata in the frame at byte ${pos}`);
+      if (!this.salvage) this.fail('ECORRUPT', `corrupt recording: unreadable metadata in the frame at byte ${pos}`);
+      this.noteDamage({ offset: pos, frame: frameNo, what: 'unreadable metadata', bytes: FRAME_HEADER + len, records: 0, exact: true },
+        `unreadable metadata in frame ${frameNo} (${FRAME_NAMES[type]}) at byte ${pos}: skipped it`);
+      return null;
     }
   }
 
@@ -386,10 +771,17 @@ export class Recording {
     }
     if (lo >= fmax.length) return this.records;
     let max = lo > 0 ? fmax[lo - 1] : -Infinity;
-    if (!this.seekReader) this.seekReader = new ChunkReader(this.fdOrThrow(), this.fileSize, this.chunkBytes);
     const n = this.fCount[lo];
-    const at = this.seekReader.ensure(this.fOff[lo], n * RECORD_SIZE);
-    const b = this.seekReader.buf;
+    let b: Uint8Array;
+    let at = 0;
+    const synth = this.synth.get(lo);
+    if (synth) {
+      b = synth;
+    } else {
+      if (!this.seekReader) this.seekReader = new ChunkReader(this.fdOrThrow(), this.fileSize, this.chunkBytes);
+      at = this.seekReader.ensure(this.fOff[lo], n * RECORD_SIZE);
+      b = this.seekReader.buf;
+    }
     for (let k = 0; k < n; k++) {
       const t = tsAt(b, at + k * RECORD_SIZE);
       if (t > max) max = t;
@@ -422,6 +814,10 @@ export class Recording {
   /** @internal */
   frameCountAt(i: number): number {
     return this.fCount[i];
+  }
+  /** @internal the DROPS record the reader made for damage (frame i), or undefined */
+  synthAt(i: number): Uint8Array | undefined {
+    return this.synth.get(i);
   }
 
   private fdOrThrow(): number {
@@ -473,9 +869,15 @@ export class RecordCursor {
     if (this.fi >= rec.frameCount || max <= 0) return null;
     const left = rec.frameCountAt(this.fi) - this.inFrame;
     const n = Math.min(left, Math.floor(max));
-    const pos = rec.frameOff(this.fi) + this.inFrame * RECORD_SIZE;
-    const at = this.reader.ensure(pos, n * RECORD_SIZE);
-    const bytes = this.reader.buf.subarray(at, at + n * RECORD_SIZE);
+    const synth = rec.synthAt(this.fi);
+    let bytes: Uint8Array;
+    if (synth) {
+      bytes = synth.subarray(this.inFrame * RECORD_SIZE, (this.inFrame + n) * RECORD_SIZE);
+    } else {
+      const pos = rec.frameOff(this.fi) + this.inFrame * RECORD_SIZE;
+      const at = this.reader.ensure(pos, n * RECORD_SIZE);
+      bytes = this.reader.buf.subarray(at, at + n * RECORD_SIZE);
+    }
     const batch: RecordBatch = {
       bytes,
       view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),

@@ -38,6 +38,8 @@ export interface ReplayOptions {
   /** Use an existing ring instead of creating one. */
   ring?: SharedRing;
   progressIntervalMs?: number;
+  /** Abandon the open when this aborts (Ctrl-C): the worker is terminated, open() rejects EINTR. */
+  signal?: AbortSignal;
 }
 
 /** ReplayAction (src/ui/source.ts) plus the replay keys it may not list yet. */
@@ -78,17 +80,31 @@ export class ReplaySource extends EventEmitter implements DataSource {
   static open(file: string, opts: ReplayOptions = {}): Promise<ReplaySource> {
     const src = new ReplaySource(file, opts);
     return new Promise((resolve, reject) => {
-      const onReady = (): void => {
+      const cleanup = (): void => {
+        src.off('ready', onReady);
         src.off('error', onError);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const onReady = (): void => {
+        cleanup();
         resolve(src);
       };
       const onError = (e: Error): void => {
-        src.off('ready', onReady);
+        cleanup();
         void src.stop();
         reject(e);
       };
+      const onAbort = (): void => {
+        cleanup();
+        // The worker may be deep in a long scan: do not wait for it to notice a stop request.
+        src.stopped = true;
+        void src.worker.terminate();
+        reject(new RecordingError('EINTR', `${file}: interrupted`));
+      };
       src.once('ready', onReady);
       src.once('error', onError);
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -46,6 +46,10 @@ export interface ReplayReadyInfo {
   firstTsNs: number;
   warnings: string[];
   truncated: boolean;
+  /** Damage was stepped over (reader.ts salvage): the replay is incomplete. */
+  damaged: boolean;
+  /** Records lost to that damage (also in DROPS records of stage recording). */
+  damagedRecords: number;
   finished: boolean;
   processes: number;
   dropRecords: number;
@@ -83,7 +87,8 @@ function run(): void {
 
   let rec: Recording;
   try {
-    rec = openRecording(data.path);
+    // Salvage: replay around damage (warnings, DROPS records for what was lost), as replay --json.
+    rec = openRecording(data.path, { salvage: true });
   } catch (e) {
     const err = e as RecordingError;
     Atomics.store(i32, Ctl.State, ReplayState.Failed);
@@ -111,6 +116,8 @@ function run(): void {
     firstTsNs: t0,
     warnings: rec.warnings,
     truncated: rec.truncated,
+    damaged: rec.damaged,
+    damagedRecords: rec.damagedRecords,
     finished: rec.end !== null,
     processes: procs.length,
     dropRecords: rec.dropRecords,

@@ -42,13 +42,15 @@ export interface WriterOptions {
   frameBytes?: number;
   /** Start a flush timer (unref'd). Default true. */
   timer?: boolean;
-  /** Fail if the file exists. Default false (overwrite, like tcpdump -w). */
+  /** Fail if the file exists. Default false (overwrite a regular file with one link, like
+   * tcpdump -w). The CLI does not come here with a path: it opens with openRecordingForWrite()
+   * (safe-open.ts: as the invoking user, O_EXCL unless --force) and passes `fd`. */
   exclusive?: boolean;
   /** fsync on close. Default true. */
   fsyncOnClose?: boolean;
-  /** When root under sudo, give the file to the invoking user (SUDO_UID/SUDO_GID), so the user can
-   * replay it without root. Default true. */
-  chownToSudoUser?: boolean;
+  /** Write to this descriptor (opened for writing, empty) instead of opening the path; the writer
+   * owns it from now on and closes it. */
+  fd?: number;
   /** File operations (tests inject write faults here). Default: fs. */
   io?: WriterIo;
 }
@@ -141,30 +143,51 @@ export class RecordingWriter {
   /** Called after every flush attempt (the hook mirrors stats into shared memory). */
   onFlush: ((stats: WriterStats) => void) | null = null;
 
-  /** Create (or truncate) the file with mode 0600 and write its header. Throws RecordingError EIO
-   * only when the file cannot be opened at all; later write errors are counted, never thrown. */
+  /**
+   * Create (or truncate) the file with mode 0600 and write its header; or, with opts.fd, write to
+   * that descriptor. A path is never followed through a symbolic link (O_NOFOLLOW), an existing
+   * regular file is overwritten only when it has exactly one link (never the target of a planted
+   * hard link), a FIFO never blocks the open (O_NONBLOCK), a device (/dev/full) is written as is,
+   * and nothing is ever chown()ed. Throws RecordingError (one line) only when the file cannot be
+   * opened at all; later write errors are counted, never thrown.
+   */
   static create(filePath: string, info: HeaderInfo, opts: WriterOptions = {}): RecordingWriter {
+    const fd = opts.fd ?? RecordingWriter.openPath(filePath, opts.exclusive ?? false);
+    return new RecordingWriter(filePath, fd, buildHeaderJson(info), opts);
+  }
+
+  private static openPath(filePath: string, exclusive: boolean): number {
+    const C = fs.constants;
     let fd: number;
     try {
-      fd = fs.openSync(filePath, opts.exclusive ? 'wx' : 'w', 0o600);
+      fd = fs.openSync(filePath,
+        C.O_WRONLY | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY | (exclusive ? C.O_EXCL : 0), 0o600);
     } catch (e) {
+      let link = (e as NodeJS.ErrnoException).code === 'ELOOP';
+      try {
+        link ||= fs.lstatSync(filePath).isSymbolicLink(); // O_CREAT on a dangling link: EACCES or EEXIST
+      } catch {
+        /* not there */
+      }
+      if (link) {
+        throw new RecordingError('EUNSAFE', `${filePath}: refusing to write through a symbolic link`);
+      }
       throw new RecordingError('EIO', `cannot create recording ${filePath}: ${errLine(e)}`);
     }
     try {
-      // A file that existed keeps its old mode on open: make it 0600 (regular files only: never
-      // chmod a device such as /dev/full).
-      if (fs.fstatSync(fd).isFile()) {
-        fs.fchmodSync(fd, 0o600);
-        const uid = Number(process.env.SUDO_UID);
-        const gid = Number(process.env.SUDO_GID);
-        if ((opts.chownToSudoUser ?? true) && process.getuid?.() === 0 && Number.isInteger(uid) && uid > 0) {
-          fs.fchownSync(fd, uid, Number.isInteger(gid) && gid > 0 ? gid : -1);
-        }
+      const st = fs.fstatSync(fd);
+      // Regular files only: never truncate or chmod a device such as /dev/full.
+      if (st.isFile()) {
+        if (st.nlink !== 1) throw new RecordingError('EUNSAFE', `${filePath} has ${st.nlink} links: refusing to overwrite it`);
+        if (st.size > 0) fs.ftruncateSync(fd, 0);
+        fs.fchmodSync(fd, 0o600); // a file that existed keeps its old mode on open
       }
-    } catch {
-      /* best effort */
+    } catch (e) {
+      fs.closeSync(fd);
+      if (e instanceof RecordingError) throw e;
+      throw new RecordingError('EIO', `cannot create recording ${filePath}: ${errLine(e)}`);
     }
-    return new RecordingWriter(filePath, fd, buildHeaderJson(info), opts);
+    return fd;
   }
 
   private constructor(filePath: string, fd: number, header: HeaderJson, opts: WriterOptions) {

@@ -22,6 +22,7 @@ import { HEADER_HEIGHT, HeaderView } from './views/header';
 import { HelpView } from './views/help';
 import { TableView } from './views/table';
 import { esc, Theme } from './views/theme';
+import { alignBlessedWidths } from './blessed-width';
 
 export const MIN_WIDTH = 80;
 
@@ -82,6 +83,7 @@ export class App {
     // Braille charts already need a UTF-8 terminal: draw borders in Unicode too, not with the ACS
     // alternate charset, which tmux and some terminals mangle (the ncurses convention for this).
     process.env.NCURSES_NO_UTF8_ACS ??= '1';
+    alignBlessedWidths(); // wide and zero-width characters as displayWidth() counts them
     this.screen = blessed.screen({
       smartCSR: true, title: 'socktop', warnings: false, fullUnicode: true, autoPadding: false,
       input: opts.input, output: opts.output,

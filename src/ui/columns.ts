@@ -1,11 +1,13 @@
 /**
  * columns.ts: the process table's columns (title, width, what they show, which sort key) and the
  * choice of columns that fit a given width. Pure (no blessed): the TUI table and batch mode both
- * build their lines here, so they always agree.
+ * build their lines here, so they always agree. Names (COMM, USER) are shown through showText()
+ * (controls as visible escapes) and cells are fitted by display width (wide characters).
  */
 import { ProcessRow } from '../model/processes';
 import { SortKey } from '../model/query';
 import { fit, fmtAge, fmtBytes, fmtLatency, fmtPorts, fmtRate } from './format';
+import { showText } from '../model/text';
 
 export interface CellContext {
   nowNs: number;
@@ -28,8 +30,8 @@ export interface Column {
 export const COLUMNS: readonly Column[] = [
   { id: 'pid', title: 'PID', width: 7, align: 'right', priority: 1, sort: 'pid', text: (r) => String(r.pid) },
   { id: 's', title: 'S', width: 1, align: 'left', priority: 2, text: (r) => (r.exited ? 'X' : ' ') },
-  { id: 'user', title: 'USER', width: 8, align: 'left', priority: 6, sort: 'user', text: (r, c) => c.userName(r.uid) },
-  { id: 'comm', title: 'COMM', width: 10, flex: true, align: 'left', priority: 1, sort: 'comm', text: (r) => r.comm },
+  { id: 'user', title: 'USER', width: 8, align: 'left', priority: 6, sort: 'user', text: (r, c) => showText(c.userName(r.uid)) },
+  { id: 'comm', title: 'COMM', width: 10, flex: true, align: 'left', priority: 1, sort: 'comm', text: (r) => showText(r.comm) },
   { id: 'listen', title: 'LISTEN', width: 9, flex: true, align: 'left', priority: 4, sort: 'listen', text: (r, _c, w) => fmtPorts(r.listenPorts(), w) },
   { id: 'open', title: 'OPEN', width: 5, align: 'right', priority: 3, sort: 'open', text: (r) => String(Math.max(0, r.open)) },
   { id: 'conn', title: 'CONN/s', width: 7, align: 'right', priority: 2, sort: 'conn', text: (r) => fmtRate(r.connRate) },

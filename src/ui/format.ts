@@ -2,6 +2,7 @@
  * format.ts: short, fixed-width figures for the table (top-style: 1.2k, 34M, 85us, 3m).
  * Pure functions, shared by the TUI and batch mode.
  */
+import { fitWidth } from '../model/text';
 
 /** Events per second: one decimal below 10, whole numbers below 1000, then k/M. */
 export function fmtRate(v: number): string {
@@ -70,8 +71,10 @@ export function fmtPorts(ports: readonly number[], width: number): string {
   return out;
 }
 
-/** Pad or cut to exactly `width` characters. */
+/**
+ * Pad or cut to exactly `width` terminal columns (display width: a CJK character or an emoji
+ * takes two, a combining mark none); a cut text ends in `~`. Escape controls first (showText).
+ */
 export function fit(text: string, width: number, align: 'left' | 'right'): string {
-  if (text.length > width) return width > 1 ? text.slice(0, width - 1) + '~' : text.slice(0, width);
-  return align === 'left' ? text.padEnd(width) : text.padStart(width);
+  return fitWidth(text, width, align);
 }

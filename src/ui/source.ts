@@ -20,6 +20,11 @@ export interface SourceInfo {
   programs?: number;
   /** Live: recording to this file as well (--record). */
   recordingTo?: string;
+  /**
+   * Live: what this run cannot see that a root run would, one short note each (a capability-only
+   * run: "snapshot: 3 sockets hidden (no CAP_SYS_PTRACE)"). Shown in the header.
+   */
+  limits?: string[];
 }
 
 export interface ProgramCost {

@@ -27,7 +27,7 @@ const reason = skipReason();
 
 test('as user nobody, startCapture() fails with EPERM and names the privileges needed', { skip: reason ?? false, timeout: 30000 }, () => {
   const out = execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--',
-    process.execPath, SCRIPT, objectPath()], { encoding: 'utf8' });
+    process.execPath, SCRIPT, 'tracepoint', objectPath()], { encoding: 'utf8' });
   const result = JSON.parse(out.trim());
   assert.equal(result.code, 'EPERM', out);
   assert.match(result.message, /needs root or CAP_BPF\+CAP_PERFMON/);

@@ -18,7 +18,7 @@ test('existing listeners and connections are shown and attributed', liveTestOpti
     server.stdout!.once('data', (d) => resolve(JSON.parse(String(d))));
   });
   const exited = new Promise((r) => server.on('exit', r));
-  let socktop;
+  let socktop: Awaited<ReturnType<typeof startSocktop>>;
   try {
     socktop = await startSocktop(['--json']);
   } catch (e) {

@@ -1,6 +1,7 @@
 /**
  * Once attached, socktop gives up root: it becomes the sudo user (SUDO_UID/SUDO_GID) or nobody,
- * with no capabilities left, and still captures and detaches cleanly.
+ * with no capabilities left in any thread, and still captures and detaches cleanly.
+ * (Capability-only runs: capabilities.test.ts.)
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -9,9 +10,10 @@ import { execFileSync } from 'child_process';
 import { liveTestOptions } from './bpf-available';
 import { startSocktop } from './socktop-run';
 
-function status(pid: number): Record<string, string> {
+function status(pid: number, tid?: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+  const file = tid === undefined ? `/proc/${pid}/status` : `/proc/${pid}/task/${tid}/status`;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     const [k, v] = line.split(':\t');
     if (v !== undefined) out[k] = v.trim();
   }
@@ -29,6 +31,11 @@ test('after attach socktop runs as the sudo user without capabilities, and detac
   assert.match(st.Gid, /^4322\s+4322\s+4322\s+4322$/);
   assert.equal(BigInt(`0x${st.CapEff}`), 0n);
   assert.equal(BigInt(`0x${st.CapPrm}`), 0n);
+  // Capabilities belong to threads: none of them keeps any (Node's own threads included).
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const th = status(pid, tid);
+    for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapAmb']) assert.equal(BigInt(`0x${th[set]}`), 0n, `thread ${tid} ${set} ${th[set]}`);
+  }
   assert.equal(await socktop.stop('SIGINT'), 0, socktop.stderr());
   // Still detached everything although no longer root.
   assert.equal(ourPrograms(), before, 'no socktop program left attached');

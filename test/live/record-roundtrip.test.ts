@@ -2,6 +2,7 @@
  * Record and replay on real BPF, through the real CLI (issue 4):
  *
  * - round trip: `socktop --json --record FILE` while the traffic fixture runs, stopped with SIGINT;
+ *   the file is created as the invoking user (the sudo user under sudo), mode 0600;
  *   `socktop replay FILE --json` (as the file's owner, not root, when it is not root's) prints
  *   byte for byte the same lines, in the same order, with no DROPS markers;
  * - `socktop record -w FILE --duration 3s`, headless: the replay shows the fixture's exact accepts
@@ -31,7 +32,10 @@ const N = 5;
 const M = 3000;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktop-rec-live-'));
-fs.chmodSync(dir, 0o755); // the replays run as a non-root user and must reach the files
+// Sticky and world-writable, like /tmp: recordings are created AS the invoking user (the sudo user,
+// or the pretend one below), who must be able to create them here; the replays run as non-root
+// users and must reach the files.
+fs.chmodSync(dir, 0o1777);
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -202,7 +206,7 @@ test('socktop --json --record: replay --json of the file prints exactly what --j
 
 test('socktop record -w FILE --duration 3s: exact accepts/connects and process names in the file', { ...liveTestOptions(), timeout: 120000 }, async () => {
   const file = path.join(dir, 'headless.socktop');
-  // Not under sudo: pretend to be, as user nobody, to check the file is handed to the sudo user.
+  // Not under sudo: pretend to be, as user nobody, to check the file is created as the sudo user.
   const env = process.env.SUDO_UID ? process.env : { ...process.env, SUDO_UID: '65534', SUDO_GID: '65534' };
   const owner = expectedOwner(env);
   const rec = spawnTo(process.execPath, [CLI, 'record', '-w', file, '--duration', '3s'], null, env);

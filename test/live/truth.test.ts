@@ -38,6 +38,7 @@ for (const probe of ['cgroup', 'tracepoint']) {
 
   test(`--probe ${probe}: no kernel address in JSON, batch text or the recording`, liveTestOptions(), async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktop-addr-'));
+    fs.chmodSync(dir, 0o1777); // under sudo the recording is created as the invoking user
     const file = path.join(dir, 'rec.socktop');
     const socktop = await startSocktop(['--json', '--probe', probe, '--record', file]);
     try {

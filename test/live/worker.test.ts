@@ -45,7 +45,10 @@ test('records reach the shared ring; BPF drops arrive as DROPS records; stats ev
     const before = loadAddon().monotonicNs();
     for (let i = 0; i < 5; i++) void process.ppid;
     for (let i = 0; i < 3; i++) process.getegid?.(); // fixture: drop_counts += 1 each
-    assert.ok(await waitFor(() => (drainInto(session, seen), seen.ours >= 5 && seen.drops >= 3), 3000),
+    assert.ok(await waitFor(() => {
+      drainInto(session, seen);
+      return seen.ours >= 5 && seen.drops >= 3;
+    }, 3000),
       JSON.stringify({ ours: seen.ours, drops: seen.drops }));
     assert.equal(seen.ours, 5);
     const after = loadAddon().monotonicNs();

@@ -81,3 +81,66 @@ test('runBatch ends after one snapshot when a finite source runs dry', async () 
   await runBatch(src, { delaySec: 5, filter: NO_FILTER, out: out.stream, signal: new AbortController().signal });
   assert.equal(out.text().match(/^socktop - /gm)?.length, 1);
 });
+
+/** Names a process can give itself (prctl PR_SET_NAME takes any bytes but NUL, 15 of them). */
+const NAMES: Array<string | Uint8Array> = [
+  'nginx', '\x1b]0;pwn\x07\x1b[2J', 'a\r\nb', 'héllo→✓', '中文名字', '😀emoji', 'c1\u009b31m\u0085', 'e\u0301\u202e',
+  new Uint8Array([0x61, 0xff, 0xfe, 0x62]), // invalid UTF-8
+];
+
+function namedModel(): SocketModel {
+  const model = new SocketModel({ users });
+  feed(model, NAMES.map((comm, i) => makeRecord({ kind: K.Listen, pid: 300 + i, comm, sock: kernelSock(500 + i), ts_ns: T0, lport: 8000 + i })));
+  model.refresh(T0 + SEC);
+  return model;
+}
+
+/**
+ * A line as terminal cells: a wide character fills two (the second ''), zero-width ones join the
+ * cell before. Widths of the characters NAMES use, told here independently of displayWidth().
+ */
+function cells(line: string): string[] {
+  const out: string[] = [];
+  for (const ch of line) {
+    const w = /[\u4e00-\u9fff\u{1f600}-\u{1f64f}]/u.test(ch) ? 2 : /\p{Mn}/u.test(ch) ? 0 : 1;
+    if (w === 0 && out.length) out[out.length - 1] += ch;
+    else out.push(ch, ...(w === 2 ? [''] : []));
+  }
+  return out;
+}
+
+test('batch: process names reach the terminal escaped, never as controls (a name cannot retitle or clear it)', () => {
+  const text = formatSnapshot({
+    model: namedModel(), info: { mode: 'replay', backend: 'cgroup', host: 'evil\x1b[2Jhost', kernel: '6.1\r' },
+    drops: [0, 0, 0, 0], filter: NO_FILTER, sortKey: 'pid', descending: false, width: Infinity,
+    wallTime: new Date(2026, 0, 2, 3, 4, 5), uptimeMs: 1000,
+  });
+  assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/, 'no control but the newlines between lines');
+  const lines = text.split('\n');
+  assert.equal(lines.length, 4 + NAMES.length + 1, 'one line per process: a \\r\\n in a name does not split it');
+  assert.match(lines[0], /evil\\x1b\[2Jhost, kernel 6\.1\\r,/);
+  const comms = lines.slice(4, 4 + NAMES.length).map((l) => l.trim().split(/\s+/)[2]);
+  assert.deepEqual(comms, ['nginx', '\\x1b]0;pwn\\x07~', 'a\\r\\nb', 'héllo→✓', '中文名字', '😀emoji', 'c1\\x9b31m\\x85',
+    'e\u0301\\u202e', 'a\ufffd\ufffdb']);
+});
+
+test('batch: CJK, emoji and escaped names keep every column aligned', () => {
+  const text = formatSnapshot({
+    model: namedModel(), info: { mode: 'live', backend: 'cgroup', host: 'box', kernel: '6.1' },
+    drops: [0, 0, 0, 0], filter: NO_FILTER, sortKey: 'pid', descending: false, width: 160,
+    wallTime: new Date(2026, 0, 2, 3, 4, 5), uptimeMs: 1000,
+  });
+  const lines = text.split('\n');
+  const header = cells(lines[3]);
+  // The gaps between columns: the cells that are blank in the header and in every row alike
+  // sit between the same columns (the header titles line up with their cells).
+  const rows = lines.slice(4, 4 + NAMES.length).map(cells);
+  for (const row of rows) {
+    assert.equal(row.length, header.length, `as wide as the header: ${row.join('')}`);
+    const at = (title: string) => header.join('').indexOf(title);
+    // Right-aligned OPEN and AGE end exactly under their titles, the LISTEN port starts under its title.
+    assert.equal(row.slice(at('LISTEN'), at('LISTEN') + 4).join(''), String(8000 + rows.indexOf(row)), row.join(''));
+    assert.equal(row[at('OPEN') + 3], '1', row.join(''));
+    assert.equal(row.slice(at('AGE') + 1, at('AGE') + 3).join(''), '1s', row.join(''));
+  }
+});

@@ -3,8 +3,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { parseCli } from '../../src/cli/index';
-import { describeError, NEEDS_PRIVILEGES, reportError, UsageError } from '../../src/cli/errors';
+import { describeError, NEEDS_PRIVILEGES, reportError, SocktopError, UsageError, usageLine } from '../../src/cli/errors';
+import { assertTerminal } from '../../src/cli/commands/top';
+import { runCheck } from '../../src/cli/commands/check';
+import { findTracefsMount, KernelSupport, TRACEPOINTS } from '../../src/capture/kernel';
 
 const MAIN = path.resolve(__dirname, '../../src/cli/main.js');
 
@@ -22,7 +26,7 @@ test('defaults: the live TUI, 1 s delay, auto probe, no filters', async () => {
   assert.equal(p.command, 'top');
   assert.deepEqual(
     { ...p.options, pids: p.options.pids?.text ?? null },
-    { pids: null, comm: null, delaySec: 1, probe: 'auto', json: false, batch: false, iterations: undefined, record: undefined, verbose: false },
+    { pids: null, comm: null, delaySec: 1, probe: 'auto', json: false, batch: false, iterations: undefined, record: undefined, verbose: false, force: false },
   );
 });
 
@@ -91,8 +95,12 @@ test('--help and --version print and run nothing', async () => {
 });
 
 test('error messages: one line, privileges named, bugs flagged', () => {
-  assert.deepEqual(describeError(Object.assign(new Error('bpf_prog_load: Operation not permitted\nmore'), { code: 'EPERM' })),
-    { message: NEEDS_PRIVILEGES, exitCode: 1, expected: true });
+  // The capture's EPERM names the missing capability itself; any other EPERM (a set*id call, a
+  // file) is told as it is, never turned into a capture-privilege message.
+  const capture = Object.assign(new Error('the cgroup backend needs CAP_NET_ADMIN as well\nmore'), { name: 'CaptureError', code: 'EPERM' });
+  assert.deepEqual(describeError(capture), { message: 'the cgroup backend needs CAP_NET_ADMIN as well', exitCode: 1, expected: true });
+  assert.deepEqual(describeError(Object.assign(new Error('EPERM, Operation not permitted'), { code: 'EPERM' })),
+    { message: 'EPERM, Operation not permitted', exitCode: 1, expected: true });
   assert.match(NEEDS_PRIVILEGES, /root or CAP_BPF\+CAP_PERFMON/);
   const backend = Object.assign(new Error('kprobes are not available on this kernel'), { name: 'BackendError' });
   assert.deepEqual(describeError(backend), { message: 'kprobes are not available on this kernel', exitCode: 1, expected: true });
@@ -104,8 +112,12 @@ test('error messages: one line, privileges named, bugs flagged', () => {
 
   const lines: string[] = [];
   const sink = { write: (s: string) => lines.push(s) } as unknown as NodeJS.WritableStream;
+  // A usage message is made one line whole (the second line is often the point: yargs' choices).
   assert.equal(reportError(new UsageError('bad thing\nsecond line'), false, sink), 2);
-  assert.deepEqual(lines, ['socktop: bad thing\n']);
+  assert.deepEqual(lines, ['socktop: bad thing second line\n']);
+  lines.length = 0;
+  assert.equal(reportError(new SocktopError('first\nstack-ish detail'), false, sink), 1);
+  assert.deepEqual(lines, ['socktop: first\n']);
   lines.length = 0;
   reportError(new TypeError('oops'), false, sink);
   assert.match(lines[0], /^socktop: internal error: oops\nsocktop: run with --verbose for the stack trace\n$/);
@@ -141,7 +153,8 @@ test('the program: without privileges, one line naming root or CAP_BPF+CAP_PERFM
   for (const args of [['-b', '-n', '1'], ['--json']]) {
     const r = run(args, { user: 'nobody' });
     assert.equal(r.status, 1, r.stderr);
-    assert.equal(r.stderr, `socktop: ${NEEDS_PRIVILEGES}\n`);
+    // One line naming the backend's whole set and what is missing (here: all of it).
+    assert.match(r.stderr, /^socktop: capturing with the \w+ backend needs root or CAP_BPF\+CAP_PERFMON\b[^\n]*; missing: CAP_BPF \([^\n]*\n$/);
   }
   const check = run(['check'], { user: 'nobody' });
   assert.equal(check.status, 1);
@@ -155,4 +168,93 @@ test('errors that carry their own exit code keep it (a bad recording: 2)', () =>
   const r = spawnSync(process.execPath, [MAIN, 'replay', '/nonexistent/file.rec'], { encoding: 'utf8', timeout: 20000 });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /^socktop: [^\n]*\n$/);
+});
+
+test('--probe with a bad value: the value and the choices, on one line', async () => {
+  await usageError(['--probe', 'foo'], /^--probe: 'foo' is not one of auto, cgroup, kprobe, tracepoint$/);
+  await usageError(['replay', 'f.socktop', '--probe', 'nope'], /^--probe: 'nope' is not one of auto, cgroup, kprobe, tracepoint$/);
+  await usageError(['--probe', 'a', '--probe', 'b'], /^--probe: 'a', 'b' given; each must be one of auto, cgroup, kprobe, tracepoint$/);
+  assert.equal(usageLine('Invalid values:\n  Argument: probe, Given: "foo", Choices: "auto", "kprobe"'), "--probe: 'foo' is not one of auto, kprobe");
+  assert.equal(usageLine('Something:\n  else\n'), 'Something: else');
+  const r = run(['--probe', 'foo']);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, "socktop: --probe: 'foo' is not one of auto, cgroup, kprobe, tracepoint\n");
+});
+
+test('-p with no PID in it is a usage error, not "every process"', async () => {
+  for (const p of ['', ',,,', ' , ']) {
+    await usageError(['-p', p], /^-p\/--pid: empty PID list$/);
+    await usageError(['-b', '--pid', p], /^-p\/--pid: empty PID list$/);
+    await usageError(['replay', 'f.socktop', '-p', p], /^-p\/--pid: empty PID list$/);
+  }
+  assert.equal((await parseCli(['-p', '1,,2']))!.options.pids!.text, '1,2'); // stray commas in a real list are fine
+  const r = run(['-p', '', '-b', '-n', '1']);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, 'socktop: -p/--pid: empty PID list\n');
+});
+
+test('TERM=dumb: the TUI refuses with one line pointing to -b, before attaching anything', () => {
+  const tty = { stdout: { isTTY: true }, stdin: { isTTY: true } };
+  assert.throws(() => assertTerminal({ TERM: 'dumb' }, tty), (e: unknown) => {
+    assert.ok(e instanceof UsageError);
+    assert.equal(e.message, 'the TUI cannot draw on TERM=dumb; use -b (batch mode, text snapshots) or --json');
+    return true;
+  });
+  assert.doesNotThrow(() => assertTerminal({ TERM: 'xterm-256color' }, tty));
+  assert.doesNotThrow(() => assertTerminal({}, tty));
+  assert.throws(() => assertTerminal({ TERM: 'xterm' }, { stdout: { isTTY: false }, stdin: { isTTY: true } }), /needs a terminal/);
+});
+
+test('TERM=dumb under a real terminal (script(1) gives a pty): exit 2, one line', { skip: !fs.existsSync('/usr/bin/script') && 'needs script(1)' }, () => {
+  const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} replay ${JSON.stringify(path.resolve(__dirname, '../../../samples/demo.socktop'))}`;
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 20000, env: { ...process.env, TERM: 'dumb' } });
+  assert.equal(r.status, 2, r.stdout);
+  assert.match(r.stdout, /socktop: the TUI cannot draw on TERM=dumb; use -b/);
+  assert.doesNotMatch(r.stdout, /\x1b\[/, 'nothing drawn');
+});
+
+test('findTracefsMount: a tracefs mount from mountinfo, readable or not', () => {
+  const info = [
+    '22 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw',
+    '44 22 0:13 / /sys/kernel/tracing rw,relatime shared:20 - tracefs tracefs rw',
+    '45 22 0:7 / /sys/kernel/debug rw,relatime shared:21 - debugfs debugfs rw',
+  ].join('\n');
+  assert.equal(findTracefsMount(info), '/sys/kernel/tracing');
+  assert.equal(findTracefsMount('50 1 0:13 / /mnt/my\\040trace rw - tracefs nodev rw\n'), '/mnt/my trace');
+  assert.equal(findTracefsMount(info.split('\n').filter((l) => !l.includes('tracefs')).join('\n')), null);
+  assert.equal(findTracefsMount(''), null);
+});
+
+test('socktop check: tracefs mounted but unreadable is not "not mounted"', async () => {
+  const support = (tracefs: string | null, tracefsMount: string | null): KernelSupport => ({
+    btf: true, cgroup: { hooks: true, mount: '/sys/fs/cgroup', kernel: [6, 8] }, kprobes: true, tracefs, tracefsMount,
+    tracepoints: TRACEPOINTS.map((t) => ({ ...t, present: tracefs === null ? 'unknown' as const : true })),
+    privileges: { capSysAdmin: false, capBpf: false, capPerfmon: false, sufficient: false }, fentry: 'unknown',
+  });
+  const report = async (s: KernelSupport, probe: 'auto' | 'tracepoint' = 'auto') => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    await runCheck(probe, out, { detect: () => s });
+    return text;
+  };
+  const unreadable = await report(support(null, '/sys/kernel/tracing'));
+  assert.match(unreadable, /tracefs\s+mounted at \/sys\/kernel\/tracing, but not readable by you \(root can read it\)/);
+  assert.match(unreadable, /sock\/inet_sock_set_state\s+unknown \(tracefs not readable by you\)/);
+  assert.doesNotMatch(unreadable, /not mounted|until tracefs is mounted/);
+  assert.match(await report(support(null, '/sys/kernel/tracing'), 'tracepoint'), /tracefs at \/sys\/kernel\/tracing is not readable by this user/);
+  const absent = await report(support(null, null));
+  assert.match(absent, /tracefs\s+not mounted \(socktop mounts it/);
+  assert.match(absent, /unknown until tracefs is mounted/);
+  assert.match(await report(support('/sys/kernel/tracing', '/sys/kernel/tracing')), /tracefs\s+\/sys\/kernel\/tracing\n/);
+});
+
+test('the program: socktop check as a user who cannot read tracefs says so', { skip: !canDropPrivileges && 'needs root and setpriv' }, () => {
+  const mount = findTracefsMount(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+  if (!mount) return; // no tracefs here at all: "not mounted" is the truth
+  const r = run(['check'], { user: 'nobody' });
+  assert.doesNotMatch(r.stdout, /tracefs\s+not mounted/, r.stdout);
+  // tracefs is usually mode 0700 (root only): then nobody is told it is there but unreadable.
+  const othersCanRead = (fs.statSync(mount).mode & 0o005) === 0o005;
+  if (!othersCanRead) assert.match(r.stdout, new RegExp(`tracefs\\s+mounted at ${mount}, but not readable by you`), r.stdout);
 });

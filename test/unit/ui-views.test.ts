@@ -162,3 +162,61 @@ test('event descriptions and sparklines', () => {
   assert.equal(sparkline([0, 1, 2, 4, 8], 5), ' ▁▂▄█');
   assert.equal(sparkline([0, 0, 0], 2), '  ');
 });
+
+/** Names a process can give itself: controls, \r\n, C1, bidi, wide characters, invalid UTF-8. */
+const NAMES: Array<string | Uint8Array> = [
+  'nginx', '\x1b]0;pwn\x07\x1b[2J', 'a\r\nb', 'héllo→✓', '中文名字', '😀emoji', 'c1\u009b31m', 'x\u202ey',
+  new Uint8Array([0x61, 0xff, 0x62]),
+];
+const CONTROLS = /[\x00-\x1f\x7f-\x9f\u202e]/;
+
+/** Display columns of a visible line, told independently of displayWidth() for the characters above. */
+function columns(line: string): number {
+  let n = 0;
+  for (const ch of line) n += /[\u4e00-\u9fff\u{1f600}-\u{1f64f}]/u.test(ch) ? 2 : 1;
+  return n;
+}
+
+test('table (TUI): names shown escaped, one row each, every row exactly the screen width', () => {
+  const m = new SocketModel({ users });
+  feed(m, NAMES.map((comm, i) => makeRecord({ kind: K.Listen, pid: 300 + i, comm, sock: kernelSock(500 + i), ts_ns: T0, lport: 8000 + i })));
+  m.refresh(T0 + SEC);
+  const s = new UiState({ sortKey: 'pid', descending: false });
+  s.pageSize = 20;
+  const rows = m.query(NO_FILTER, s.sortKey, s.descending);
+  s.setRows(rows.map((r) => r.pid));
+  const ctx = { nowNs: m.now, userName: (uid: number) => m.userName(uid) };
+  for (const width of [80, 120]) {
+    const lines = tableLines({ rows, state: s, theme: plain, ctx, width, emptyText: '' }).map(visible);
+    assert.equal(lines.length, 1 + NAMES.length);
+    for (const line of lines) {
+      assert.doesNotMatch(line, CONTROLS, JSON.stringify(line));
+      assert.equal(columns(line), width, `every line fills the width exactly: ${line}`);
+    }
+    // The port column starts at the same display column in every row.
+    const listenAt = lines.slice(1).map((l) => columns(l.slice(0, l.indexOf(' 80') + 1)));
+    assert.deepEqual(new Set(listenAt).size, 1, lines.join('\n'));
+  }
+  const comms = tableLines({ rows, state: s, theme: plain, ctx, width: 120, emptyText: '' }).slice(1).map((l) => visible(l).trim().split(/\s+/)[2]);
+  assert.deepEqual(comms, ['nginx', '\\x1b]0;pwn\\~', 'a\\r\\nb', 'héllo→✓', '中文名字', '😀emoji', 'c1\\x9b31m', 'x\\u202ey', 'a\ufffdb']);
+});
+
+test('detail and header (TUI): names, users, command lines and hosts from outside are shown escaped', () => {
+  const m = new SocketModel({ users });
+  feed(m, [makeRecord({ kind: K.Listen, pid: 9, comm: '\x1b[2J中', sock: kernelSock(1), laddr: '::1', lport: 8080, ts_ns: T0 })]);
+  m.refresh(T0 + SEC);
+  const info = { pid: 9, ppid: 1, user: 'ev\x1bil', state: 'S', cmdline: 'srv --title \x1b]0;pwn\x07 --x\r\n--y\u0085' };
+  const lines = detailLines({ model: m, pid: 9, info, theme: plain, width: 120, nowNs: m.now }).map(visible);
+  for (const line of lines) assert.doesNotMatch(line, CONTROLS, JSON.stringify(line));
+  assert.match(lines[0], /^PID 9  \\x1b\[2J中  user ev\\x1bil  state S/);
+  assert.ok(lines.includes('cmdline: srv --title \\x1b]0;pwn\\x07 --x\\r\\n--y\\x85'), lines.join('\n'));
+  const frame = {
+    model: m, state: new UiState(), theme: plain, info: { mode: 'replay' as const, backend: 'cgroup', host: 'h\x1b[5m中', kernel: '6.1\r\n' },
+    stats: undefined, drops: [0, 0, 0, 0], uptimeMs: 1000, width: 100,
+    cost: { cpuPct: 0, bpfNsPerEvent: NaN, bpfCpuPct: 0 },
+  };
+  const head = headerLines(frame).map(visible);
+  for (const line of head) assert.doesNotMatch(line, CONTROLS, JSON.stringify(line));
+  assert.match(head[0], /^socktop  h\\x1b\[5m中  kernel 6\.1\\r\\n  probe cgroup/);
+  assert.equal(columns(head[0]), 100, 'the status still ends at the right edge');
+});

@@ -1,7 +1,9 @@
 /**
  * batch.ts: `socktop -b [-n N]`, like `top -b`: N plain-text snapshots of the process table on
  * stdout, `-d` seconds apart, no TUI; filters apply. Each snapshot starts with a header line (time,
- * events, drops per stage). formatSnapshot() is pure so tests render synthetic models.
+ * events, drops per stage). formatSnapshot() is pure so tests render synthetic models. Nothing
+ * from outside reaches the terminal raw: names go through showText (src/model/text.ts) and the
+ * columns are fitted by display width, as in the TUI.
  */
 import { formatDrops } from '../../capture/layout';
 import { describeFilter, RowFilter } from '../../model/filter';
@@ -9,6 +11,7 @@ import { SocketModel } from '../../model/model';
 import type { SortKey } from '../../model/query';
 import { headerLine, layoutColumns, rowCells } from '../../ui/columns';
 import { fmtRate, fmtUptime } from '../../ui/format';
+import { showText } from '../../model/text';
 import { dropsPerStage, Pump } from '../../ui/pump';
 import type { DataSource, SourceInfo } from '../../ui/source';
 import type { CommonOptions } from '../options';
@@ -40,11 +43,13 @@ export function formatSnapshot(s: SnapshotInput): string {
   const drops = formatDrops(s.drops);
   const rows = s.model.query(s.filter, s.sortKey, s.descending);
   const filter = describeFilter(s.filter);
+  // The host and kernel come from a recording's header in a replay, the filter from the command
+  // line: shown through showText like the names in the table (controls as visible escapes).
   const lines = [
-    `socktop - ${clock(s.wallTime)} up ${fmtUptime(s.uptimeMs)}, ${s.info.host}, kernel ${s.info.kernel}, `
-      + `probe ${s.info.backend}, events ${st.events} (${fmtRate(st.eventsPerSec)}/s), drops: ${drops}`,
-    `Processes: ${st.processes} total, ${rows.length} shown, sockets open ${st.openSockets}, unattributed events ${st.unattributed}`
-      + (filter ? `, filter: ${filter}` : ''),
+    showText(`socktop - ${clock(s.wallTime)} up ${fmtUptime(s.uptimeMs)}, ${s.info.host}, kernel ${s.info.kernel}, `
+      + `probe ${s.info.backend}, events ${st.events} (${fmtRate(st.eventsPerSec)}/s), drops: ${drops}`),
+    showText(`Processes: ${st.processes} total, ${rows.length} shown, sockets open ${st.openSockets}, unattributed events ${st.unattributed}`
+      + (filter ? `, filter: ${filter}` : '')),
     '',
   ];
   const placed = layoutColumns(s.width);
@@ -120,7 +125,7 @@ export async function batchCommand(o: CommonOptions): Promise<void> {
   const stop = linkedAbort(stopSignal);
   let died: Error | undefined;
   const source = await openLiveSource({
-    probe: o.probe, record: o.record, onError: (e) => { died = e; stop.abort(); },
+    probe: o.probe, record: o.record, force: o.force, onError: (e) => { died = e; stop.abort(); },
   });
   process.stderr.write(attachedLine(source.describe()));
   await runBatch(source, {

@@ -116,7 +116,7 @@ export async function jsonCommand(o: CommonOptions): Promise<number> {
   const stop = linkedAbort(stopSignal);
   let died: Error | undefined;
   const source = await openLiveSource({
-    probe: o.probe, record: o.record, onError: (e) => { died = e; stop.abort(); },
+    probe: o.probe, record: o.record, force: o.force, onError: (e) => { died = e; stop.abort(); },
   });
   process.stderr.write(attachedLine(source.describe()));
   const sum = await runJson(source, { pids: o.pids, comm: o.comm, signal: stop.signal, stopSourceOnSignal: true });
@@ -135,7 +135,9 @@ export async function jsonCommand(o: CommonOptions): Promise<number> {
 export function attachedLine(info: SourceInfo): string {
   const attach = info.attachMs === undefined ? '' : ` in ${Math.round(info.attachMs)} ms`;
   const rec = info.recordingTo ? `, recording to ${info.recordingTo}` : '';
-  return `socktop: attached ${info.programs ?? '?'} ${info.backend} programs${attach}${rec}\n`;
+  // What a capability-only run cannot see (live.ts), as the header shows it.
+  const limits = (info.limits ?? []).map((l) => `; ${l}`).join('');
+  return `socktop: attached ${info.programs ?? '?'} ${info.backend} programs${attach}${rec}${limits}\n`;
 }
 
 /** An AbortController that also aborts when `parent` does (signal, or the capture dying). */

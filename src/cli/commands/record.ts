@@ -15,7 +15,7 @@ export async function runRecord(p: ParsedCli): Promise<number> {
     stopSignal.addEventListener('abort', () => resolve(), { once: true });
   });
   return recordCommand(
-    { write: String(p.argv.write), duration: p.argv.duration as string | undefined, probe: o.probe },
+    { write: String(p.argv.write), duration: p.argv.duration as string | undefined, probe: o.probe, force: o.force },
     {
       startLive: async (extra) => (await startLiveCapture(o.probe, { ...extra, ringCapacity: 1 << 16 })).session,
       stopSignal: stopped,

@@ -24,9 +24,20 @@ export interface TuiOptions {
   failure?: Promise<never>;
 }
 
-export function assertTerminal(): void {
-  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+/**
+ * The TUI needs a terminal that can move the cursor: not a pipe, and not TERM=dumb (Emacs
+ * shell-mode, some CI logs), where blessed would draw escape-sequence garbage. Batch mode and
+ * --json need neither, so the error points there rather than guessing which one was wanted.
+ */
+export function assertTerminal(
+  env: NodeJS.ProcessEnv = process.env,
+  streams: { stdout: { isTTY?: boolean }; stdin: { isTTY?: boolean } } = process,
+): void {
+  if (!streams.stdout.isTTY || !streams.stdin.isTTY) {
     throw new UsageError('the TUI needs a terminal; for a pipe or a file use --json or -b (batch mode)');
+  }
+  if (env.TERM === 'dumb') {
+    throw new UsageError('the TUI cannot draw on TERM=dumb; use -b (batch mode, text snapshots) or --json');
   }
 }
 
@@ -49,6 +60,6 @@ export async function topCommand(o: CommonOptions): Promise<void> {
   let fail!: (e: Error) => void;
   const failure = new Promise<never>((_, reject) => (fail = reject));
   failure.catch(() => undefined); // handled by the race in runTui; never unhandled
-  const source = await openLiveSource({ probe: o.probe, record: o.record, onError: (e) => fail(e) });
+  const source = await openLiveSource({ probe: o.probe, record: o.record, force: o.force, onError: (e) => fail(e) });
   await runTui(source, { delaySec: o.delaySec, pids: o.pids, comm: o.comm, iterations: o.iterations, failure });
 }

@@ -12,6 +12,7 @@ import { fit, fmtAge, fmtBytes, fmtLatency, fmtRate } from '../format';
 import { Color, esc, Theme } from './theme';
 import { TcpState } from '../../capture/layout';
 import { Line } from './line';
+import { cutToWidth, showText } from '../../model/text';
 
 const MAX_SOCKETS = 500;
 
@@ -37,7 +38,7 @@ export function detailLines(d: DetailInput): string[] {
   if (d.info?.start_wall_ms) who.add(`  started ${new Date(d.info.start_wall_ms).toLocaleString()}`);
   if (row.exited) who.add(`  exited ${fmtAge(d.nowNs - row.exitNs)} ago (code ${row.exitCode})`, (s) => t.fg('yellow', s));
   out.push(who.toString());
-  if (d.info?.cmdline) out.push(esc(`cmdline: ${d.info.cmdline}`.slice(0, d.width)));
+  if (d.info?.cmdline) out.push(esc(cutToWidth(showText(`cmdline: ${d.info.cmdline}`), d.width).text));
   const errnos = row.errnos ? [...row.errnos].map(([e, n]) => `${errnoName(e)} ${n}`).join(', ') : '';
   out.push(esc(`totals: accepts ${row.accepts}  connects ok ${row.connectsOk} failed ${row.connectsFailed}`
     + `  closes ${row.closes}  sent ${fmtBytes(row.bytesSent)}  received ${fmtBytes(row.bytesReceived)}`

@@ -17,6 +17,12 @@ export function headerLines(f: Frame): string[] {
     .add('socktop', (s) => t.bold(s))
     .add(`  ${f.info.host}  kernel ${f.info.kernel}  probe ${f.info.backend}  up ${fmtUptime(f.uptimeMs)}`);
   if (f.info.recordingTo) l1.add(`  recording to ${f.info.recordingTo}`);
+  // What this run cannot see that a root run would (a capability-only run, live.ts): the whole note
+  // where it fits, else as much as fits (`socktop check` and the --json line have it all); the
+  // status on the right keeps its 9 columns and the line never wraps.
+  const limits = (f.info.limits ?? []).map((l) => `  ${l}`).join('');
+  const room = f.width - l1.length - 9;
+  if (limits && room > 4) l1.add(limits.length <= room ? limits : `${limits.slice(0, room - 1)}…`, (s) => t.bold(t.fg('yellow', s)));
   const l2 = new Line().add(`events ${fmtRate(st.eventsPerSec)}/s, ${st.events} total  drops:`);
   for (const stage of DROP_STAGES) {
     const n = f.drops[stage] ?? 0;

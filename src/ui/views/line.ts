@@ -1,7 +1,9 @@
 /**
  * line.ts: builds one tagged line while counting its visible width, so parts can be right-aligned
- * and cut to the screen without counting characters inside tags.
+ * and cut to the screen without counting characters inside tags. Text goes through showText()
+ * (a name, a host, a path may hold controls) and counts by display width.
  */
+import { displayWidth, showText } from '../../model/text';
 import { esc } from './theme';
 
 export class Line {
@@ -10,9 +12,10 @@ export class Line {
 
   /** Plain text (escaped here), optionally wrapped by a tag function after escaping. */
   add(plain: string, style?: (escaped: string) => string): this {
-    const e = esc(plain);
+    const shown = showText(plain);
+    const e = esc(shown);
     this.text += style ? style(e) : e;
-    this.length += plain.length;
+    this.length += displayWidth(shown);
     return this;
   }
 

@@ -7,6 +7,7 @@ import type { ProcessRow } from '../../model/processes';
 import { CellContext, headerLine, layoutColumns, PlacedColumn, rowCells } from '../columns';
 import type { UiState } from '../state';
 import { esc, Theme } from './theme';
+import { displayWidth } from '../../model/text';
 
 export interface TableInput {
   rows: readonly ProcessRow[];
@@ -46,7 +47,7 @@ function rowLine(row: ProcessRow, placed: PlacedColumn[], t: TableInput, selecte
     return e;
   });
   let line = parts.join(' ');
-  const plainLen = cells.reduce((n, c) => n + c.length + 1, -1);
+  const plainLen = cells.reduce((n, c) => n + displayWidth(c) + 1, -1);
   if (plainLen < t.width) line += ' '.repeat(t.width - plainLen);
   if (row.exited) line = th.fg('gray', line);
   return selected ? th.inverse(line) : line;

@@ -1,13 +1,17 @@
 /**
- * Child process for the privilege test (run as an unprivileged user): tries startCapture() and
- * prints {ok: true} or {code, message, stack?} as one JSON line.
+ * Child process for the privilege and capability tests (run as an unprivileged user or with a
+ * reduced capability set): startCapture() straight, with no CLI preflight, so the native layer's
+ * own messages are what is seen. Prints {ok: true} or {code, message} as one JSON line.
+ *
+ *   node open-capture.js BACKEND [OBJECT_PATH]
  */
+import type { Backend } from '../../../src/capture/addon';
 import { startCapture } from '../../../src/capture/session';
 
 async function main(): Promise<void> {
-  const [objectPath] = process.argv.slice(2);
+  const [backend, objectPath] = process.argv.slice(2);
   try {
-    const session = await startCapture({ backend: 'tracepoint', ringCapacity: 64, objectPath });
+    const session = await startCapture({ backend: backend as Backend, ringCapacity: 64, objectPath });
     await session.stop();
     process.stdout.write(`${JSON.stringify({ ok: true })}\n`);
   } catch (e) {

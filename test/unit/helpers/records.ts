@@ -26,7 +26,8 @@ export interface RecordFields {
   count?: number;
   laddr?: string;
   raddr?: string;
-  comm?: string;
+  /** UTF-8 encoded and cut at 15 bytes, as the kernel does; raw bytes as given (up to 16). */
+  comm?: string | Uint8Array;
   cookie?: number | bigint;
 }
 
@@ -78,8 +79,8 @@ export function makeRecord(f: RecordFields): Uint8Array {
   v.setUint32(Offset.count, f.count ?? 0, true);
   if (f.laddr) writeAddress(bytes, Offset.laddr, f.laddr, family);
   if (f.raddr) writeAddress(bytes, Offset.raddr, f.raddr, family);
-  const comm = f.comm ?? '';
-  for (let i = 0; i < Math.min(comm.length, COMM_LEN - 1); i++) bytes[Offset.comm + i] = comm.charCodeAt(i);
+  const comm = typeof f.comm === 'string' ? new TextEncoder().encode(f.comm).subarray(0, COMM_LEN - 1) : f.comm;
+  if (comm) bytes.set(comm.subarray(0, COMM_LEN), Offset.comm);
   return bytes;
 }
 
