@@ -323,7 +323,9 @@ async function main(): Promise<void> {
        *  for one: connect start and result, listen, close by the state machine). */
       transitionsOnPorts: byPort ? portTransitions : null,
     },
-    kernel: { polled, emitted, badSize: s?.badSize ?? NaN },
+    kernel: { polled, emitted, badSize: s?.badSize ?? NaN, kernelMisses: s?.kernelMisses ?? NaN },
+    /** The worker's longest time away from the BPF ring and its largest poll: why a ring overflows. */
+    worker: { maxPollGapMs: stats?.maxPollGapMs ?? NaN, maxPollRecords: stats?.maxPollRecords ?? NaN },
     delivered: { ratio: emitted > 0 ? live / emitted : null, lost: emitted - live },
     drops: { bpfRing: bpfRingDrops, sharedRing: sharedRingDrops, markers: ms ? ms.drops.slice(1) : null },
     model: ms && {
