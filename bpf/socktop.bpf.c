@@ -200,7 +200,7 @@ static __always_inline void set_owner(struct socktop_event *e, struct sock_info 
 		e->flags |= SKF_OWNER_UNKNOWN; /* an accepted socket nobody has claimed yet */
 	e->pid = info->pid;
 	e->uid = info->uid;
-	e->cookie = info->serial;
+	e->serial = info->serial;
 	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
 	if (e->lport)
 		info->lport = e->lport;
@@ -212,7 +212,7 @@ static __always_inline void set_owner(struct socktop_event *e, struct sock_info 
 		e->rport = info->rport;
 }
 
-/* Numbers the sockets socktop tracks (sock_info.serial, reported in `cookie`); 0: unknown. */
+/* Numbers the sockets socktop tracks (sock_info.serial, reported in the record's `serial`); 0: unknown. */
 __u64 next_serial = 0;
 
 static __always_inline void set_info_owner_current(struct sock_info *info)

@@ -91,7 +91,7 @@ struct socktop_event {
 	__u8 laddr[16];       /*  72: local address (IPv4 in the first 4 bytes)               */
 	__u8 raddr[16];       /*  88: remote address                                          */
 	char comm[SOCKTOP_COMM_LEN]; /* 104: owner's command name                            */
-	__u64 cookie;         /* 120: socket serial: numbers sockets while socktop runs (struct
+	__u64 serial;         /* 120: socket serial: numbers sockets while socktop runs (struct
 			       *      sock addresses are reused), 0 when not known         */
 };
 

@@ -14,7 +14,6 @@
         "src/targets.cc",
         "src/libbpf_log.cc",
         "src/privileges.cc",
-        "src/fentry_probe.cc",
         "src/layout.cc"
       ],
       # C++ exceptions on (node's defaults turn them off): libbpf failures become C++ exceptions

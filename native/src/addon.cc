@@ -1,5 +1,5 @@
 // addon.cc: the module's entry points (see src/capture/addon.ts for the typed interface):
-//   open(opts) -> session, probeFentry(), layout(), monotonicNs(), dropCapabilities().
+//   open(opts) -> session, layout(), monotonicNs(), dropCapabilities().
 // Checks arguments and converts errors; the work is in reader.cc and friends.
 // Context-aware (Napi::Addon): every worker thread that loads it gets its own instance data.
 #include <napi.h>
@@ -9,7 +9,6 @@
 #include <memory>
 #include <string>
 
-#include "fentry_probe.h"
 #include "layout.h"
 #include "open_error.h"
 #include "privileges.h"
@@ -64,7 +63,6 @@ class SocktopAddon : public Napi::Addon<SocktopAddon> {
   SocktopAddon(Napi::Env env, Napi::Object exports) {
     session_ctor_ = Napi::Persistent(SessionWrap::Define(env));
     DefineAddon(exports, {InstanceMethod("open", &SocktopAddon::Open),
-                          InstanceMethod("probeFentry", &SocktopAddon::ProbeFentry),
                           InstanceMethod("layout", &SocktopAddon::Layout),
                           InstanceMethod("monotonicNs", &SocktopAddon::MonotonicNs),
                           InstanceMethod("dropCapabilities", &SocktopAddon::DropCapabilities)});
@@ -80,10 +78,6 @@ class SocktopAddon : public Napi::Addon<SocktopAddon> {
       throw CodedError(info.Env(), e);
     }
     return SessionWrap::New(info.Env(), session_ctor_, std::move(reader));
-  }
-
-  Napi::Value ProbeFentry(const Napi::CallbackInfo& info) {
-    return Napi::Boolean::New(info.Env(), socktop::ProbeFentry());
   }
 
   Napi::Value Layout(const Napi::CallbackInfo& info) {

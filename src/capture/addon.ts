@@ -85,8 +85,6 @@ export interface NativeAddon {
    * Throws TypeError/RangeError for bad arguments.
    */
   open(opts: OpenOptions): NativeSession;
-  /** Whether the kernel accepts (loads and attaches) an fentry program: for `socktop check`. */
-  probeFentry(): boolean;
   /** offsetof() of every field of struct socktop_event, plus "size". */
   layout(): Record<string, number>;
   /** clock_gettime(CLOCK_MONOTONIC) in ns: the clock of bpf_ktime_get_ns() and of ts_ns. */

@@ -68,7 +68,7 @@ export class SnapshotAttribution {
     if (!entry && this.unlearned > 0) entry = this.learn(view, off, addr);
     if (!entry) return;
     view.setBigUint64(off + Offset.sock, BigInt(entry.sock.inode), true);
-    view.setBigUint64(off + Offset.cookie, 0n, true); // the inode alone names it, as at start
+    view.setBigUint64(off + Offset.serial, 0n, true); // the inode alone names it, as at start
     if (view.getUint8(off + Offset.flags) & Flag.OwnerUnknown) writeOwner(view, off, entry.sock);
     if (kind === EventKind.Close) this.byKernelAddress.delete(addr);
   }

@@ -125,12 +125,12 @@ function compressIPv6(groups: number[]): string {
 /**
  * The socket's identity in JSON: the opaque id the reader put in `sock` (a keyed hash of the kernel
  * address, never the address: native/src/opaque_id.h), in hex, plus "-N" where the BPF side
- * numbered the socket (`cookie`): the kernel reuses a freed socket's memory, the number is not.
+ * numbered the socket (`serial`): the kernel reuses a freed socket's memory, the number is not.
  */
 export function sockId(view: DataView, off: number): string {
   const id = u64Text(view, off + Offset.sock, 16);
-  const serial = view.getUint32(off + Offset.cookie, true) || view.getUint32(off + Offset.cookie + 4, true);
-  return serial ? `${id}-${u64Text(view, off + Offset.cookie, 10)}` : id;
+  const serial = view.getUint32(off + Offset.serial, true) || view.getUint32(off + Offset.serial + 4, true);
+  return serial ? `${id}-${u64Text(view, off + Offset.serial, 10)}` : id;
 }
 
 /** A u64 field in `radix`, without a BigInt where it fits a double exactly (every opaque id does). */

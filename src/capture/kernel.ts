@@ -45,7 +45,6 @@ export interface KernelSupport {
   tracefsMount?: string | null;
   tracepoints: TracepointSupport[];  // the ones the tracepoint backend uses
   privileges: Privileges;
-  fentry: Presence;                  // from the addon's probe when asked for, else 'unknown'
   /** uid, gids and capability sets of this process (capabilities.ts). */
   credentials?: Credentials;
   /** What the capability needs of each backend depend on (capabilities.ts: backendNeeds). */
@@ -134,11 +133,6 @@ function detectTracepoints(tracefs: string | null): TracepointSupport[] {
   }));
 }
 
-export interface DetectOptions {
-  /** The addon's fentry probe; only run when privileged (it would fail for lack of rights). */
-  probeFentry?: () => boolean;
-}
-
 /** [major, minor] of a kernel release string ("6.18.44-foo" -> [6, 18]); [0, 0] when unreadable. */
 export function kernelVersion(release: string): [number, number] {
   const m = /^(\d+)\.(\d+)/.exec(release);
@@ -182,7 +176,7 @@ function detectCgroup(release: string): CgroupSupport {
   return { hooks: major > 5 || (major === 5 && minor >= 9), mount: findCgroup2Mount(mountinfo), kernel: [major, minor] };
 }
 
-export function detectKernelSupport(opts: DetectOptions = {}): KernelSupport {
+export function detectKernelSupport(): KernelSupport {
   const tracefs = findTracefs();
   let tracefsMount: string | null = tracefs;
   if (tracefs === null) {
@@ -195,8 +189,6 @@ export function detectKernelSupport(opts: DetectOptions = {}): KernelSupport {
   const privileges = readPrivileges();
   // Without the kprobe PMU, libbpf falls back to tracefs kprobe_events (legacy kprobes).
   const kprobes = exists(KPROBE_PMU) || (tracefs !== null && exists(`${tracefs}/kprobe_events`));
-  let fentry: Presence = 'unknown';
-  if (opts.probeFentry && privileges.sufficient) fentry = opts.probeFentry();
   const cgroup = detectCgroup(os.release());
   const credentials = readCredentials();
   return {
@@ -207,7 +199,6 @@ export function detectKernelSupport(opts: DetectOptions = {}): KernelSupport {
     tracefsMount,
     tracepoints: detectTracepoints(tracefs),
     privileges,
-    fentry,
     credentials,
     access: gatherAccessFacts(tracefsMount, cgroup.mount, credentials),
   };

@@ -32,7 +32,7 @@ export const Offset = {
   laddr: 72,
   raddr: 88,
   comm: 104,
-  cookie: 120,
+  serial: 120,
 } as const;
 
 export type FieldName = keyof typeof Offset;

@@ -32,6 +32,6 @@ export interface WorkerStats {
 /** worker -> main */
 export type FromWorker =
   | { type: 'ready'; info: OpenResult; snapshot?: SnapshotSummary }
-  | { type: 'error'; code: string; message: string }
+  | { type: 'error'; code: string; message: string; details?: string }
   | ({ type: 'stats' } & WorkerStats)
   | { type: 'closed' };

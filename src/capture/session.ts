@@ -39,7 +39,8 @@ export interface CaptureSession {
 
 /** A failed start or a capture that died: `code` from the addon (EPERM, ENOENT, ENOBTF, ELOAD, ...). */
 export class CaptureError extends Error {
-  constructor(readonly code: string, message: string) {
+  /** libbpf's log when the addon had one (shown with --verbose). */
+  constructor(readonly code: string, message: string, readonly details?: string) {
     super(message);
     this.name = 'CaptureError';
   }
@@ -122,7 +123,7 @@ class WorkerCapture implements CaptureSession {
         };
         break;
       case 'error':
-        this.onFailure(new CaptureError(msg.code, msg.message));
+        this.onFailure(new CaptureError(msg.code, msg.message, msg.details));
         break;
       case 'closed':
         break; // the worker ends by itself right after; 'exit' follows

@@ -34,11 +34,13 @@ function post(msg: FromWorker): void {
 }
 
 /** Code and one-line message of anything thrown (addon errors carry a code). */
-function describe(e: unknown, fallbackCode: string): { code: string; message: string } {
-  const err = e as { code?: unknown; message?: unknown };
+function describe(e: unknown, fallbackCode: string): { code: string; message: string; details?: string } {
+  const err = e as { code?: unknown; message?: unknown; details?: unknown };
   const code = typeof err?.code === 'string' ? err.code : fallbackCode;
   const message = typeof err?.message === 'string' ? err.message : String(e);
-  return { code, message: message.split('\n')[0] };
+  // libbpf's log (the verifier's reasons) travels along for --verbose.
+  const details = typeof err?.details === 'string' && err.details ? err.details : undefined;
+  return { code, message: message.split('\n')[0], details };
 }
 
 class CaptureLoop {

@@ -99,6 +99,8 @@ export function describeError(err: unknown): Described {
 export function reportError(err: unknown, verbose: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
   const d = describeError(err);
   let text = `socktop: ${d.message}\n`;
+  const details = (err as { details?: unknown } | null)?.details;
+  if (verbose && typeof details === 'string' && details) text += `${details.trimEnd()}\n`;
   if (verbose && err instanceof Error && err.stack) text += `${err.stack}\n`;
   else if (!d.expected) text += 'socktop: run with --verbose for the stack trace\n';
   stderr.write(text);

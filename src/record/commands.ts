@@ -56,7 +56,6 @@ export interface RecordArgs {
   /** "30s", "2m", "500ms", a number of seconds; absent = until Ctrl-C. */
   duration?: string | number;
   probe?: ProbeChoice;
-  ringCapacity?: number;
   /** No status line. */
   quiet?: boolean;
   /** Overwrite an existing FILE (a regular file with one link, owned by the invoking user).
@@ -66,28 +65,15 @@ export interface RecordArgs {
 
 export interface RecordDeps {
   /**
-   * Start the live capture with these extra StartOptions (hookModules/hookOptions of the recorder).
-   * Default: choose the backend (kernel.ts + backend.ts) and call startCapture(). The CLI passes
-   * its own live starter here when it has one (snapshot attribution hooks etc.): it must append
-   * `extra.hookModules` AFTER its own hook modules and merge `extra.hookOptions`.
+   * Start the live capture with these extra StartOptions (hookModules/hookOptions of the recorder):
+   * the CLI passes src/cli/live.ts's startLiveCapture, the one way a live session starts
+   * (privileges, backend choice, the privilege drop); it appends `extra.hookModules` after its own.
    */
-  startLive?: (extra: Pick<StartOptions, 'hookModules' | 'hookOptions'>, args: RecordArgs) => Promise<CaptureSession>;
+  startLive: (extra: Pick<StartOptions, 'hookModules' | 'hookOptions'>, args: RecordArgs) => Promise<CaptureSession>;
   /** Where the status line goes (default process.stderr). */
   status?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Resolves when the recording should stop early (tests); SIGINT/SIGTERM always do. */
   stopSignal?: Promise<void>;
-}
-
-async function defaultStartLive(
-  extra: Pick<StartOptions, 'hookModules' | 'hookOptions'>, args: RecordArgs,
-): Promise<CaptureSession> {
-  /* eslint-disable @typescript-eslint/no-var-requires */
-  const { detectKernelSupport } = require('../capture/kernel') as typeof import('../capture/kernel');
-  const { chooseBackend } = require('../capture/backend') as typeof import('../capture/backend');
-  const { startCapture } = require('../capture/session') as typeof import('../capture/session');
-  /* eslint-enable @typescript-eslint/no-var-requires */
-  const choice = chooseBackend(args.probe ?? 'auto', detectKernelSupport());
-  return startCapture({ backend: choice.backend, ringCapacity: args.ringCapacity ?? 1 << 16, ...extra });
 }
 
 function mb(bytes: number): string {
@@ -103,7 +89,7 @@ export function recordStatusLine(file: string, st: WriterStats, bpfDrops: number
 }
 
 /** `socktop record -w FILE [--duration D]`. Resolves to the exit code. */
-export async function recordCommand(args: RecordArgs, deps: RecordDeps = {}): Promise<number> {
+export async function recordCommand(args: RecordArgs, deps: RecordDeps): Promise<number> {
   if (!args.write) throw new RecordingError('EUSAGE', 'record needs -w FILE');
   let durationMs = Infinity;
   if (args.duration !== undefined) {
@@ -120,7 +106,7 @@ export async function recordCommand(args: RecordArgs, deps: RecordDeps = {}): Pr
   const rec = recordingStartOptions(file, { extra: { command: 'record' } }, { force: args.force });
   let session: CaptureSession;
   try {
-    session = await (deps.startLive ?? defaultStartLive)(
+    session = await deps.startLive(
       { hookModules: rec.hookModules, hookOptions: rec.hookOptions }, args);
   } catch (e) {
     rec.release(); // no capture: close the file, and remove it if this run created it
@@ -304,26 +290,6 @@ export async function replayJson(
   return rec.damaged ? 1 : 0;
 }
 
-function tryRequire(mod: string): Record<string, unknown> | null {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return require(mod);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((e as Error).message).includes(mod.replace(/^\.\.\//, ''))) return null;
-    throw e;
-  }
-}
-
-/** Find a function export among candidates (the CLI can pass deps instead). */
-function findRunner(candidates: Array<[string, string[]]>): ((s: DataSource, a: ReplayArgs) => Promise<number | void>) | null {
-  for (const [mod, names] of candidates) {
-    const m = tryRequire(mod);
-    if (!m) continue;
-    for (const n of names) if (typeof m[n] === 'function') return m[n] as (s: DataSource, a: ReplayArgs) => Promise<number | void>;
-  }
-  return null;
-}
-
 /**
  * `socktop replay FILE [...]`. Resolves to the exit code: the runner's, at least 1 when the file
  * was damaged (see the top of this file); 130 when interrupted before the replay started.
@@ -331,12 +297,8 @@ function findRunner(candidates: Array<[string, string[]]>): ((s: DataSource, a: 
 export async function replayCommand(args: ReplayArgs, deps: ReplayDeps = {}): Promise<number> {
   if (!args.file) throw new RecordingError('EUSAGE', 'replay needs a FILE');
   if (args.json) return replayJson(args.file, deps.stdout ?? process.stdout, deps.stderr ?? process.stderr, deps.stopSignal);
-  const runner = args.batch
-    ? deps.runBatch ?? findRunner([['../cli/commands/batch', ['runBatch', 'batchMode', 'runBatchMode']]])
-    : deps.runTui ?? findRunner([['../ui/app', ['runApp', 'runTui', 'startApp']]]);
-  if (!runner) {
-    throw new RecordingError('EIO', `${args.batch ? 'batch mode' : 'the TUI'} is not available in this build`);
-  }
+  const runner = args.batch ? deps.runBatch : deps.runTui;
+  if (!runner) throw new Error(`replayCommand: the caller passes ${args.batch ? 'runBatch' : 'runTui'} (src/cli/commands/record.ts)`);
   const stop = interruption(deps.stopSignal);
   let src: ReplaySource;
   try {

@@ -155,10 +155,6 @@ test('open() errors are one line with a code', opts, () => {
   assert.throws(() => addon.open({ backend: 'tracepoint', objectPath: fixtureObject(), bpfRingBytes: 12 }), RangeError);
 });
 
-test('probeFentry() answers with a boolean', opts, () => {
-  assert.equal(typeof loadAddon().probeFentry(), 'boolean');
-});
-
 /** A worker that opens the fixture, posts the program ids, then exits or spins as told. */
 function fixtureWorker(then: 'exit' | 'spin'): { worker: Worker; ids: Promise<number[]> } {
   const code = `

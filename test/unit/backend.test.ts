@@ -12,7 +12,6 @@ function kernel(over: Partial<KernelSupport> = {}, tracepoint: (name: string) =>
     tracefs: '/sys/kernel/tracing',
     tracepoints: TRACEPOINTS.map((t) => ({ ...t, present: tracepoint(t.name) })),
     privileges: parsePrivileges('CapEff:\t000001ffffffffff\n'),
-    fentry: 'unknown',
     ...over,
   };
 }

@@ -229,7 +229,7 @@ test('socktop check: tracefs mounted but unreadable is not "not mounted"', async
   const support = (tracefs: string | null, tracefsMount: string | null): KernelSupport => ({
     btf: true, cgroup: { hooks: true, mount: '/sys/fs/cgroup', kernel: [6, 8] }, kprobes: true, tracefs, tracefsMount,
     tracepoints: TRACEPOINTS.map((t) => ({ ...t, present: tracefs === null ? 'unknown' as const : true })),
-    privileges: { capSysAdmin: false, capBpf: false, capPerfmon: false, sufficient: false }, fentry: 'unknown',
+    privileges: { capSysAdmin: false, capBpf: false, capPerfmon: false, sufficient: false },
   });
   const report = async (s: KernelSupport, probe: 'auto' | 'tracepoint' = 'auto') => {
     const out = new PassThrough();

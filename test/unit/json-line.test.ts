@@ -18,7 +18,7 @@ const records = fc.record({
   backend: fc.integer({ min: 0, max: 6 }),
   stage: fc.integer({ min: 0, max: 6 }),
   smallIds: fc.boolean(),
-  zeroes: fc.subarray(['error', 'new_state', 'old_state', 'cookie', 'comm'] as const),
+  zeroes: fc.subarray(['error', 'new_state', 'old_state', 'serial', 'comm'] as const),
   /** A comm of UTF-8 text (controls, C1, wide characters) rather than random bytes. */
   text: fc.option(fc.array(fc.oneof(
     fc.constantFrom('\x1b', '\x07', '\r', '\n', '\x7f', '\u0085', '\u009b', 'é', '中', '😀', '✓', '"', '\\'),
@@ -43,7 +43,7 @@ test('jsonLine equals stringifyEvent(decodeEvent) on random records: JSON.string
     }
     for (const z of r.zeroes) {
       if (z === 'error') v.setInt32(Offset.error, 0, true);
-      else if (z === 'cookie') v.setBigUint64(Offset.cookie, 0n, true);
+      else if (z === 'serial') v.setBigUint64(Offset.serial, 0n, true);
       else if (z === 'comm') b.fill(0, Offset.comm + 3, Offset.comm + 16);
       else v.setUint8(Offset[z], 0);
     }

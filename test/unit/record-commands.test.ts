@@ -106,7 +106,7 @@ test('record: unwritable file fails the start with a one-line error; bad duratio
     recordCommand({ write: path.join(dir, 'no/such/dir/x.socktop'), quiet: true }, { startLive: fakeStartLive(state) }),
     (e: unknown) => e instanceof Error && /cannot create recording .*ENOENT/.test(e.message) && !e.message.includes('\n'),
   );
-  await assert.rejects(recordCommand({ write: path.join(dir, 'x.socktop'), duration: 'forever' }), (e: unknown) => e instanceof RecordingError && e.code === 'EUSAGE');
+  await assert.rejects(recordCommand({ write: path.join(dir, 'x.socktop'), duration: 'forever' }, { startLive: fakeStartLive(state) }), (e: unknown) => e instanceof RecordingError && e.code === 'EUSAGE');
 });
 
 test('recordStatusLine', () => {

@@ -1,5 +1,5 @@
 /**
- * check.ts: `socktop check`: what this kernel offers (BTF, cgroup hooks, kprobes, fentry, tracefs, each
+ * check.ts: `socktop check`: what this kernel offers (BTF, cgroup hooks, kprobes, tracefs, each
  * tracepoint the tracepoint backend uses), which capabilities each backend needs and which of them
  * this process holds (and what the optional ones add), and which backend --probe (auto by default)
  * picks and why. Exit 1 when socktop cannot run here.
@@ -25,24 +25,11 @@ function row(label: string, value: string): string {
   return `  ${label.padEnd(34)} ${value}`;
 }
 
-/** The fentry probe needs the addon and privileges; without either the answer is 'unknown'. */
-function fentryProbe(): (() => boolean) | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { loadAddon } = require('../../capture/addon') as typeof import('../../capture/addon');
-    const addon = loadAddon();
-    return () => addon.probeFentry();
-  } catch {
-    return undefined;
-  }
-}
-
 async function defaultDeps(): Promise<Required<CheckDeps>> {
   const kernel = await import('../../capture/kernel');
   const backend = await import('../../capture/backend');
-  const probeFentry = fentryProbe();
   return {
-    detect: () => kernel.detectKernelSupport({ probeFentry }),
+    detect: () => kernel.detectKernelSupport(),
     choose: backend.chooseBackend,
   };
 }
@@ -56,7 +43,6 @@ export async function runCheck(probe: ProbeChoice, out: NodeJS.WritableStream = 
   lines.push(row('cgroup socket hooks (kernel 5.9+)', s.cgroup.hooks ? 'yes' : 'no'));
   lines.push(row('cgroup v2', s.cgroup.mount ?? 'not mounted (socktop mounts it at /run/socktop/cgroup2 when it starts, as root)'));
   lines.push(row('kprobes', s.kprobes ? 'yes' : 'no (CONFIG_KPROBES off)'));
-  lines.push(row('fentry', s.fentry === 'unknown' ? 'unknown (probing needs privileges)' : yn(s.fentry)));
   // tracefs is mode 0700: as another user it looks absent, but mountinfo still lists it.
   const unreadable = s.tracefs === null && s.tracefsMount ? s.tracefsMount : null;
   lines.push(row('tracefs', s.tracefs

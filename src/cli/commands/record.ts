@@ -17,7 +17,7 @@ export async function runRecord(p: ParsedCli): Promise<number> {
   return recordCommand(
     { write: String(p.argv.write), duration: p.argv.duration as string | undefined, probe: o.probe, force: o.force },
     {
-      startLive: async (extra) => (await startLiveCapture(o.probe, { ...extra, ringCapacity: 1 << 16 })).session,
+      startLive: async (extra) => (await startLiveCapture(o.probe, extra)).session,
       stopSignal: stopped,
     },
   );

@@ -28,7 +28,7 @@ export interface RecordFields {
   raddr?: string;
   /** UTF-8 encoded and cut at 15 bytes, as the kernel does; raw bytes as given (up to 16). */
   comm?: string | Uint8Array;
-  cookie?: number | bigint;
+  serial?: number | bigint;
 }
 
 /** A kernel-looking socket address, so tests exercise both 32-bit halves of `sock`. */
@@ -61,7 +61,7 @@ export function makeRecord(f: RecordFields): Uint8Array {
   u64(Offset.bytes_sent, f.bytes_sent);
   u64(Offset.bytes_received, f.bytes_received);
   u64(Offset.duration_ns, f.duration_ns);
-  u64(Offset.cookie, f.cookie);
+  u64(Offset.serial, f.serial);
   v.setUint32(Offset.pid, f.pid ?? 0, true);
   v.setUint32(Offset.tid, f.tid ?? f.pid ?? 0, true);
   v.setUint32(Offset.uid, f.uid ?? 0, true);
