@@ -56,7 +56,8 @@ export async function parseCli(args: string[]): Promise<ParsedCli | null> {
     .command('check', 'what this kernel offers, which backend auto picks, and why', () => undefined, pick('check'))
     .command('record', 'headless recording of every event to a file', (c) => c
       .option('write', { alias: 'w', type: 'string', demandOption: true, requiresArg: true, description: 'recording file' })
-      .option('duration', { type: 'string', description: 'stop after this long (30s, 2m)' }), pick('record'))
+      .option('duration', { type: 'string', description: 'stop after this long (30s, 2m)' })
+      .option('quiet', { alias: 'q', type: 'boolean', description: 'no status line on stderr' }), pick('record'))
     .command('replay <file>', 'replay a recording in the TUI (no root needed)', (c) => c
       .positional('file', { type: 'string', description: 'recording file' })
       .option('speed', { type: 'number', default: 1, description: 'replay speed (0 = as fast as possible)' })

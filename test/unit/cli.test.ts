@@ -52,6 +52,7 @@ test('commands: check, record, replay', async () => {
   assert.equal(rec.command, 'record');
   assert.equal(rec.argv.write, 'out.rec');
   assert.equal(rec.argv.duration, '30s');
+  assert.equal((await parseCli(['record', '-w', 'out.rec', '-q']))!.argv.quiet, true);
   const rep = (await parseCli(['replay', 'out.rec', '--speed', '2', '--paused', '-p', '5']))!;
   assert.equal(rep.command, 'replay');
   assert.equal(rep.argv.file, 'out.rec');

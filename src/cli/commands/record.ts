@@ -15,7 +15,10 @@ export async function runRecord(p: ParsedCli): Promise<number> {
     stopSignal.addEventListener('abort', () => resolve(), { once: true });
   });
   return recordCommand(
-    { write: String(p.argv.write), duration: p.argv.duration as string | undefined, probe: o.probe, force: o.force },
+    {
+      write: String(p.argv.write), duration: p.argv.duration as string | undefined, probe: o.probe, force: o.force,
+      quiet: Boolean(p.argv.quiet),
+    },
     {
       startLive: async (extra) => (await startLiveCapture(o.probe, extra)).session,
       stopSignal: stopped,
