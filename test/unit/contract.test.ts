@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Backend, DropStage, EventKind, Flag, KIND_MAX, KIND_NAMES, STAGE_NAMES, BACKEND_NAMES } from '../../src/capture/layout';
+import {
+  Backend, BACKEND_NAMES, COMM_LEN, DropStage, EventKind, Flag, KIND_MAX, KIND_NAMES, RECORD_SIZE, RECORD_VERSION, STAGE_NAMES,
+} from '../../src/capture/layout';
 import { TRACEPOINTS } from '../../src/capture/kernel';
 
 const HEADER = fs.readFileSync(path.resolve(__dirname, '../../../bpf/socktop.h'), 'utf8');
@@ -63,4 +65,11 @@ test('the tracepoints kernel.ts checks are those of the tracepoint backend\'s pr
   }
   assert.ok(fromBpf.size >= 10, 'programs found in the BPF source');
   assert.deepEqual(new Map(TRACEPOINTS.map((t) => [t.name, t.required])), fromBpf);
+});
+
+test('record size, version and COMM_LEN: socktop.h and layout.ts agree', () => {
+  const define = (name: string): number => Number(new RegExp(`#define ${name} (\\d+)`).exec(HEADER)![1]);
+  assert.equal(define('SOCKTOP_RECORD_SIZE'), RECORD_SIZE);
+  assert.equal(define('SOCKTOP_RECORD_VERSION'), RECORD_VERSION);
+  assert.equal(define('SOCKTOP_COMM_LEN'), COMM_LEN);
 });
