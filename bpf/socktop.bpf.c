@@ -3,16 +3,19 @@
  * socktop.bpf.c: the kernel side of socktop. One CO-RE object, three backends:
  *
  *   cg_*      cgroup backend (the default where it loads): cgroup/sock_create, cgroup/post_bind4/6,
- *             cgroup/sock_release at the cgroup v2 root, sock:sock_{send,recv}_length. No syscall
+ *             cgroup/sock_release at the cgroup v2 root, and as tp_btf programs (raw arguments, no
+ *             tracefs, not skipped for another BPF program) sock:inet_sock_set_state,
+ *             sock:sock_{send,recv}_length, tcp:*, sched:sched_process_exit. No syscall
  *             tracepoint at all: enabling any syscalls:* tracepoint puts every syscall of every
  *             process on the slow path. These hooks also see io_uring and in-kernel callers.
  *   kp_*      kprobe backend: inet_create, inet_bind, tcp_v{4,6}_connect, inet_release,
  *             tcp_sendmsg, tcp_cleanup_rbuf, udp send/recv (where kprobes exist)
  *   tp_*      tracepoint backend: syscalls:sys_{enter,exit}_{socket,bind,connect,close},
  *             sock:sock_{send,recv}_length (works everywhere, taxes every syscall)
- *   sc_*      kprobe and tracepoint backends: syscalls:sys_exit_accept{,4}
- *   common_*  always loaded: sock:inet_sock_set_state, tcp:tcp_{retransmit_skb,receive_reset,
- *             send_reset,destroy_sock}, sched:sched_process_exit
+ *   kt_*      kprobe and tracepoint backends, classic tracepoints: sock:inet_sock_set_state,
+ *             tcp:tcp_{retransmit_skb,receive_reset,send_reset,destroy_sock},
+ *             syscalls:sys_exit_accept{,4}, sched:sched_process_exit
+ *   common_*  every backend (none today; the test fixtures use it)
  *
  *   run_*     run by the reader itself (BPF_PROG_TEST_RUN), never attached: run_flush_bytes
  *
@@ -170,6 +173,10 @@ static __always_inline void fill_tuple(struct socktop_event *e, struct sock *sk)
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	e->proto = (__u8)BPF_CORE_READ(sk, sk_protocol);
 	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* Released ports (the way to CLOSE unhashes the socket and zeroes skc_num) stay in inet_sport,
+	 * where the classic tracepoint reads them too. */
+	if (!e->lport)
+		e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	/* explicit sizes: BPF_CORE_READ_INTO would copy sizeof(*dst), one byte of an array */
 	if (e->family == AF_INET) {
@@ -595,13 +602,17 @@ static __always_inline void emit_state(struct trace_event_raw_inet_sock_set_stat
 	submit(e);
 }
 
-SEC("tracepoint/sock/inet_sock_set_state")
-int common_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+/* A STATE record, its tuple read from the socket (tp_btf: the tracepoint's raw arguments). */
+static __always_inline void emit_state_sk(struct sock *sk, struct sock_info *info, int oldstate, int newstate)
 {
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
-	struct sock *sk = (struct sock *)ctx->skaddr;
-	int oldstate = ctx->oldstate, newstate = ctx->newstate;
+	emit_transition(SK_STATE, sk, info, 0, BACKEND_COMMON, oldstate, newstate);
+}
+
+/* One TCP state change of sk. `ctx` is the classic tracepoint's record (kprobe and tracepoint
+ * backends), or NULL where the program is a tp_btf one (cgroup backend) and reads the socket. */
+static __always_inline void on_state_change(struct trace_event_raw_inet_sock_set_state *ctx, struct sock *sk,
+					    int oldstate, int newstate)
+{
 	__u64 now = bpf_ktime_get_ns();
 	struct sock_info *info = lookup(sk);
 
@@ -632,8 +643,12 @@ int common_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	 * next change carries old_state SYN_RECV, which only that birth leads to. */
 	bool told = newstate == TCP_SYN_SENT || newstate == TCP_LISTEN || oldstate == TCP_SYN_SENT ||
 		    newstate == TCP_CLOSE || (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV);
-	if (!told)
-		emit_state(ctx, sk, info);
+	if (!told) {
+		if (ctx)
+			emit_state(ctx, sk, info);
+		else
+			emit_state_sk(sk, info, oldstate, newstate);
+	}
 
 	if (newstate == TCP_SYN_SENT)
 		emit_transition(SK_CONNECT_START, sk, info, 0, BACKEND_COMMON, oldstate, newstate);
@@ -642,13 +657,20 @@ int common_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (oldstate == TCP_SYN_SENT)
 		emit_connect_result(sk, info, newstate);
 	if (newstate == TCP_CLOSE)
-		emit_close(sk, info, 0, BACKEND_COMMON, ctx->sport, ctx->dport);
+		emit_close(sk, info, 0, BACKEND_COMMON, ctx ? ctx->sport : 0, ctx ? ctx->dport : 0);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int kt_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol == IPPROTO_TCP)
+		on_state_change(ctx, (struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate);
 	return 0;
 }
 
 /* Sockets the kernel frees without a final change to TCP_CLOSE still end here. */
 SEC("tracepoint/tcp/tcp_destroy_sock")
-int common_tcp_destroy_sock_opt(struct trace_event_raw_tcp_event_sk *ctx)
+int kt_tcp_destroy_sock_opt(struct trace_event_raw_tcp_event_sk *ctx)
 {
 	struct sock *sk = (struct sock *)ctx->skaddr;
 	struct sock_info *info = lookup(sk);
@@ -666,30 +688,22 @@ struct skb_sk_tp_ctx {
 	const void *skaddr;
 };
 
-SEC("tracepoint/tcp/tcp_retransmit_skb")
-int common_tcp_retransmit_skb(struct skb_sk_tp_ctx *ctx)
+static __always_inline void on_retransmit(struct sock *sk)
 {
-	struct sock *sk = (struct sock *)ctx->skaddr;
 	if (sk)
 		emit_simple(SK_RETRANSMIT, sk, lookup(sk), 0, BACKEND_COMMON);
-	return 0;
 }
 
-SEC("tracepoint/tcp/tcp_receive_reset")
-int common_tcp_receive_reset_opt(struct trace_event_raw_tcp_event_sk *ctx)
+static __always_inline void on_receive_reset(struct sock *sk)
 {
-	struct sock *sk = (struct sock *)ctx->skaddr;
 	if (sk)
 		emit_simple(SK_RESET, sk, lookup(sk), 0, BACKEND_COMMON);
-	return 0;
 }
 
-SEC("tracepoint/tcp/tcp_send_reset")
-int common_tcp_send_reset_opt(struct skb_sk_tp_ctx *ctx)
+static __always_inline void on_send_reset(struct sock *sk)
 {
-	struct sock *sk = (struct sock *)ctx->skaddr;
 	if (!sk) /* an RST for no socket (e.g. a refused SYN): nobody owns it */
-		return 0;
+		return;
 	struct socktop_event *e = reserve(SK_RESET, BACKEND_COMMON);
 	if (e) {
 		fill_tuple(e, sk);
@@ -697,6 +711,26 @@ int common_tcp_send_reset_opt(struct skb_sk_tp_ctx *ctx)
 		e->flags |= SKF_RESET_SENT;
 		submit(e);
 	}
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int kt_tcp_retransmit_skb(struct skb_sk_tp_ctx *ctx)
+{
+	on_retransmit((struct sock *)ctx->skaddr);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int kt_tcp_receive_reset_opt(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	on_receive_reset((struct sock *)ctx->skaddr);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int kt_tcp_send_reset_opt(struct skb_sk_tp_ctx *ctx)
+{
+	on_send_reset((struct sock *)ctx->skaddr);
 	return 0;
 }
 
@@ -705,7 +739,7 @@ int common_tcp_send_reset_opt(struct skb_sk_tp_ctx *ctx)
  * sleep in accept() at once, the classic tcpaccept fault. Accepts made through io_uring are claimed
  * at first touch instead (see claim_accept). */
 SEC("tracepoint/syscalls/sys_exit_accept4")
-int sc_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+int kt_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 {
 	if (ctx->ret >= 0)
 		on_accepted(sk_from_fd(ctx->ret), BACKEND_COMMON);
@@ -713,26 +747,31 @@ int sc_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
-int sc_sys_exit_accept_opt(struct trace_event_raw_sys_exit *ctx)
+int kt_sys_exit_accept_opt(struct trace_event_raw_sys_exit *ctx)
 {
 	if (ctx->ret >= 0)
 		on_accepted(sk_from_fd(ctx->ret), BACKEND_COMMON);
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exit")
-int common_sched_process_exit(void *ctx)
+static __always_inline void on_process_exit(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	if ((__u32)id != (__u32)(id >> 32))
-		return 0; /* a thread, not the process */
+		return; /* a thread, not the process */
 	struct socktop_event *e = reserve(SK_EXIT, BACKEND_COMMON);
 	if (!e)
-		return 0;
+		return;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	set_owner_current(e);
 	e->count = (BPF_CORE_READ(task, exit_code) >> 8) & 0xff;
 	submit(e);
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int kt_sched_process_exit(void *ctx)
+{
+	on_process_exit();
 	return 0;
 }
 
@@ -1045,18 +1084,68 @@ int cg_sock_release(struct bpf_sock *ctx)
 	return 1;
 }
 
-SEC("tracepoint/sock/sock_send_length")
-int cg_sock_send_length_opt(struct trace_event_raw_sock_msg_length *ctx)
+/* The tracepoints the cgroup backend shares with the others, as tp_btf programs: the kernel hands
+ * them the tracepoint's raw arguments (no perf buffer filled with the event's fields first), they
+ * need no tracefs, and they are skipped only if the same program is already running on that CPU
+ * (a classic tracepoint program is skipped whenever any BPF tracing program is). Only the first
+ * arguments, stable across kernels, are named. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(cg_inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 {
-	if (is_inet(ctx->family))
-		on_bytes((struct sock *)ctx->sk, ctx->ret, true, BACKEND_CGROUP);
+	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
+		on_state_change(NULL, sk, oldstate, newstate);
 	return 0;
 }
 
-SEC("tracepoint/sock/sock_recv_length")
-int cg_sock_recv_length_opt(struct trace_event_raw_sock_msg_length *ctx)
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(cg_tcp_destroy_sock_opt, struct sock *sk)
 {
-	if (is_inet(ctx->family))
-		on_bytes((struct sock *)ctx->sk, ctx->ret, false, BACKEND_CGROUP);
+	struct sock_info *info = lookup(sk);
+	if (info)
+		emit_close(sk, info, SKF_BY_DESTROY, BACKEND_COMMON, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(cg_tcp_retransmit_skb, struct sock *sk)
+{
+	on_retransmit(sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(cg_tcp_receive_reset_opt, struct sock *sk)
+{
+	on_receive_reset(sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(cg_tcp_send_reset_opt, struct sock *sk)
+{
+	on_send_reset(sk);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(cg_sched_process_exit)
+{
+	on_process_exit();
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(cg_sock_send_length_opt, struct sock *sk, int ret)
+{
+	if (is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
+		on_bytes(sk, ret, true, BACKEND_CGROUP);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(cg_sock_recv_length_opt, struct sock *sk, int ret)
+{
+	if (is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
+		on_bytes(sk, ret, false, BACKEND_CGROUP);
 	return 0;
 }

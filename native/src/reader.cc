@@ -52,7 +52,7 @@ const ProgramPrefix kPrefixes[] = {
     {"cg_", {"cgroup"}},
     {"kp_", {"kprobe"}},
     {"tp_", {"tracepoint"}},
-    {"sc_", {"kprobe", "tracepoint"}},
+    {"kt_", {"kprobe", "tracepoint"}},
     {"common_", {"cgroup", "kprobe", "tracepoint"}},
     {"run_", {"run"}},
 };
@@ -197,7 +197,7 @@ void Reader::SelectPrograms(const std::string& backend) {
   bpf_object__for_each_program(program, object_) {
     std::string name = bpf_program__name(program);
     const ProgramPrefix* prefix = PrefixOf(name);
-    if (prefix == nullptr) Fail("BPF program " + name + " does not start with a known prefix (cg_, kp_, tp_, sc_, common_, run_)");
+    if (prefix == nullptr) Fail("BPF program " + name + " does not start with a known prefix (cg_, kp_, tp_, kt_, common_, run_)");
     if (IsRunProgram(name)) {
       SelectRunProgram(program);
       continue;

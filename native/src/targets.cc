@@ -2,6 +2,9 @@
 // kernel lacks can be skipped before load instead of failing the whole object at attach time.
 #include "targets.h"
 
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/btf.h>
 #include <dirent.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -39,6 +42,7 @@ std::string AttachTarget::Describe() const {
   switch (kind) {
     case kTracepoint: return "tracepoint " + name;
     case kRawTracepoint: return "raw tracepoint " + name;
+    case kBtfTracepoint: return "BTF tracepoint " + name;
     case kKprobe: return "kprobe " + name;
     case kSyscallKprobe: return "syscall kprobe " + name;
     default: return name;
@@ -50,7 +54,7 @@ AttachTarget ParseSection(const std::string& section) {
   static const Prefix kPrefixes[] = {
       {"tracepoint/", AttachTarget::kTracepoint}, {"tp/", AttachTarget::kTracepoint},
       {"raw_tracepoint/", AttachTarget::kRawTracepoint}, {"raw_tp/", AttachTarget::kRawTracepoint},
-      {"tp_btf/", AttachTarget::kRawTracepoint},
+      {"tp_btf/", AttachTarget::kBtfTracepoint},
       {"kprobe/", AttachTarget::kKprobe}, {"kretprobe/", AttachTarget::kKprobe},
       {"ksyscall/", AttachTarget::kSyscallKprobe}, {"kretsyscall/", AttachTarget::kSyscallKprobe},
   };
@@ -108,6 +112,8 @@ bool TargetChecker::Exists(const AttachTarget& target) {
       return events.empty() || IsDir(events + "/" + target.name);
     }
     case AttachTarget::kRawTracepoint: return TracefsEventNamed(target.name);
+    // The kernel's BTF names every tracepoint it has (btf_trace_<name>): no tracefs needed.
+    case AttachTarget::kBtfTracepoint: return BtfTracepoint(target.name);
     case AttachTarget::kKprobe: return KernelSymbol(target.name);
     case AttachTarget::kSyscallKprobe:
       for (const char* arch : {"__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__riscv_sys_", "sys_"}) {
@@ -116,6 +122,19 @@ bool TargetChecker::Exists(const AttachTarget& target) {
       return false;
     default: return true;  // fentry, uprobes, ...: let libbpf decide at load
   }
+}
+
+bool TargetChecker::BtfTracepoint(const std::string& name) {
+  if (vmlinux_ == nullptr) vmlinux_ = btf__load_vmlinux_btf();  // parsed once, not per program
+  if (libbpf_get_error(vmlinux_) != 0) {
+    vmlinux_ = nullptr;
+    return true;  // cannot tell: let the load say what is wrong
+  }
+  return btf__find_by_name_kind(vmlinux_, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF) > 0;
+}
+
+TargetChecker::~TargetChecker() {
+  if (vmlinux_ != nullptr) btf__free(vmlinux_);
 }
 
 bool TargetChecker::KernelSymbol(const std::string& name) {

@@ -5,10 +5,12 @@
 #include <string>
 #include <unordered_set>
 
+struct btf;  // libbpf's vmlinux BTF handle
+
 namespace socktop {
 
 struct AttachTarget {
-  enum Kind { kTracepoint, kRawTracepoint, kKprobe, kSyscallKprobe, kOther } kind = kOther;
+  enum Kind { kTracepoint, kRawTracepoint, kBtfTracepoint, kKprobe, kSyscallKprobe, kOther } kind = kOther;
   std::string name;  // "sock/inet_sock_set_state", "tcp_v4_connect", "connect", ...
 
   // For messages: "tracepoint sock/inet_sock_set_state", "kprobe tcp_v4_connect".
@@ -30,9 +32,15 @@ bool EnsureTracefs();
 // Answers "does this attach target exist here?", reading /proc/kallsyms at most once.
 class TargetChecker {
  public:
+  TargetChecker() = default;
+  ~TargetChecker();
+  TargetChecker(const TargetChecker&) = delete;
+  TargetChecker& operator=(const TargetChecker&) = delete;
   bool Exists(const AttachTarget& target);
 
  private:
+  bool BtfTracepoint(const std::string& name);
+  struct btf* vmlinux_ = nullptr;
   bool KernelSymbol(const std::string& name);
   bool TracefsEventNamed(const std::string& name);
 

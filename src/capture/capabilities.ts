@@ -7,8 +7,9 @@
  * Found by experiment on 6.18 (README "Requirements"; test/live/capabilities.test.ts keeps it true):
  *   every backend  CAP_BPF (programs, maps) and CAP_PERFMON (tracing programs, tracepoint perf
  *                  events); CAP_SYS_ADMIN stands in for both.
- *                  Reading tracepoint ids from tracefs (root's, mode 0700): free for uid 0 (its
- *                  owner), CAP_DAC_READ_SEARCH (or CAP_DAC_OVERRIDE) for any other user.
+ *                  kprobe/tracepoint: reading tracepoint ids from tracefs (root's, mode 0700):
+ *                  free for uid 0 (its owner), CAP_DAC_READ_SEARCH (or CAP_DAC_OVERRIDE) for any
+ *                  other user. The cgroup backend uses tp_btf programs: no tracefs at all.
  *   cgroup         CAP_NET_ADMIN as well: the kernel loads cgroup socket programs only with it (or
  *                  CAP_SYS_ADMIN). Attaching at the cgroup v2 root needs nothing more.
  *   mounting       tracefs or cgroup v2 when not mounted: CAP_SYS_ADMIN (and, as a non-root user,
@@ -178,10 +179,9 @@ export const SNAPSHOT_NEED: Need = {
   without: "the sockets that existed at start are not shown for other users' processes (nor for processes holding capabilities socktop lacks)",
 };
 
-/** Everything `backend` needs here, required first, then the optional ones. */
-export function backendNeeds(backend: Backend, uid: number, facts: AccessFacts): Need[] {
-  const needs: Need[] = [BPF, PERFMON];
-  if (backend === 'cgroup') needs.push(NET_ADMIN);
+/** Classic tracepoints: tracefs must be mounted (or mountable) and readable for their ids. */
+function tracefsNeeds(uid: number, facts: AccessFacts): Need[] {
+  const needs: Need[] = [];
   const tracefs = facts.tracefsMount ?? '/sys/kernel/tracing';
   if (facts.tracefsMount === null) {
     needs.push({ caps: ['CAP_SYS_ADMIN'], alternatives: [], for: `mounting tracefs at ${tracefs}, not mounted`, required: true });
@@ -195,6 +195,15 @@ export function backendNeeds(backend: Backend, uid: number, facts: AccessFacts):
       for: `reading tracepoint ids in tracefs: ${mode}`, required: true,
     });
   }
+  return needs;
+}
+
+/** Everything `backend` needs here, required first, then the optional ones. */
+export function backendNeeds(backend: Backend, uid: number, facts: AccessFacts): Need[] {
+  const needs: Need[] = [BPF, PERFMON];
+  if (backend === 'cgroup') needs.push(NET_ADMIN);
+  // The cgroup backend's tracepoint programs are tp_btf ones: attached through BTF, no tracefs.
+  if (backend !== 'cgroup') needs.push(...tracefsNeeds(uid, facts));
   if (backend === 'cgroup' && !facts.cgroup2Mounted) {
     const caps: CapName[] = uid === 0 ? ['CAP_SYS_ADMIN'] : ['CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE'];
     needs.push({ caps, alternatives: [], for: 'mounting cgroup v2 at /run/socktop/cgroup2, none mounted', required: true });

@@ -53,7 +53,7 @@ export interface KernelSupport {
 
 /**
  * Tracepoints the tracepoint backend attaches to: those of its programs in bpf/socktop.bpf.c
- * (tp_*, sc_*, common_*), optional where the program's name ends in `_opt` (a kernel without them
+ * (tp_*, kt_*), optional where the program's name ends in `_opt` (a kernel without them
  * is still served; sock_send_length and sock_recv_length are not in 6.1). test/unit/contract.test.ts
  * checks this list against the BPF source.
  */

@@ -41,8 +41,8 @@ test('after attach socktop runs as the sudo user without capabilities, and detac
   assert.equal(ourPrograms(), before, 'no socktop program left attached');
 });
 
-/** socktop's programs loaded in the kernel now (names start with common_/tp_/kp_/cg_/sc_/run_, cut to 15 chars). */
+/** socktop's programs loaded in the kernel now (names start with tp_/kp_/kt_/cg_/run_, cut to 15 chars). */
 function ourPrograms(): number {
   const progs = execFileSync('bpftool', ['prog', 'show'], { encoding: 'utf8' });
-  return progs.split('\n').filter((l) => /^\d+: \S+\s+name (common_|tp_|kp_|cg_|sc_|run_)/.test(l)).length;
+  return progs.split('\n').filter((l) => /^\d+: \S+\s+name (tp_|kp_|kt_|cg_|run_)/.test(l)).length;
 }

@@ -32,9 +32,9 @@ test('parseCredentials reads the fs uid, gids and the capability sets of /proc/s
   assert.equal(parseCredentials('').uid, -1);
 });
 
-test('the minimal sets: tracefs costs a non-root user CAP_DAC_READ_SEARCH, the cgroup backend CAP_NET_ADMIN', () => {
+test('the minimal sets: tracefs costs a non-root user CAP_DAC_READ_SEARCH (not on the cgroup backend: tp_btf), the cgroup backend CAP_NET_ADMIN', () => {
   assert.equal(required('tracepoint', 65534, HOST), 'CAP_BPF+CAP_PERFMON+CAP_DAC_READ_SEARCH');
-  assert.equal(required('cgroup', 65534, HOST), 'CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN+CAP_DAC_READ_SEARCH');
+  assert.equal(required('cgroup', 65534, HOST), 'CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN');
   assert.equal(required('tracepoint', 0, AS_ROOT), 'CAP_BPF+CAP_PERFMON');
   assert.equal(required('cgroup', 0, AS_ROOT), 'CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN');
   // A tracefs opened to a group the user is in needs no capability.
@@ -43,22 +43,27 @@ test('the minimal sets: tracefs costs a non-root user CAP_DAC_READ_SEARCH, the c
 
 test('nothing mounted: CAP_SYS_ADMIN to mount, and CAP_DAC_OVERRIDE for a non-root user to create /run/socktop/cgroup2', () => {
   const bare: AccessFacts = { tracefsMount: null, tracefsOpenToUid: false, tracefsMode: '', cgroup2Mounted: false };
-  assert.equal(required('cgroup', 65534, bare), 'CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN+CAP_SYS_ADMIN+CAP_DAC_READ_SEARCH+CAP_DAC_OVERRIDE');
+  assert.equal(required('cgroup', 65534, bare), 'CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN+CAP_SYS_ADMIN+CAP_DAC_OVERRIDE');
+  assert.equal(required('tracepoint', 65534, bare), 'CAP_BPF+CAP_PERFMON+CAP_SYS_ADMIN+CAP_DAC_READ_SEARCH');
   assert.equal(required('cgroup', 0, { ...bare, tracefsOpenToUid: true }), 'CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN+CAP_SYS_ADMIN');
 });
 
 test('CAP_SYS_ADMIN stands in for CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN; CAP_DAC_OVERRIDE for CAP_DAC_READ_SEARCH', () => {
-  const states = assess(backendNeeds('cgroup', 65534, HOST), creds(65534, ['CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE']));
+  const states = assess(backendNeeds('tracepoint', 65534, HOST), creds(65534, ['CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE']));
   assert.deepEqual(missingRequired(states), []);
-  assert.equal(privilegeProblem('cgroup', states), null);
+  assert.equal(privilegeProblem('tracepoint', states), null);
+  assert.deepEqual(missingRequired(assess(backendNeeds('cgroup', 65534, HOST), creds(65534, ['CAP_SYS_ADMIN']))), []);
 });
 
 test('the problem line names the whole set and each missing capability with what needs it', () => {
   const states = assess(backendNeeds('cgroup', 65534, HOST), creds(65534, ['CAP_BPF', 'CAP_PERFMON']));
-  assert.deepEqual(missingRequired(states), ['CAP_NET_ADMIN', 'CAP_DAC_READ_SEARCH']);
+  assert.deepEqual(missingRequired(states), ['CAP_NET_ADMIN']);
   assert.equal(privilegeProblem('cgroup', states),
-    'capturing with the cgroup backend needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN+CAP_DAC_READ_SEARCH; missing: ' +
-    'CAP_NET_ADMIN (cgroup socket programs), CAP_DAC_READ_SEARCH (reading tracepoint ids in tracefs: /sys/kernel/tracing is mode 0700, owner root)');
+    'capturing with the cgroup backend needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN; missing: CAP_NET_ADMIN (cgroup socket programs)');
+  const tp = assess(backendNeeds('tracepoint', 65534, HOST), creds(65534, ['CAP_BPF']));
+  assert.equal(privilegeProblem('tracepoint', tp),
+    'capturing with the tracepoint backend needs root or CAP_BPF+CAP_PERFMON+CAP_DAC_READ_SEARCH; missing: ' +
+    'CAP_PERFMON (tracing programs, tracepoint perf events), CAP_DAC_READ_SEARCH (reading tracepoint ids in tracefs: /sys/kernel/tracing is mode 0700, owner root)');
   // auto chose cgroup, and the tracepoint backend would run: say so.
   const support = { credentials: creds(0, ['CAP_BPF', 'CAP_PERFMON']), access: AS_ROOT };
   assert.match(backendProblem('auto', 'cgroup', support)!, /missing: CAP_NET_ADMIN .*; --probe tracepoint would run/);

@@ -60,7 +60,7 @@ test('the tracepoints kernel.ts checks are those of the tracepoint backend\'s pr
   const fromBpf = new Map<string, boolean>();
   for (const m of source.matchAll(/SEC\("tracepoint\/([\w/]+)"\)\s*\nint (\w+)\(/g)) {
     const [, target, program] = m;
-    if (!/^(tp_|sc_|common_)/.test(program)) continue; // the tracepoint backend loads these
+    if (!/^(tp_|kt_)/.test(program)) continue; // the tracepoint backend loads these
     fromBpf.set(target, !program.endsWith('_opt'));
   }
   assert.ok(fromBpf.size >= 10, 'programs found in the BPF source');
