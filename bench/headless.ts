@@ -22,6 +22,7 @@
  *   pipeline on another BPF object file (an experiment) or BPF ring size, started through
  *   startCapture() with the backend chooseBackend() picks, as the CLI does.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as readline from 'node:readline';
@@ -150,7 +151,6 @@ function memory(): Memory {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Mark { wallMs: number; userMs: number; sysMs: number; threads: ThreadCpu[]; drained: number }
 

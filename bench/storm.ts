@@ -47,6 +47,7 @@
  * Prints tables (all runs; socktop's pipeline in detail; seen / truth per socktop mode; per rate a
  * comparison of every tool and mode) and writes the raw results to bench/results/storm-<date>.json.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -128,7 +129,7 @@ export const O = {
 
 // ------------------------------------------------------------------------------------ small utils
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep };
 const live = new Set<ChildProcess>();
 /** A child to kill if the bench is interrupted (until it exits). */
 export function trackChild(child: ChildProcess): void {

@@ -3,6 +3,7 @@
  * (native/test-fixtures, built on demand into dist/native-fixtures), skip-or-fail options like
  * bpf-available.ts, and kernel program lookups.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -71,9 +72,7 @@ export function programsStillLoaded(ids: number[]): number[] {
   return ids.filter(programExists);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
 /** Poll `cond` every 20 ms until it is true or `timeoutMs` passed; returns its last value. */
 export async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -16,6 +16,7 @@
  * Files are written to a private temp dir; socktop's stdout goes to files, not pipes into this
  * process, so a busy machine's event volume does not matter.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'child_process';
@@ -38,7 +39,6 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktop-rec-live-'));
 fs.chmodSync(dir, 0o1777);
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Traffic {
   serverPid: number;

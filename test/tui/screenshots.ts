@@ -19,6 +19,7 @@
  *    <name>.svg, then to <name>.png with rsvg-convert (librsvg2-bin) or headless chromium.
  * 4. q, and the terminal is checked to be back in cooked mode; everything started is stopped.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -51,7 +52,6 @@ const opts = {
   png: !process.argv.includes('--no-png'),
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const children: ChildProcess[] = [];
 
 /** Start a scene role and wait for its "ready". */
