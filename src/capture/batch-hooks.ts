@@ -29,10 +29,6 @@ export function runBatchHooks(staging: Uint8Array, view: DataView, count: number
   for (let i = 0; i < hooks.length; i++) hooks[i](staging, view, count);
 }
 
-export function batchHookCount(): number {
-  return hooks.length;
-}
-
 /**
  * Records to emit once, right after the BPF programs are attached and before 'ready' (e.g. one
  * SNAPSHOT record per socket that existed at start). `nowNs` is CLOCK_MONOTONIC, the BPF clock.

@@ -139,57 +139,54 @@ export function kernelVersion(release: string): [number, number] {
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }
 
-/** The mount point of the first tracefs mount, from /proc/self/mountinfo text (null: none). */
-export function findTracefsMount(mountinfo: string): string | null {
-  let found: string | null = null;
-  for (const line of mountinfo.split('\n')) {
-    const [head, tail] = line.split(' - ');
-    if (!tail || tail.split(' ')[0] !== 'tracefs') continue;
-    const point = head.split(' ')[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (TRACEFS_MOUNTS.includes(point)) return point; // where socktop looks first
-    found ??= point;
-  }
-  return found;
-}
+interface Mount { root: string; point: string; fstype: string }
 
-/** The mount point of the first cgroup2 mount of a hierarchy's root, from /proc/self/mountinfo text. */
-export function findCgroup2Mount(mountinfo: string): string | null {
+/** The mounts of /proc/self/mountinfo text; mountinfo writes space, tab, newline and backslash in
+ *  paths as \ooo. */
+export function parseMountinfo(mountinfo: string): Mount[] {
+  const mounts: Mount[] = [];
+  const unescapePath = (p: string): string => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   for (const line of mountinfo.split('\n')) {
     const [head, tail] = line.split(' - ');
     if (!tail) continue;
     const f = head.split(' ');
-    if (tail.split(' ')[0] === 'cgroup2' && f[3] === '/') {
-      return f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    }
+    mounts.push({ root: unescapePath(f[3]), point: unescapePath(f[4]), fstype: tail.split(' ')[0] });
   }
-  return null;
+  return mounts;
 }
 
-function detectCgroup(release: string): CgroupSupport {
-  const [major, minor] = kernelVersion(release);
-  let mountinfo = '';
+/** The mount point of the first tracefs mount, from /proc/self/mountinfo text (null: none). */
+export function findTracefsMount(mountinfo: string): string | null {
+  const points = parseMountinfo(mountinfo).filter((m) => m.fstype === 'tracefs').map((m) => m.point);
+  return points.find((p) => TRACEFS_MOUNTS.includes(p)) ?? points[0] ?? null; // where socktop looks first
+}
+
+/** The mount point of the first cgroup2 mount of a hierarchy's root, from /proc/self/mountinfo text. */
+export function findCgroup2Mount(mountinfo: string): string | null {
+  return parseMountinfo(mountinfo).find((m) => m.fstype === 'cgroup2' && m.root === '/')?.point ?? null;
+}
+
+function readMountinfo(): string {
   try {
-    mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    return fs.readFileSync('/proc/self/mountinfo', 'utf8');
   } catch {
-    // no /proc: the mount is then unknown, and socktop would mount its own
+    return ''; // no /proc: mounts unknown ("not mounted" is the best guess; socktop mounts its own)
   }
+}
+
+function detectCgroup(release: string, mountinfo: string): CgroupSupport {
+  const [major, minor] = kernelVersion(release);
   return { hooks: major > 5 || (major === 5 && minor >= 9), mount: findCgroup2Mount(mountinfo), kernel: [major, minor] };
 }
 
 export function detectKernelSupport(): KernelSupport {
   const tracefs = findTracefs();
-  let tracefsMount: string | null = tracefs;
-  if (tracefs === null) {
-    try {
-      tracefsMount = findTracefsMount(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
-    } catch {
-      // no /proc: "not mounted" is the best guess
-    }
-  }
+  const mountinfo = readMountinfo();
+  const tracefsMount = tracefs ?? findTracefsMount(mountinfo);
   const privileges = readPrivileges();
   // Without the kprobe PMU, libbpf falls back to tracefs kprobe_events (legacy kprobes).
   const kprobes = exists(KPROBE_PMU) || (tracefs !== null && exists(`${tracefs}/kprobe_events`));
-  const cgroup = detectCgroup(os.release());
+  const cgroup = detectCgroup(os.release(), mountinfo);
   const credentials = readCredentials();
   return {
     btf: exists(VMLINUX_BTF),
