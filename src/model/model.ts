@@ -1,7 +1,8 @@
 /**
  * model.ts: SocketModel aggregates event records straight from the shared ring's DataView into
- * per-process rows and per-socket entries. Never imports blessed; the TUI, batch mode and tests
- * all read it through the query API at the bottom.
+ * per-process rows (process-table.ts) and per-socket entries (socket-table.ts): what each kind of
+ * event means for them is decided here. Never imports blessed; the TUI, batch mode and tests all
+ * read it through the query API at the bottom.
  *
  * Cost: ingest() reads the fields it needs with DataView calls and allocates nothing for most
  * records. Objects are created once per process (ProcessRow) and once per socket (SocketEntry);
@@ -12,13 +13,16 @@
  * "now" the caller supplies (live: the monotonic clock; replay: the replay clock), else the newest
  * record time.
  */
-import { dropCounters, EventKind, Flag, IPPROTO_TCP, Offset, TcpState } from '../capture/layout';
-import { EventJson, readComm } from '../capture/decode';
+import { dropCounters, EventKind, Flag, Offset, TcpState } from '../capture/layout';
+import type { EventJson } from '../capture/decode';
 import { EventLog, WordSource } from './eventlog';
 import { LatencyHistogram } from './latency';
+import { IngestCursor } from './ingest-cursor';
 import { ProcessRow, Series, SERIES_COUNT } from './processes';
+import { pow2AtLeast, ProcessTable } from './process-table';
 import { RateWindow } from './rates';
 import { SocketEntry, socketKey } from './sockets';
+import { SocketTable } from './socket-table';
 import { RowFilter } from './filter';
 import { filterSort, SortKey } from './query';
 import { UserNames } from './users';
@@ -102,66 +106,27 @@ function addressReused(sock: SocketEntry, view: DataView, off: number): boolean 
     || (rport !== 0 && sock.rport !== 0 && rport !== sock.rport);
 }
 
-/** Kinds only a running process's own syscalls produce. */
-const MADE_BY_A_CALL: readonly boolean[] = (() => {
-  const a: boolean[] = [];
-  for (const k of [EventKind.Socket, EventKind.Bind, EventKind.Listen, EventKind.ConnectStart, EventKind.Accept]) a[k] = true;
-  return a;
-})();
-
-/** Spare socket entries kept for reuse at most. */
-const SPARE_SOCKETS = 4096;
-
-function pow2AtLeast(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
 export class SocketModel {
   readonly options: ModelOptions;
-  private readonly procs = new Map<number, ProcessRow>();
-  private readonly socks = new Map<number, SocketEntry>();
-  /** Entries that aged out, for reuse: a storm opens and ends thousands of sockets a second, and
-   *  reusing their entries spares the GC that churn. Nothing outside the model keeps an entry
-   *  past a frame (socketsOf() results are rendered at once). */
-  private readonly spare: SocketEntry[] = [];
-  /** Closed sockets in close order, for aging and for evicting the oldest first. */
-  private closedQueue: SocketEntry[] = [];
-  private closedAt: number[] = [];
-  private closedHead = 0;
+  /** The record being ingested (time, second, socket key), shared with the two tables. */
+  private readonly cursor = new IngestCursor();
+  private readonly procs: ProcessTable;
+  private readonly socks: SocketTable;
   private readonly global: RateWindow;
   private readonly globalLog: EventLog;
   private readonly words = new WordSource();
-  /** One-entry cache: consecutive records very often belong to the same process. */
-  private lastRow: ProcessRow | undefined;
-
-  /** The record being ingested: its time (ns), that time's second, and its socket's key. Fields,
-   *  not arguments: a double passed to a function V8 does not inline is boxed, a heap allocation
-   *  per call, and these would be passed a dozen times per record. */
-  private ts = 0;
-  private sec = 0;
-  private key = 0;
 
   private events = 0;
   private readonly drops = dropCounters();
   private unattributed = 0;
-  private evictedProcesses = 0;
-  private evictedSockets = 0;
   private firstTs = 0;
   private lastTs = 0;
   private nowNs = 0;
-  /** Entries in `socks` that are open, and closed-queue entries no longer in `socks` (kept up to date:
-   *  counting them by walking 65k sockets would cost a frame milliseconds). */
-  private openInMap = 0;
-  private replacedQueued = 0;
-  /** Listening port -> the row of its (latest) listener, to own a new connection's early events. */
-  private readonly listeners = new Map<number, ProcessRow>();
-  /** pid -> open entries in `socks` with that pid: an exit walks the sockets only when it has some. */
-  private readonly openByPid = new Map<number, number>();
 
   constructor(options: Partial<ModelOptions> = {}) {
     this.options = { ...DEFAULT_MODEL_OPTIONS, ...options };
+    this.procs = new ProcessTable(this.cursor, this.options);
+    this.socks = new SocketTable(this.cursor, this.procs, this.options);
     this.global = new RateWindow(SERIES_COUNT, pow2AtLeast(this.options.historySec + 2));
     this.globalLog = new EventLog(this.options.globalLogSize);
   }
@@ -172,12 +137,13 @@ export class SocketModel {
   ingest(view: DataView, off: number): void {
     const kind = view.getUint8(off + Offset.kind);
     const ts = readU64(view, off + Offset.ts_ns);
-    this.ts = ts;
-    this.sec = Math.floor(ts / SEC);
+    const cursor = this.cursor;
+    cursor.ts = ts;
+    cursor.sec = Math.floor(ts / SEC);
     this.events++;
     if (ts > this.lastTs) this.lastTs = ts;
     if (this.firstTs === 0 || (ts > 0 && ts < this.firstTs)) this.firstTs = ts;
-    this.global.addAt(Series.Events, this.sec, 1);
+    this.global.addAt(Series.Events, cursor.sec, 1);
     if (kind === EventKind.Drops) {
       const stage = view.getUint8(off + Offset.new_state);
       if (stage < this.drops.length) this.drops[stage] += view.getUint32(off + Offset.count, true);
@@ -189,7 +155,7 @@ export class SocketModel {
     }
     const hasSock = view.getUint32(off + Offset.sock, true) !== 0 || view.getUint32(off + Offset.sock + 4, true) !== 0;
     const key = hasSock ? socketKey(view, off) : 0;
-    this.key = key;
+    cursor.key = key;
     let sock = hasSock ? this.socks.get(key) : undefined;
     // The kernel reuses a freed struct sock at once: a closed entry whose ports differ from the
     // record's is another connection's socket now (typically the child socket of an incoming
@@ -202,14 +168,14 @@ export class SocketModel {
       // The record's comm and uid are empty then: the row is looked up, never renamed or created.
       // A socket not known yet whose local port some process listens on is a connection to that
       // listener, not accepted yet (the handshake's state changes): that process's.
-      row = sock ? this.procs.get(sock.pid) : this.listenerOf(view.getUint16(off + Offset.lport, true));
+      row = sock ? this.procs.get(sock.pid) : this.socks.listenerOf(view.getUint16(off + Offset.lport, true));
       if (!row) {
         this.unattributed++;
         if (sock) this.touchSocket(sock, view, off, kind);
         return;
       }
     } else {
-      row = this.rowFor(pid, view, off, kind);
+      row = this.procs.rowFor(pid, view, off, kind);
     }
     if (ts > row.lastNs) row.lastNs = ts;
     const flags = view.getUint8(off + Offset.flags);
@@ -227,19 +193,20 @@ export class SocketModel {
     view: DataView, off: number, kind: number,
   ): SocketEntry | undefined {
     const error = view.getInt32(off + Offset.error, true);
+    const sec = this.cursor.sec;
     switch (kind) {
       case EventKind.Socket:
         if (!hasSock) break;
-        sock = this.openFresh(row, sock);
+        sock = this.socks.openFresh(row, sock);
         sock.setTuple(view, off);
         break;
       case EventKind.Accept:
         if (error === 0) {
           row.accepts++;
-          row.rates.addAt(Series.Accepts, this.sec, 1);
-          this.global.addAt(Series.Accepts, this.sec, 1);
+          row.rates.addAt(Series.Accepts, sec, 1);
+          this.global.addAt(Series.Accepts, sec, 1);
           if (hasSock) {
-            sock = this.openFresh(row, sock);
+            sock = this.socks.openFresh(row, sock);
             sock.setTuple(view, off);
             sock.state = TcpState.Established;
           }
@@ -247,13 +214,13 @@ export class SocketModel {
         break;
       case EventKind.Listen:
         if (!hasSock || error !== 0) break;
-        sock = this.openCounted(row, sock);
+        sock = this.socks.openCounted(row, sock);
         sock.setTuple(view, off);
-        this.markListening(sock);
+        this.socks.markListening(sock);
         break;
       case EventKind.ConnectStart:
         if (!hasSock) break;
-        sock = this.openCounted(row, sock);
+        sock = this.socks.openCounted(row, sock);
         sock.setTuple(view, off);
         sock.state = TcpState.SynSent;
         break;
@@ -272,14 +239,14 @@ export class SocketModel {
       case EventKind.Send: {
         const n = readU64(view, off + Offset.bytes_sent);
         this.addBytes(row, Series.Tx, n);
-        if (!sock && hasSock) sock = this.openUncounted(row, view, off);
+        if (!sock && hasSock) sock = this.socks.openUncounted(row, view, off);
         if (sock) sock.sent += n;
         break;
       }
       case EventKind.Recv: {
         const n = readU64(view, off + Offset.bytes_received);
         this.addBytes(row, Series.Rx, n);
-        if (!sock && hasSock) sock = this.openUncounted(row, view, off);
+        if (!sock && hasSock) sock = this.socks.openUncounted(row, view, off);
         if (sock) sock.received += n;
         break;
       }
@@ -304,8 +271,9 @@ export class SocketModel {
   }
 
   private onConnect(row: ProcessRow, sock: SocketEntry | undefined, view: DataView, off: number, error: number): void {
-    row.rates.addAt(Series.Connects, this.sec, 1);
-    this.global.addAt(Series.Connects, this.sec, 1);
+    const sec = this.cursor.sec;
+    row.rates.addAt(Series.Connects, sec, 1);
+    this.global.addAt(Series.Connects, sec, 1);
     if (error === 0) {
       row.connectsOk++;
       if (!row.latency) row.latency = new LatencyHistogram();
@@ -331,27 +299,28 @@ export class SocketModel {
     const totalSent = readU64(view, off + Offset.bytes_sent);
     const totalRecv = readU64(view, off + Offset.bytes_received);
     if (sock && !sock.open) return sock; // a second end-of-socket report for the same socket
+    const sec = this.cursor.sec;
     row.closes++;
-    row.rates.addAt(Series.Closes, this.sec, 1);
-    this.global.addAt(Series.Closes, this.sec, 1);
+    row.rates.addAt(Series.Closes, sec, 1);
+    this.global.addAt(Series.Closes, sec, 1);
     const dSent = totalSent - (sock ? sock.sent : 0);
     const dRecv = totalRecv - (sock ? sock.received : 0);
     if (dSent > 0) this.addBytes(row, Series.Tx, dSent);
     if (dRecv > 0) this.addBytes(row, Series.Rx, dRecv);
     if (!sock) {
       if (!hasSock) return undefined;
-      sock = this.openUncounted(row, view, off);
+      sock = this.socks.openUncounted(row, view, off);
     } else if (view.getUint8(off + Offset.family) !== 0 && sock.lport === 0) {
       sock.setTuple(view, off);
     }
     if (totalSent > sock.sent) sock.sent = totalSent;
     if (totalRecv > sock.received) sock.received = totalRecv;
-    this.closeSocket(sock);
+    this.socks.close(sock);
     return sock;
   }
 
   private onExit(view: DataView, off: number): void {
-    const ts = this.ts;
+    const ts = this.cursor.ts;
     const pid = view.getUint32(off + Offset.pid, true);
     // Only processes that used sockets have rows; an exit of any other process is not ours.
     const row = this.procs.get(pid);
@@ -360,42 +329,26 @@ export class SocketModel {
     row.exitNs = ts;
     row.exitCode = view.getUint32(off + Offset.count, true);
     if (ts > row.lastNs) row.lastNs = ts;
-    this.updateComm(row, view, off);
+    this.procs.updateComm(row, view, off);
     this.log(row, view, off, EventKind.Exit);
-    this.closeSocketsEndedByExit(pid);
-  }
-
-  /**
-   * A process's exit closes its descriptors without close() calls, and the kernel reports no end
-   * for a UDP socket or a TCP socket that never left CLOSE (never connected nor listened): those
-   * end here. TCP sockets with a connection go on through their state machine and end by it.
-   */
-  private closeSocketsEndedByExit(pid: number): void {
-    // The walk below visits every socket (65k at most): not for the many exits that have none open.
-    if (!this.openByPid.get(pid)) return;
-    for (const sock of this.socks.values()) {
-      if (sock.pid !== pid || !sock.open) continue;
-      const tcpInProgress = sock.proto === IPPROTO_TCP && sock.state !== 0 && sock.state !== TcpState.Close;
-      if (!tcpInProgress) this.closeSocket(sock);
-    }
+    this.socks.closeEndedByExit(pid);
   }
 
   /** Sockets that existed before the capture started: open (and listening) rows, no counters. */
   private onSnapshot(
     row: ProcessRow, sock: SocketEntry | undefined, view: DataView, off: number, kind: number,
   ): void {
-    const key = this.key;
-    if (key === 0 || kind === EventKind.Close) return;
-    sock = this.openCounted(row, sock);
+    if (this.cursor.key === 0 || kind === EventKind.Close) return;
+    sock = this.socks.openCounted(row, sock);
     sock.snapshot = true;
     sock.setTuple(view, off);
     const state = view.getUint8(off + Offset.new_state);
     sock.state = state || (kind === EventKind.Listen ? TcpState.Listen : sock.rport ? TcpState.Established : 0);
-    if (kind === EventKind.Listen || sock.state === TcpState.Listen) this.markListening(sock);
+    if (kind === EventKind.Listen || sock.state === TcpState.Listen) this.socks.markListening(sock);
   }
 
   private touchSocket(sock: SocketEntry, view: DataView, off: number, kind: number): void {
-    const ts = this.ts;
+    const ts = this.cursor.ts;
     if (ts > sock.lastNs) sock.lastNs = ts;
     if (kind !== EventKind.State) return;
     const state = view.getUint8(off + Offset.new_state);
@@ -406,15 +359,15 @@ export class SocketModel {
   private addBytes(row: ProcessRow, series: number, n: number): void {
     if (series === Series.Tx) row.bytesSent += n;
     else row.bytesReceived += n;
-    row.rates.addAt(series, this.sec, n);
-    this.global.addAt(series, this.sec, n);
+    row.rates.addAt(series, this.cursor.sec, n);
+    this.global.addAt(series, this.cursor.sec, n);
   }
 
   private addError(row: ProcessRow, errno: number): void {
     row.errors++;
     if (errno !== 0) row.addErrno(errno);
-    row.rates.addAt(Series.Errors, this.sec, 1);
-    this.global.addAt(Series.Errors, this.sec, 1);
+    row.rates.addAt(Series.Errors, this.cursor.sec, 1);
+    this.global.addAt(Series.Errors, this.cursor.sec, 1);
   }
 
   private log(row: ProcessRow, view: DataView, off: number, kind: number): void {
@@ -426,231 +379,6 @@ export class SocketModel {
     if (this.globalLog.capacity > 0) this.globalLog.push(src, word);
   }
 
-  // ------------------------------------------------------------------ processes
-
-  private rowFor(pid: number, view: DataView, off: number, kind: number): ProcessRow {
-    let row = this.lastRow;
-    if (row === undefined || row.pid !== pid) {
-      row = this.procs.get(pid);
-      if (row === undefined) row = this.newRow(pid, view, off);
-      this.lastRow = row;
-    }
-    if (this.commChanged(row, view, off) && view.getUint8(off + Offset.comm) !== 0) {
-      // After an exit, late events of the old process still arrive (tcp_destroy_sock, state
-      // changes): only a call that a live process makes means the pid now names another process.
-      if (!row.exited) this.updateComm(row, view, off);
-      else if (MADE_BY_A_CALL[kind]) row = this.newRow(pid, view, off);
-    }
-    return row;
-  }
-
-  private newRow(pid: number, view: DataView, off: number): ProcessRow {
-    const ts = this.ts;
-    if (this.procs.size >= this.options.maxProcesses) this.evictProcesses();
-    const row = new ProcessRow(pid, pow2AtLeast(this.options.rateWindowSec + 2));
-    row.firstNs = row.lastNs = ts;
-    this.updateComm(row, view, off);
-    this.procs.set(pid, row);
-    this.lastRow = row;
-    return row;
-  }
-
-  private commChanged(row: ProcessRow, view: DataView, off: number): boolean {
-    const c = off + Offset.comm;
-    return view.getUint32(c, true) !== row.commW0 || view.getUint32(c + 4, true) !== row.commW1
-      || view.getUint32(c + 8, true) !== row.commW2 || view.getUint32(c + 12, true) !== row.commW3;
-  }
-
-  private updateComm(row: ProcessRow, view: DataView, off: number): void {
-    const c = off + Offset.comm;
-    row.commW0 = view.getUint32(c, true);
-    row.commW1 = view.getUint32(c + 4, true);
-    row.commW2 = view.getUint32(c + 8, true);
-    row.commW3 = view.getUint32(c + 12, true);
-    row.comm = readComm(view, off);
-    row.uid = view.getUint32(off + Offset.uid, true);
-  }
-
-  /** Over the cap: drop a tenth of the rows, exited ones first, then the longest idle. */
-  private evictProcesses(): void {
-    const rows = [...this.procs.values()].sort(
-      (a, b) => Number(b.exited) - Number(a.exited) || a.lastNs - b.lastNs,
-    );
-    const n = Math.max(1, Math.floor(rows.length / 10));
-    for (let i = 0; i < n; i++) this.removeRow(rows[i]);
-    this.evictedProcesses += n;
-  }
-
-  private removeRow(row: ProcessRow): void {
-    if (this.procs.get(row.pid) === row) this.procs.delete(row.pid);
-    if (this.lastRow === row) this.lastRow = undefined;
-  }
-
-  // ------------------------------------------------------------------ sockets
-
-  /** SOCKET/ACCEPT always mean a new struct sock: an open entry under that key missed its end. */
-  private openFresh(row: ProcessRow, sock: SocketEntry | undefined): SocketEntry {
-    if (sock && sock.open) this.closeSocket(sock);
-    return this.openCounted(row, undefined);
-  }
-
-  /** LISTEN/CONNECT_START: reuse the open entry of this socket, else start one; count it as open. */
-  private openCounted(row: ProcessRow, sock: SocketEntry | undefined): SocketEntry {
-    if (!sock || !sock.open) sock = this.newSocket(row.pid);
-    if (!sock.counted || sock.pid !== row.pid) {
-      if (sock.counted) this.uncount(sock);
-      if (sock.pid !== row.pid && sock.inMap && sock.closedNs === 0) {
-        this.countOpenPid(sock.pid, -1);
-        this.countOpenPid(row.pid, 1);
-      }
-      sock.pid = row.pid;
-      sock.counted = true;
-      row.open++;
-      sock.owner = row;
-    }
-    return sock;
-  }
-
-  private openUncounted(row: ProcessRow, view: DataView, off: number): SocketEntry {
-    const sock = this.newSocket(row.pid);
-    sock.setTuple(view, off);
-    return sock;
-  }
-
-  /**
-   * A new entry under `key`. The kernel reuses a freed struct sock quickly, so a closed entry with
-   * the same address is replaced, not recycled: it stays in the closed queue for the detail view.
-   */
-  private newSocket(pid: number): SocketEntry {
-    const key = this.key;
-    if (!this.socks.has(key) && this.socks.size >= this.options.maxSockets) this.evictSockets();
-    const sock = this.spare.pop() ?? new SocketEntry();
-    sock.reset(key, pid, this.ts);
-    const old = this.socks.get(key);
-    if (old) this.leftMap(old);
-    this.socks.set(key, sock);
-    sock.inMap = true;
-    this.openInMap++;
-    this.countOpenPid(pid, 1);
-    return sock;
-  }
-
-  private countOpenPid(pid: number, delta: number): void {
-    const n = (this.openByPid.get(pid) ?? 0) + delta;
-    if (n > 0) this.openByPid.set(pid, n);
-    else this.openByPid.delete(pid);
-  }
-
-  /** `sock` is no longer the entry its map holds (deleted or replaced): keep the counts right. */
-  private leftMap(sock: SocketEntry): void {
-    sock.inMap = false;
-    if (sock.closedNs === 0) {
-      this.openInMap--;
-      this.countOpenPid(sock.pid, -1);
-    }
-    this.replacedQueued += sock.queued;
-  }
-
-  private deleteFromMap(sock: SocketEntry): void {
-    if (!sock.inMap) return;
-    this.socks.delete(sock.key);
-    this.leftMap(sock);
-  }
-
-  private markListening(sock: SocketEntry): void {
-    sock.state = TcpState.Listen;
-    if (sock.listenPort !== 0 || sock.lport === 0) return;
-    const owner = sock.owner;
-    if (!owner) return;
-    sock.listenPort = sock.lport;
-    owner.addListen(sock.lport);
-    this.listeners.set(sock.lport, owner);
-  }
-
-  /** The live row listening on `port` (the latest to listen there), if any. */
-  private listenerOf(port: number): ProcessRow | undefined {
-    if (port === 0) return undefined;
-    const row = this.listeners.get(port);
-    return row !== undefined && this.procs.get(row.pid) === row ? row : undefined;
-  }
-
-  private uncount(sock: SocketEntry): void {
-    const owner = sock.owner;
-    if (owner) {
-      if (sock.counted) owner.open--;
-      if (sock.listenPort) {
-        owner.removeListen(sock.listenPort);
-        if (this.listeners.get(sock.listenPort) === owner && !owner.listen?.get(sock.listenPort)) this.listeners.delete(sock.listenPort);
-      }
-    }
-    sock.counted = false;
-    sock.listenPort = 0;
-    sock.owner = null;
-  }
-
-  private closeSocket(sock: SocketEntry): void {
-    const ts = this.ts;
-    this.uncount(sock);
-    if (sock.closedNs === 0 && sock.inMap) {
-      this.openInMap--;
-      this.countOpenPid(sock.pid, -1);
-    }
-    sock.closedNs = ts || 1;
-    sock.state = TcpState.Close;
-    this.closedQueue.push(sock);
-    sock.queued++;
-    if (!sock.inMap) this.replacedQueued++;
-    this.closedAt.push(sock.closedNs);
-    // Past the retention cap the oldest closed socket goes early: aged out, not evicted.
-    if (this.closedQueue.length - this.closedHead > Math.min(this.options.maxClosedSockets, this.options.maxSockets)) {
-      this.popClosed(Infinity);
-    }
-  }
-
-  /** Over the cap: the oldest closed sockets go first; if none are closed, the longest idle open ones. */
-  private evictSockets(): void {
-    const target = Math.floor(this.options.maxSockets * 0.9);
-    while (this.socks.size > target && this.popClosed(Infinity)) this.evictedSockets++;
-    if (this.socks.size <= target) return;
-    const open = [...this.socks.values()].sort((a, b) => a.lastNs - b.lastNs);
-    for (let i = 0; this.socks.size > target && i < open.length; i++) {
-      this.dropSocket(open[i]);
-      this.evictedSockets++;
-    }
-  }
-
-  /** Remove the oldest queued closed socket if it closed before `beforeNs`; false when none. */
-  private popClosed(beforeNs: number): boolean {
-    while (this.closedHead < this.closedQueue.length) {
-      const sock = this.closedQueue[this.closedHead];
-      const at = this.closedAt[this.closedHead];
-      if (at >= beforeNs) return false;
-      this.closedHead++;
-      this.compactQueue();
-      sock.queued--;
-      if (!sock.inMap) this.replacedQueued--;
-      this.deleteFromMap(sock);
-      if (sock.queued === 0 && this.spare.length < SPARE_SOCKETS) {
-        sock.owner = null;
-        this.spare.push(sock);
-      }
-      return true;
-    }
-    return false;
-  }
-
-  private compactQueue(): void {
-    if (this.closedHead < 4096 || this.closedHead * 2 < this.closedQueue.length) return;
-    this.closedQueue = this.closedQueue.slice(this.closedHead);
-    this.closedAt = this.closedAt.slice(this.closedHead);
-    this.closedHead = 0;
-  }
-
-  private dropSocket(sock: SocketEntry): void {
-    this.uncount(sock);
-    this.deleteFromMap(sock);
-  }
-
   // ------------------------------------------------------------------ per frame
 
   /**
@@ -659,18 +387,8 @@ export class SocketModel {
    */
   refresh(nowNs?: number): void {
     this.nowNs = nowNs ?? this.lastTs;
-    const o = this.options;
-    const exitedBefore = this.nowNs - o.exitedTtlSec * SEC;
-    const idleBefore = this.nowNs - o.idleTtlSec * SEC;
-    for (const row of this.procs.values()) {
-      if ((row.exited && row.exitNs < exitedBefore)
-        || (!row.exited && row.open <= 0 && !row.listen?.size && row.lastNs < idleBefore)) {
-        this.removeRow(row);
-        continue;
-      }
-      row.refresh(this.nowNs, o.rateWindowSec);
-    }
-    while (this.popClosed(this.nowNs - o.closedSocketTtlSec * SEC)) { /* aged out */ }
+    this.procs.refresh(this.nowNs);
+    this.socks.ageOut(this.nowNs - this.options.closedSocketTtlSec * SEC);
   }
 
   /** The "now" of the last refresh (ns, record clock). */
@@ -691,15 +409,7 @@ export class SocketModel {
 
   /** The process's sockets: open ones first (oldest first), then recently closed ones. */
   socketsOf(pid: number): SocketEntry[] {
-    const out: SocketEntry[] = [];
-    for (const s of this.socks.values()) if (s.pid === pid) out.push(s);
-    // Closed sockets whose kernel address was reused since live only in the queue.
-    for (let i = this.closedHead; i < this.closedQueue.length; i++) {
-      const s = this.closedQueue[i];
-      if (s.pid === pid && this.socks.get(s.key) !== s) out.push(s);
-    }
-    return out.sort((a, b) => Number(a.closedNs !== 0) - Number(b.closedNs !== 0)
-      || (a.closedNs ? b.closedNs - a.closedNs : a.createdNs - b.createdNs));
+    return this.socks.socketsOf(pid);
   }
 
   recentEvents(pid: number, max?: number): EventJson[] {
@@ -721,10 +431,10 @@ export class SocketModel {
       drops: this.drops.slice(),
       unattributed: this.unattributed,
       processes: this.procs.size,
-      sockets: this.socks.size + this.replacedQueued,
-      openSockets: this.openInMap,
-      evictedProcesses: this.evictedProcesses,
-      evictedSockets: this.evictedSockets,
+      sockets: this.socks.held,
+      openSockets: this.socks.openCount,
+      evictedProcesses: this.procs.evictedCount,
+      evictedSockets: this.socks.evictedCount,
       lastTsNs: this.lastTs,
       firstTsNs: this.firstTs,
     };

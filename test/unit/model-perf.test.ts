@@ -34,7 +34,8 @@ const KINDS = [K.Socket, K.Listen, K.ConnectStart, K.Connect, K.Accept, K.State,
 
 /** The socket totals the way stats() used to count them: by walking every entry. */
 function walkCounts(m: SocketModel): { sockets: number; openSockets: number; openByPid: [number, number][] } {
-  const inner = m as unknown as { socks: Map<number, SocketEntry>; closedQueue: SocketEntry[]; closedHead: number };
+  // The model's SocketTable (socket-table.ts), read from inside: the invariant is about its private counts.
+  const inner = (m as unknown as { socks: { socks: Map<number, SocketEntry>; closedQueue: SocketEntry[]; closedHead: number } }).socks;
   let open = 0;
   for (const s of inner.socks.values()) if (s.closedNs === 0) open++;
   let replaced = 0;
@@ -49,7 +50,7 @@ function walkCounts(m: SocketModel): { sockets: number; openSockets: number; ope
 
 function counted(m: SocketModel): { sockets: number; openSockets: number; openByPid: [number, number][] } {
   const st = m.stats();
-  const byPid = (m as unknown as { openByPid: Map<number, number> }).openByPid;
+  const byPid = (m as unknown as { socks: { openByPid: Map<number, number> } }).socks.openByPid;
   return { sockets: st.sockets, openSockets: st.openSockets, openByPid: [...byPid].sort((a, b) => a[0] - b[0]) };
 }
 
