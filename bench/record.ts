@@ -20,7 +20,8 @@ import { AF_INET, EventKind, IPPROTO_TCP, Offset, RECORD_SIZE } from '../src/cap
 import { SharedRing } from '../src/capture/ring';
 import { openRecording } from '../src/record/reader';
 import { ReplaySource } from '../src/record/replay-source';
-import { RecordingWriter, createRecordingHook } from '../src/record/writer';
+import { RecordingWriter } from '../src/record/writer';
+import { createRecordingHook } from '../src/record/recording-stage';
 import { replayJson } from '../src/record/commands';
 
 function arg(name: string, def: number): number {

@@ -25,7 +25,7 @@ import { SocketEntry, socketKey } from './sockets';
 import { SocketTable } from './socket-table';
 import { RowFilter } from './filter';
 import { filterSort, SortKey } from './query';
-import { UserNames } from './users';
+import { UserNames } from '../capture/users';
 
 export interface ModelOptions {
   /** Seconds in the sliding window of the per-second rates. */

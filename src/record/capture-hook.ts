@@ -30,7 +30,9 @@ import { isMainThread, workerData } from 'worker_threads';
 import { addBatchHook } from '../capture/batch-hooks';
 import { RecordingError } from './format';
 import { OpenedForWrite, openRecordingForWrite, removeIfUnwritten } from './safe-open';
-import { HeaderInfo, RecordingStatsView, createRecordingHook } from './writer';
+import { createRecordingHook } from './recording-stage';
+import { RecordingStatsView } from './stats-view';
+import type { HeaderInfo } from './writer';
 
 export interface RecordingHookConfig {
   path: string;

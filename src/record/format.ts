@@ -82,6 +82,7 @@
  *   damaged region could fool it, never an intact file.
  */
 import * as zlib from 'zlib';
+import type { ProcessDetails } from '../capture/procfs';
 
 export const MAGIC = Buffer.from('SOCKTOP\0', 'latin1');
 export const FORMAT_VERSION = 1;
@@ -122,22 +123,11 @@ export interface HeaderJson {
   [key: string]: unknown;
 }
 
-/** Process metadata (PROCESS frames). Fields other than pid may be missing when /proc had gone. */
-export interface ProcessInfo {
-  pid: number;
-  ppid?: number;
-  comm?: string;
-  /** Command line, arguments joined by spaces (empty for kernel threads). */
-  cmdline?: string;
-  uid?: number;
-  user?: string;
-  /** Process start, ms since the epoch. */
-  start_wall_ms?: number;
-  threads?: number;
+/** Process metadata (PROCESS frames): what /proc said (capture/procfs.ts). Fields other than pid
+ *  may be missing when /proc had gone. */
+export interface ProcessInfo extends ProcessDetails {
   /** CLOCK_MONOTONIC ns (decimal string) of the record that made the recorder look the pid up. */
   seen_mono_ns?: string;
-  /** False when /proc/<pid> had gone already: only what the record itself said is known. */
-  from_proc?: boolean;
 }
 
 /** END frame. */

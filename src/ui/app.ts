@@ -10,7 +10,7 @@ import * as blessed from 'blessed';
 import { SocketModel, ModelOptions } from '../model/model';
 import type { ProcessRow } from '../model/processes';
 import { filterSort } from '../model/query';
-import { readProcDetails, ProcessDetails } from '../model/procinfo';
+import { readProcDetails, ProcessDetails } from '../capture/procfs';
 import { DRAIN_INTERVAL_MS, dropsPerStage, Pump } from './pump';
 import type { DataSource, SourceStats } from './source';
 import { Effect, KeyInput, UiState } from './state';

@@ -4,9 +4,9 @@
  * serves both; the UI thread drains `ring` on its own timer.
  */
 import type { SharedRing } from '../capture/ring';
-import type { ProcessDetails } from '../model/procinfo';
+import type { ProcessDetails } from '../capture/procfs';
 
-export type { ProcessDetails } from '../model/procinfo';
+export type { ProcessDetails } from '../capture/procfs';
 
 export interface SourceInfo {
   mode: 'live' | 'replay';

@@ -4,7 +4,7 @@ import { EventKind as K } from '../../src/capture/layout';
 import { formatSnapshot, runBatch } from '../../src/cli/commands/batch';
 import { NO_FILTER, parsePidFilter } from '../../src/model/filter';
 import { SocketModel } from '../../src/model/model';
-import { UserNames } from '../../src/model/users';
+import { UserNames } from '../../src/capture/users';
 import { feed, kernelSock, makeRecord, MS, SEC } from './helpers/records';
 import { collector, fakeSource } from './helpers/source';
 

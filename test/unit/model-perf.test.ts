@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SocketModel } from '../../src/model/model';
-import { UserNames } from '../../src/model/users';
+import { UserNames } from '../../src/capture/users';
 import { NO_FILTER } from '../../src/model/filter';
 import { filterSort, SORT_KEYS, sortRows } from '../../src/model/query';
 import { Series } from '../../src/model/processes';

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SocketModel } from '../../src/model/model';
-import { UserNames } from '../../src/model/users';
+import { UserNames } from '../../src/capture/users';
 import { EventKind as K, TcpState as S } from '../../src/capture/layout';
 import { feed, kernelSock, makeRecord, SEC } from './helpers/records';
 

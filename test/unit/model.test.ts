@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SocketModel } from '../../src/model/model';
-import { UserNames } from '../../src/model/users';
+import { UserNames } from '../../src/capture/users';
 import { NO_FILTER, parsePidFilter } from '../../src/model/filter';
 import { EventKind as K, Flag, TcpState } from '../../src/capture/layout';
 import { feed, kernelSock, makeRecord, MS, RecordFields, SEC } from './helpers/records';

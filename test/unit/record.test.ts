@@ -15,8 +15,11 @@ import {
   formatClock, parseDuration,
 } from '../../src/record/format';
 import { Recording, openRecording } from '../../src/record/reader';
+import { createRecordingHook } from '../../src/record/recording-stage';
+import { RecordingStatsView } from '../../src/record/stats-view';
+import { readProcDetails } from '../../src/capture/procfs';
 import {
-  RecordingStatsView, RecordingWriter, WriterIo, createRecordingHook, readProcessInfo,
+  RecordingWriter, WriterIo,
 } from '../../src/record/writer';
 import { makeRecords, tmpDir, writeRecord, writeRecording } from './fixtures/record-synth';
 
@@ -549,11 +552,11 @@ test('recording hook: writes batches, describes each new pid once from /proc, mi
   rec.close();
 });
 
-test('readProcessInfo: this process, and null for a missing pid', () => {
-  const info = readProcessInfo(process.pid)!;
+test('readProcDetails: this process, and undefined for a missing pid', () => {
+  const info = readProcDetails(process.pid)!;
   assert.equal(info.pid, process.pid);
   assert.ok((info.threads ?? 0) >= 1);
-  assert.equal(readProcessInfo(0x3ffffff0), null);
+  assert.equal(readProcDetails(0x3ffffff0), undefined);
 });
 
 test('the shipped sample (samples/demo.socktop) opens cleanly, with process infos', { skip: !fs.existsSync(path.resolve(__dirname, '../../../samples/demo.socktop')) }, () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EventKind as K, Flag } from '../../src/capture/layout';
 import { NO_FILTER } from '../../src/model/filter';
 import { SocketModel } from '../../src/model/model';
-import { UserNames } from '../../src/model/users';
+import { UserNames } from '../../src/capture/users';
 import { COLUMNS, layoutColumns } from '../../src/ui/columns';
 import { fit, fmtAge, fmtBytes, fmtLatency, fmtPorts, fmtRate, fmtUptime } from '../../src/ui/format';
 import { UiState } from '../../src/ui/state';

@@ -5,7 +5,7 @@
 import * as blessed from 'blessed';
 import type { EventJson } from '../../capture/decode';
 import type { SocketModel } from '../../model/model';
-import type { ProcessDetails } from '../../model/procinfo';
+import type { ProcessDetails } from '../../capture/procfs';
 import type { SocketEntry } from '../../model/sockets';
 import { errnoName } from '../../capture/errno';
 import { fit, fmtAge, fmtBytes, fmtLatency, fmtRate } from '../format';

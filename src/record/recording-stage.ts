@@ -1,0 +1,151 @@
+/**
+ * recording-stage.ts: the capture worker's recording stage. Per polled batch, before the batch goes
+ * to the shared ring: every pid not seen before is looked up in /proc once (a PROCESS frame ahead of
+ * its records, so a replay shows what the process was), then the records are appended. Drops
+ * upstream of it are written as DROPS records where they happened.
+ */
+import { EventKind, Offset, RECORD_SIZE } from '../capture/layout';
+import { readProcDetails } from '../capture/procfs';
+import { UserNames } from '../capture/users';
+import type { ProcessInfo } from './format';
+import { RecordingStatsView } from './stats-view';
+import { HeaderInfo, RecordingWriter, WriterOptions, WriterStats } from './writer';
+
+const users = new UserNames();
+
+
+export interface RecordingHookOptions extends WriterOptions {
+  /** A RecordingStatsView.sab to mirror the counters into (for the main thread). */
+  statsSab?: SharedArrayBuffer;
+  /** Look up new pids in /proc (default true). */
+  lookupProcesses?: boolean;
+  /** At most this many /proc lookups per second; beyond, process info comes from the record only. */
+  maxLookupsPerSecond?: number;
+  procRoot?: string;
+}
+
+export interface RecordingHook {
+  /**
+   * Call once per batch the capture worker polled, with the staging buffer holding `count` whole
+   * records from byte 0, BEFORE ring.pushBatch. Also call it with count = 0 when a poll times out:
+   * it then only flushes if a second has passed. Never throws.
+   */
+  hook(staging: Uint8Array, view: DataView | null, count: number): void;
+  /** Note events lost upstream of the recorder (stage: DropStage.BpfRing, ...). */
+  drops(stage: number, count: number): void;
+  /** Flush, write the END frame and close the file. */
+  close(): WriterStats;
+  stats(): WriterStats;
+  readonly writer: RecordingWriter;
+}
+
+/**
+ * The capture worker's recording hook. worker.ts needs only:
+ *
+ *     import { createRecordingHook } from '../record/writer';
+ *     const rec = recordPath ? createRecordingHook(recordPath, { backend }, { statsSab }) : null;
+ *     // per poll:  rec?.hook(staging, view, n);  ring.pushBatch(staging, n);
+ *     // on stop:   rec?.close();
+ *
+ * Throws RecordingError (EIO, one line) only when the file cannot be created.
+ */
+export function createRecordingHook(
+  filePath: string, headerInfo: HeaderInfo, opts: RecordingHookOptions = {},
+): RecordingHook {
+  const writer = RecordingWriter.create(filePath, headerInfo, opts);
+  const statsView = opts.statsSab ? new RecordingStatsView(opts.statsSab) : null;
+  if (statsView) {
+    writer.onFlush = (s) => statsView.write(s);
+    statsView.write(writer.stats());
+  }
+  const lookup = opts.lookupProcesses ?? true;
+  const maxLookups = opts.maxLookupsPerSecond ?? 1000;
+  const procRoot = opts.procRoot ?? '/proc';
+  const seen = new Set<number>();
+  const exited = new Set<number>();
+  let lookupWindow = 0;
+  let lookups = 0;
+  const newAt: number[] = [];
+  const exitPids: number[] = [];
+
+  function describe(staging: Uint8Array, at: number, pid: number): ProcessInfo | null {
+    const now = Date.now();
+    if (now - lookupWindow >= 1000) {
+      lookupWindow = now;
+      lookups = 0;
+    }
+    let info: ProcessInfo | null = null;
+    if (lookup && lookups < maxLookups) {
+      lookups++;
+      info = readProcDetails(pid, procRoot) ?? null;
+    }
+    if (info === null) {
+      // Gone already (or over budget): a late event of a process we described before needs nothing
+      // new; otherwise keep what the record says.
+      if (exited.has(pid)) return null;
+      let comm = '';
+      for (let i = 0; i < 16; i++) {
+        const c = staging[at + Offset.comm + i];
+        if (c === 0) break;
+        comm += String.fromCharCode(c);
+      }
+      const uid = u32(staging, at + Offset.uid);
+      info = { pid, comm, uid, user: users.name(uid), from_proc: false };
+    }
+    info.seen_mono_ns = readU64(staging, at + Offset.ts_ns).toString();
+    return info;
+  }
+
+  return {
+    writer,
+    hook(staging: Uint8Array, _view: DataView | null, count: number): void {
+      if (count > 0) {
+        newAt.length = 0;
+        exitPids.length = 0;
+        for (let i = 0, at = 0; i < count; i++, at += RECORD_SIZE) {
+          const pid = u32(staging, at + Offset.pid);
+          if (pid !== 0 && !seen.has(pid)) {
+            seen.add(pid);
+            newAt.push(at);
+          }
+          if (staging[at + Offset.kind] === EventKind.Exit) exitPids.push(pid);
+        }
+        for (const at of newAt) {
+          const pid = u32(staging, at + Offset.pid);
+          let info: ProcessInfo | null = null;
+          try {
+            info = describe(staging, at, pid);
+          } catch {
+            info = null;
+          }
+          if (info) writer.appendProcessInfo(info);
+        }
+        writer.appendRecords(staging, count);
+        for (const pid of exitPids) {
+          seen.delete(pid);
+          exited.add(pid);
+          if (exited.size > 65536) exited.clear();
+        }
+      } else {
+        writer.maybeFlush();
+      }
+    },
+    drops(stage: number, count: number): void {
+      writer.appendDrops(stage, count);
+    },
+    close(): WriterStats {
+      return writer.close();
+    },
+    stats(): WriterStats {
+      return writer.stats();
+    },
+  };
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+}
+
+function readU64(b: Uint8Array, at: number): bigint {
+  return (BigInt(u32(b, at + 4)) << 32n) | BigInt(u32(b, at));
+}
