@@ -5,7 +5,7 @@
  *
  * 1. write: RecordingWriter.appendRecords in batches of 4096 128-byte records (the capture worker's
  *    staging size), to a file, close() included (END frame + fsync): records/s and MB/s.
- * 2. hook: the same through createRecordingHook (per-record pid check, /proc lookup of each new pid).
+ * 2. hook: the same through createRecordingStage (per-record pid check, /proc lookup of each new pid).
  * 3. open: openRecording's validating scan (CRCs, index).
  * 4. replay --speed 0 into a SharedRing (65536 records) drained by the main thread: records/s from
  *    ReplaySource.open() (the worker's validating scan included) to the last record drained; the consumer reads two fields per record
@@ -21,7 +21,7 @@ import { SharedRing } from '../src/capture/ring';
 import { openRecording } from '../src/record/reader';
 import { ReplaySource } from '../src/record/replay-source';
 import { RecordingWriter } from '../src/record/writer';
-import { createRecordingHook } from '../src/record/recording-stage';
+import { createRecordingStage } from '../src/record/recording-stage';
 import { replayJson } from '../src/record/commands';
 
 function arg(name: string, def: number): number {
@@ -76,11 +76,11 @@ function writeOnce(file: string, viaHook: boolean, pids: number): number {
   const staging = makeStaging(pids);
   const t0 = performance.now();
   if (viaHook) {
-    const h = createRecordingHook(file, { backend: 'bench' }, { timer: false });
+    const h = createRecordingStage(file, { backend: 'bench' }, { timer: false });
     const view = new DataView(staging.buffer);
     for (let done = 0; done < N; done += BATCH) {
       stamp(staging, done);
-      h.hook(staging, view, Math.min(BATCH, N - done));
+      h.batch(staging, view, Math.min(BATCH, N - done));
     }
     h.close();
   } else {

@@ -3,6 +3,7 @@
  * other, and the workerData the worker starts with.
  */
 import type { Backend, OpenResult, SessionStats } from './addon';
+import type { PipelineOptions } from './pipeline';
 import type { SnapshotSummary } from './snapshot';
 
 export interface CaptureWorkerData {
@@ -10,10 +11,8 @@ export interface CaptureWorkerData {
   backend: Backend;
   objectPath: string;
   bpfRingBytes?: number;
-  /** Modules the worker requires before opening: they register batch hooks (batch-hooks.ts). */
-  hookModules?: string[];
-  /** Anything those modules need; they read it from workerData themselves. */
-  hookOptions?: unknown;
+  /** The stages between the BPF ring and the shared ring (pipeline.ts). */
+  pipeline?: PipelineOptions;
 }
 
 /** main -> worker: nothing but the ring's stop flag (SharedRing.requestStop), read before every poll. */

@@ -12,6 +12,7 @@ import { Backend, bpfObjectPath, OpenResult } from './addon';
 import { RECORD_SIZE } from './layout';
 import { SharedRing } from './ring';
 import type { CaptureWorkerData, FromWorker, WorkerStats } from './messages';
+import type { PipelineOptions } from './pipeline';
 import type { SnapshotSummary } from './snapshot';
 
 export interface StartOptions {
@@ -19,8 +20,7 @@ export interface StartOptions {
   ringCapacity: number;      // records in the shared ring (rounded up to a power of two)
   objectPath?: string;       // default bpf/socktop.bpf.o
   bpfRingBytes?: number;     // BPF ring buffer size (addon default 16 MiB)
-  hookModules?: string[];    // loaded in the worker to register batch hooks (batch-hooks.ts)
-  hookOptions?: unknown;     // passed to them in workerData.hookOptions
+  pipeline?: PipelineOptions; // the worker's stages after attribution: the recorder (pipeline.ts)
   stopTimeoutMs?: number;    // how long stop() waits before terminating the worker (default 3 s)
   /** Called once if the capture dies after it started (the worker posts 'error' or exits). */
   onError?: (err: CaptureError) => void;
@@ -61,8 +61,7 @@ export function startCapture(opts: StartOptions): Promise<CaptureSession> {
     backend: opts.backend,
     objectPath: opts.objectPath ?? bpfObjectPath(),
     bpfRingBytes: opts.bpfRingBytes,
-    hookModules: opts.hookModules,
-    hookOptions: opts.hookOptions,
+    pipeline: opts.pipeline,
   };
   const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: data });
   return new WorkerCapture(worker, ring, opts).started;

@@ -2,7 +2,8 @@
  * worker.ts: the capture worker (a worker_threads Worker started by session.ts). It owns the native
  * BPF session and is the shared ring's only producer:
  *
- *   poll BPF ring (<= 50 ms) -> staging buffer -> batch hooks (recorder, ...) -> SharedRing.pushBatch
+ *   poll BPF ring (<= 50 ms) -> staging buffer -> pipeline stages (pipeline.ts: attribution,
+ *   recorder) -> SharedRing.pushBatch
  *
  * Protocol (messages.ts): posts 'ready' with the session info (or 'error' and ends), 'stats' once a
  * second, and 'closed' after a stop (the ring's stop flag, its one stop channel). Any exception closes
@@ -12,8 +13,9 @@ import { parentPort, workerData } from 'worker_threads';
 import { performance } from 'perf_hooks';
 import { Backend, loadAddon, NativeAddon, NativeSession, OpenResult, SessionStats } from './addon';
 import { SharedRing } from './ring';
-import { collectStartRecords, runBatchHooks } from './batch-hooks';
-import { snapshotSummary } from './attribution-hook'; // first hook: owners of pre-existing sockets, before any recorder
+import { AttributionStage } from './attribution-stage';
+import { BatchStage, Pipeline } from './pipeline';
+import { recordingStage } from '../record/recording-file';
 import { Backend as BackendCode, DropStage, EventKind, Offset, RECORD_SIZE } from './layout';
 import type { CaptureWorkerData, FromWorker } from './messages';
 
@@ -61,6 +63,7 @@ class CaptureLoop {
     private readonly session: NativeSession,
     private readonly ring: SharedRing,
     private readonly addon: NativeAddon,
+    private readonly pipeline: Pipeline,
   ) {
     this.backendCode = BACKEND_CODES[session.info.backend];
     const start = session.stats();
@@ -74,11 +77,9 @@ class CaptureLoop {
     this.nextStats = now + STATS_EVERY_MS;
   }
 
-  /** Start records (batch-hooks.ts) go first, through the hooks, like a polled batch. */
+  /** Start records (pipeline.ts) go first, through the pipeline, like a polled batch. */
   publishStartRecords(): void {
-    for (const { bytes, count } of collectStartRecords(this.addon.monotonicNs())) {
-      if (count <= 0) continue;
-      runBatchHooks(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), count);
+    for (const { bytes, count } of this.pipeline.startBatches(this.addon.monotonicNs())) {
       this.ring.pushBatch(bytes, count);
     }
   }
@@ -114,7 +115,7 @@ class CaptureLoop {
       count += this.appendDropsMarkers(count);
     }
     if (count > 0) {
-      runBatchHooks(this.staging, this.view, count);
+      this.pipeline.run(this.staging, this.view, count);
       this.ring.pushBatch(this.staging, count);
     }
     if (now >= this.nextStats) {
@@ -181,6 +182,11 @@ class CaptureLoop {
     } catch {
       // close() does not throw; and if it did, the env cleanup hook still detaches everything
     }
+    try {
+      this.pipeline.close(); // the recorder's END frame, after the last drained batch
+    } catch (e) {
+      if (error === null) error = e;
+    }
     post(error === null ? { type: 'closed' } : { type: 'error', ...describe(error, 'ECAPTURE') });
     endWorker();
   }
@@ -192,9 +198,19 @@ function endWorker(): void {
   parentPort?.unref();
 }
 
-function loadHookModules(modules: string[] | undefined): void {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  for (const m of modules ?? []) require(m);
+/** The stages, in the order pipeline.ts describes: attribution, a test stage, the recorder. */
+function buildPipeline(data: CaptureWorkerData): { pipeline: Pipeline; attribution: AttributionStage } {
+  const attribution = new AttributionStage();
+  const stages: BatchStage[] = [attribution];
+  const test = data.pipeline?.testStage;
+  if (test) stages.push((require(test.module) as TestStageModule).createStage(test.options));
+  const recording = data.pipeline?.recording;
+  if (recording) stages.push(recordingStage(recording, data.backend));
+  return { pipeline: new Pipeline(stages), attribution };
+}
+
+interface TestStageModule {
+  createStage(options: unknown): BatchStage;
 }
 
 function openSession(data: CaptureWorkerData, addon: NativeAddon): NativeSession {
@@ -205,22 +221,30 @@ function main(): void {
   const data = workerData as CaptureWorkerData;
   let addon: NativeAddon;
   let session: NativeSession;
+  let built: ReturnType<typeof buildPipeline>;
   try {
-    loadHookModules(data.hookModules);
-    addon = loadAddon();
-    session = openSession(data, addon);
+    built = buildPipeline(data);
   } catch (e) {
     post({ type: 'error', ...describe(e, 'ELOAD') });
     return endWorker();
   }
   try {
-    const loop = new CaptureLoop(session, new SharedRing(data.ringSab), addon);
+    addon = loadAddon();
+    session = openSession(data, addon);
+  } catch (e) {
+    built.pipeline.close();
+    post({ type: 'error', ...describe(e, 'ELOAD') });
+    return endWorker();
+  }
+  try {
+    const loop = new CaptureLoop(session, new SharedRing(data.ringSab), addon, built.pipeline);
     loop.publishStartRecords();
     const info: OpenResult = session.info;
-    post({ type: 'ready', info, snapshot: snapshotSummary() });
+    post({ type: 'ready', info, snapshot: built.attribution.summary });
     loop.start();
   } catch (e) {
     session.close();
+    built.pipeline.close();
     post({ type: 'error', ...describe(e, 'ECAPTURE') });
     endWorker();
   }

@@ -50,12 +50,12 @@ export interface LiveCapture {
 
 /**
  * Backend choice, capabilities, start, privilege drop: the one way socktop starts a live capture
- * (the TUI, --json, -b, and `record` through its startLive hook). Extra hook modules (the
- * recorder) go last.
+ * (the TUI, --json, -b, and `record` through its startLive hook). The recorder, if any, comes in
+ * `extra.pipeline`.
  */
 export async function startLiveCapture(
   probe: ProbeChoice,
-  extra: Partial<Pick<StartOptions, 'hookModules' | 'hookOptions' | 'onError' | 'ringCapacity'>> = {},
+  extra: Partial<Pick<StartOptions, 'pipeline' | 'onError' | 'ringCapacity'>> = {},
 ): Promise<LiveCapture> {
   const support = detectKernelSupport();
   // What the kernel lacks first (privileges would not help), then what this process lacks.
@@ -66,8 +66,7 @@ export async function startLiveCapture(
     backend: choice.backend,
     ringCapacity: extra.ringCapacity ?? DEFAULT_RING_CAPACITY,
     bpfRingBytes: DEFAULT_BPF_RING_BYTES,
-    hookModules: extra.hookModules,
-    hookOptions: extra.hookOptions,
+    pipeline: extra.pipeline,
     onError: extra.onError,
   });
   // Attached, snapshot read, recording opened: root and capabilities are no longer needed.
@@ -94,7 +93,7 @@ export async function openLiveSource(o: LiveOptions): Promise<DataSource> {
   let started: Awaited<ReturnType<typeof startLiveCapture>>;
   try {
     started = await startLiveCapture(o.probe, {
-      ringCapacity: o.ringCapacity, hookModules: rec?.hookModules, hookOptions: rec?.hookOptions, onError: o.onError,
+      ringCapacity: o.ringCapacity, pipeline: rec?.pipeline, onError: o.onError,
     });
   } catch (e) {
     rec?.release(); // no capture: no recording file left behind
@@ -111,14 +110,13 @@ export async function openLiveSource(o: LiveOptions): Promise<DataSource> {
 }
 
 interface RecordingParts {
-  hookModules: string[];
-  hookOptions: unknown;
+  pipeline: StartOptions['pipeline'];
   stats: { read(): { recordsLost: number; lastError: string | null } };
   release(): void;
 }
 
 async function recordingOptions(file: string, force: boolean): Promise<RecordingParts> {
-  const { recordingStartOptions } = await import('../record/capture-hook');
+  const { recordingStartOptions } = await import('../record/recording-file');
   return recordingStartOptions(file, {}, { force });
 }
 

@@ -45,7 +45,7 @@ import type { DataSource } from '../ui/source';
 import { RecordingError, formatClock, parseDuration } from './format';
 import { openRecording } from './reader';
 import { ReplaySource } from './replay-source';
-import { recordingStartOptions } from './capture-hook';
+import { recordingStartOptions } from './recording-file';
 import type { WriterStats } from './writer';
 
 // ---------------------------------------------------------------------------------------- record
@@ -65,11 +65,11 @@ export interface RecordArgs {
 
 export interface RecordDeps {
   /**
-   * Start the live capture with these extra StartOptions (hookModules/hookOptions of the recorder):
-   * the CLI passes src/cli/live.ts's startLiveCapture, the one way a live session starts
-   * (privileges, backend choice, the privilege drop); it appends `extra.hookModules` after its own.
+   * Start the live capture with the recorder in its pipeline: the CLI passes src/cli/live.ts's
+   * startLiveCapture, the one way a live session starts (privileges, backend choice, the privilege
+   * drop).
    */
-  startLive: (extra: Pick<StartOptions, 'hookModules' | 'hookOptions'>, args: RecordArgs) => Promise<CaptureSession>;
+  startLive: (extra: Pick<StartOptions, 'pipeline'>, args: RecordArgs) => Promise<CaptureSession>;
   /** Where the status line goes (default process.stderr). */
   status?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Resolves when the recording should stop early (tests); SIGINT/SIGTERM always do. */
@@ -106,8 +106,7 @@ export async function recordCommand(args: RecordArgs, deps: RecordDeps): Promise
   const rec = recordingStartOptions(file, { extra: { command: 'record' } }, { force: args.force });
   let session: CaptureSession;
   try {
-    session = await deps.startLive(
-      { hookModules: rec.hookModules, hookOptions: rec.hookOptions }, args);
+    session = await deps.startLive({ pipeline: rec.pipeline }, args);
   } catch (e) {
     rec.release(); // no capture: close the file, and remove it if this run created it
     throw e;

@@ -5,6 +5,7 @@
  * upstream of it are written as DROPS records where they happened.
  */
 import { EventKind, Offset, RECORD_SIZE } from '../capture/layout';
+import type { BatchStage } from '../capture/pipeline';
 import { readProcDetails } from '../capture/procfs';
 import { UserNames } from '../capture/users';
 import type { ProcessInfo } from './format';
@@ -13,8 +14,7 @@ import { HeaderInfo, RecordingWriter, WriterOptions, WriterStats } from './write
 
 const users = new UserNames();
 
-
-export interface RecordingHookOptions extends WriterOptions {
+export interface RecordingStageOptions extends WriterOptions {
   /** A RecordingStatsView.sab to mirror the counters into (for the main thread). */
   statsSab?: SharedArrayBuffer;
   /** Look up new pids in /proc (default true). */
@@ -24,13 +24,13 @@ export interface RecordingHookOptions extends WriterOptions {
   procRoot?: string;
 }
 
-export interface RecordingHook {
+export interface RecordingStage extends BatchStage {
   /**
    * Call once per batch the capture worker polled, with the staging buffer holding `count` whole
    * records from byte 0, BEFORE ring.pushBatch. Also call it with count = 0 when a poll times out:
    * it then only flushes if a second has passed. Never throws.
    */
-  hook(staging: Uint8Array, view: DataView | null, count: number): void;
+  batch(staging: Uint8Array, view: DataView | null, count: number): void;
   /** Note events lost upstream of the recorder (stage: DropStage.BpfRing, ...). */
   drops(stage: number, count: number): void;
   /** Flush, write the END frame and close the file. */
@@ -40,18 +40,12 @@ export interface RecordingHook {
 }
 
 /**
- * The capture worker's recording hook. worker.ts needs only:
- *
- *     import { createRecordingHook } from '../record/writer';
- *     const rec = recordPath ? createRecordingHook(recordPath, { backend }, { statsSab }) : null;
- *     // per poll:  rec?.hook(staging, view, n);  ring.pushBatch(staging, n);
- *     // on stop:   rec?.close();
- *
- * Throws RecordingError (EIO, one line) only when the file cannot be created.
+ * The recorder as a pipeline stage (capture/pipeline.ts). Throws RecordingError (EIO, one line)
+ * only when the file cannot be created.
  */
-export function createRecordingHook(
-  filePath: string, headerInfo: HeaderInfo, opts: RecordingHookOptions = {},
-): RecordingHook {
+export function createRecordingStage(
+  filePath: string, headerInfo: HeaderInfo, opts: RecordingStageOptions = {},
+): RecordingStage {
   const writer = RecordingWriter.create(filePath, headerInfo, opts);
   const statsView = opts.statsSab ? new RecordingStatsView(opts.statsSab) : null;
   if (statsView) {
@@ -98,7 +92,7 @@ export function createRecordingHook(
 
   return {
     writer,
-    hook(staging: Uint8Array, _view: DataView | null, count: number): void {
+    batch(staging: Uint8Array, _view: DataView | null, count: number): void {
       if (count > 0) {
         newAt.length = 0;
         exitPids.length = 0;

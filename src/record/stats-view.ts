@@ -11,7 +11,7 @@ const STATS_BYTES = 320;
 /**
  * The recording hook's counters in a SharedArrayBuffer, so the main thread (status line, UI) can
  * read what the worker-side recorder did without messages. Create with RecordingStatsView.create(),
- * pass `.sab` to the worker (createRecordingHook's statsSab), read with `.read()` anywhere.
+ * pass `.sab` to the worker (the recording stage's statsSab), read with `.read()` anywhere.
  */
 export class RecordingStatsView {
   readonly sab: SharedArrayBuffer;

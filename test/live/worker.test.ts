@@ -1,6 +1,6 @@
 /**
  * The capture worker through session.ts, on real BPF with the fixture object: records reach the
- * shared ring, BPF-side drops become DROPS records, stats arrive, batch hooks see every record,
+ * shared ring, BPF-side drops become DROPS records, stats arrive, pipeline stages see every record,
  * and stop() always ends with the programs detached. Root only (skips otherwise).
  */
 import { test } from 'node:test';
@@ -10,11 +10,11 @@ import { loadAddon } from '../../src/capture/addon';
 import { DropStage, EventKind, Offset } from '../../src/capture/layout';
 import { readComm } from '../../src/capture/decode';
 import { CaptureError, CaptureSession, startCapture, stopAllCaptures } from '../../src/capture/session';
-import { START_PID } from './capture-scripts/count-hook';
+import { START_PID } from './capture-scripts/count-stage';
 import { fixtureObject, fixtureTestOptions, ownComm, programsStillLoaded, waitFor } from './native-fixture';
 
 const opts = fixtureTestOptions();
-const COUNT_HOOK = path.join(__dirname, 'capture-scripts/count-hook.js');
+const COUNT_STAGE = path.join(__dirname, 'capture-scripts/count-stage.js');
 
 function startFixture(extra: Partial<Parameters<typeof startCapture>[0]> = {}): Promise<CaptureSession> {
   return startCapture({ backend: 'tracepoint', ringCapacity: 4096, objectPath: fixtureObject(), ...extra });
@@ -38,7 +38,7 @@ function drainInto(session: CaptureSession, seen: Seen): void {
 
 test('records reach the shared ring; BPF drops arrive as DROPS records; stats every second', opts, async () => {
   const counterSab = new SharedArrayBuffer(4);
-  const session = await startFixture({ hookModules: [COUNT_HOOK], hookOptions: { counterSab } });
+  const session = await startFixture({ pipeline: { testStage: { module: COUNT_STAGE, options: { counterSab } } } });
   try {
     assert.deepEqual(session.info.programs, ['tp_getppid', 'common_getegid']);
     const seen: Seen = { ours: 0, drops: 0, dropTs: [] };
@@ -69,7 +69,7 @@ test('records reach the shared ring; BPF drops arrive as DROPS records; stats ev
 test('start records are in the ring, through the hooks, when startCapture() resolves', opts, async () => {
   const counterSab = new SharedArrayBuffer(4);
   const before = loadAddon().monotonicNs();
-  const session = await startFixture({ hookModules: [COUNT_HOOK], hookOptions: { counterSab, startRecords: 3 } });
+  const session = await startFixture({ pipeline: { testStage: { module: COUNT_STAGE, options: { counterSab, startRecords: 3 } } } });
   try {
     const first: { pid: number; ts: bigint }[] = [];
     session.ring.drain((view, at) => {
@@ -94,7 +94,7 @@ test('startCapture() rejects with the addon code and a one-line message', opts, 
 });
 
 test('stop() terminates a worker that does not answer, and the programs still go', opts, async () => {
-  const session = await startFixture({ hookModules: [COUNT_HOOK], hookOptions: { stall: true }, stopTimeoutMs: 300 });
+  const session = await startFixture({ pipeline: { testStage: { module: COUNT_STAGE, options: { stall: true } } }, stopTimeoutMs: 300 });
   void process.ppid; // the first batch stalls the worker in the hook
   await new Promise((r) => setTimeout(r, 200));
   const started = Date.now();

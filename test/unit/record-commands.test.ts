@@ -1,5 +1,5 @@
 /**
- * Tests for src/record/commands.ts and the capture-worker hook module (capture-hook.ts): a headless
+ * Tests for src/record/commands.ts and the recorder's pipeline stage (recording-file.ts): a headless
  * recording through a stand-in capture worker (fixtures/record-fake-capture.ts) that loads the hook
  * modules like the real one, `replay --json`, and the TUI / batch wiring on a DataSource.
  */
@@ -32,10 +32,10 @@ function collect(): { stream: PassThrough; text: () => string } {
 
 /** A startLive that runs the stand-in worker with the recorder's hook modules. */
 function fakeStartLive(state: { produced: number }) {
-  return (extra: Pick<StartOptions, 'hookModules' | 'hookOptions'>, _args: RecordArgs): Promise<CaptureSession> => {
+  return (extra: Pick<StartOptions, 'pipeline'>, _args: RecordArgs): Promise<CaptureSession> => {
     const ring = SharedRing.create(1024, RECORD_SIZE);
     const worker = new Worker(FAKE, {
-      workerData: { ringSab: ring.sab, backend: 'tracepoint', hookModules: extra.hookModules, hookOptions: extra.hookOptions, perBatch: 25 },
+      workerData: { ringSab: ring.sab, backend: 'tracepoint', pipeline: extra.pipeline, perBatch: 25 },
     });
     const exited = new Promise<void>((r) => worker.once('exit', () => r()));
     return new Promise((resolve, reject) => {

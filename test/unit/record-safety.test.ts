@@ -3,7 +3,7 @@
  * link, never truncates, chmods or gives away another file, is created AS the invoking user (the
  * sudo user under sudo: nothing is chown()ed), and overwrites an existing file only with --force
  * (and then only a regular file with one link that the invoking user owns). src/record/safe-open.ts,
- * capture-hook.ts (recordingStartOptions), writer.ts, commands.ts (recordCommand) and the CLI.
+ * recording-file.ts (recordingStartOptions), writer.ts, commands.ts (recordCommand) and the CLI.
  *
  * The attacks need root to mean anything (a root-owned target, a sticky world-writable directory,
  * SUDO_UID=65534): those tests are skipped when not root. The CLI refusals run before any capture
@@ -20,7 +20,7 @@ import { SharedRing } from '../../src/capture/ring';
 import type { CaptureSession, StartOptions } from '../../src/capture/session';
 import { RecordingError } from '../../src/record/format';
 import { openRecording } from '../../src/record/reader';
-import { recordingStartOptions } from '../../src/record/capture-hook';
+import { recordingStartOptions } from '../../src/record/recording-file';
 import { recordCommand } from '../../src/record/commands';
 import { invokingUser, openRecordingForWrite } from '../../src/record/safe-open';
 import { RecordingWriter } from '../../src/record/writer';
@@ -176,7 +176,7 @@ test('root that may not switch its uid (no CAP_SETUID): creates the file as itse
   const link = path.join(dir, 'link.socktop');
   fs.symlinkSync(precious(), link);
   const script = `
-    const { recordingStartOptions } = require(${JSON.stringify(path.resolve(__dirname, '../../src/record/capture-hook.js'))});
+    const { recordingStartOptions } = require(${JSON.stringify(path.resolve(__dirname, '../../src/record/recording-file.js'))});
     const out = {};
     try { process.seteuid(65534); out.switched = true; } catch (e) { out.switched = false; }
     const r = recordingStartOptions(${JSON.stringify(file)}, {}, {});
@@ -250,13 +250,13 @@ test('recordingStartOptions: release() closes and removes a file nobody wrote, u
   const dir = fs.mkdtempSync(path.join(base, 'release-'));
   const file = path.join(dir, 'r.socktop');
   const rec = recordingStartOptions(file, {}, { env: {} });
-  assert.equal(typeof rec.hookOptions.recording.fd, 'number');
+  assert.equal(typeof rec.pipeline.recording.fd, 'number');
   rec.release();
   assert.throws(() => fs.fstatSync(rec.file.fd), /EBADF/);
   assert.ok(!fs.existsSync(file));
   rec.release(); // idempotent
   const taken = recordingStartOptions(file, {}, { env: {} });
-  Atomics.store(new Int32Array(taken.hookOptions.recording.fdClaim!), 0, 1); // as the worker does
+  Atomics.store(new Int32Array(taken.pipeline.recording.fdClaim!), 0, 1); // as the worker does
   taken.release();
   fs.fstatSync(taken.file.fd); // still open: the worker's to close
   fs.closeSync(taken.file.fd);
@@ -265,10 +265,10 @@ test('recordingStartOptions: release() closes and removes a file nobody wrote, u
 
 /** A startLive that runs the stand-in capture worker with the recorder's hook modules (as record-commands.test). */
 function fakeStartLive() {
-  return (extra: Pick<StartOptions, 'hookModules' | 'hookOptions'>): Promise<CaptureSession> => {
+  return (extra: Pick<StartOptions, 'pipeline'>): Promise<CaptureSession> => {
     const ring = SharedRing.create(1024, RECORD_SIZE);
     const worker = new Worker(FAKE, {
-      workerData: { ringSab: ring.sab, backend: 'tracepoint', hookModules: extra.hookModules, hookOptions: extra.hookOptions, perBatch: 25 },
+      workerData: { ringSab: ring.sab, backend: 'tracepoint', pipeline: extra.pipeline, perBatch: 25 },
     });
     const exited = new Promise<void>((r) => worker.once('exit', () => r()));
     return new Promise((resolve, reject) => {
@@ -323,7 +323,7 @@ test('record: an existing file is refused before the capture starts, replaced wi
   const file = path.join(dir, 'existing.socktop');
   fs.writeFileSync(file, 'keep me');
   let started = 0;
-  const counting = (extra: Pick<StartOptions, 'hookModules' | 'hookOptions'>): Promise<CaptureSession> => {
+  const counting = (extra: Pick<StartOptions, 'pipeline'>): Promise<CaptureSession> => {
     started++;
     return fakeStartLive()(extra);
   };

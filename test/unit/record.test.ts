@@ -15,7 +15,7 @@ import {
   formatClock, parseDuration,
 } from '../../src/record/format';
 import { Recording, openRecording } from '../../src/record/reader';
-import { createRecordingHook } from '../../src/record/recording-stage';
+import { createRecordingStage } from '../../src/record/recording-stage';
 import { RecordingStatsView } from '../../src/record/stats-view';
 import { readProcDetails } from '../../src/capture/procfs';
 import {
@@ -514,19 +514,19 @@ test('flushes by itself at least every flushIntervalMs', async () => {
 test('recording hook: writes batches, describes each new pid once from /proc, mirrors stats', () => {
   const file = path.join(dir, 'hook.socktop');
   const stats = RecordingStatsView.create();
-  const h = createRecordingHook(file, { backend: 'tracepoint' }, { timer: false, statsSab: stats.sab });
+  const h = createRecordingStage(file, { backend: 'tracepoint' }, { timer: false, statsSab: stats.sab });
   const staging = new Uint8Array(64 * RECORD_SIZE);
   const view = new DataView(staging.buffer);
   const me = process.pid;
   const gone = 0x3ffffff0; // no such pid
   for (let i = 0; i < 10; i++) writeRecord(staging, i * RECORD_SIZE, { ts: 1000n + BigInt(i), pid: i % 2 ? me : gone, comm: i % 2 ? 'node' : 'ghost', uid: 0 });
-  h.hook(staging, view, 10);
-  h.hook(staging, view, 0); // an idle poll
+  h.batch(staging, view, 10);
+  h.batch(staging, view, 0); // an idle poll
   // The process exits, then a late event of it: no new description (it was described).
   writeRecord(staging, 0, { ts: 2000n, pid: gone, kind: EventKind.Exit, comm: 'ghost' });
-  h.hook(staging, view, 1);
+  h.batch(staging, view, 1);
   writeRecord(staging, 0, { ts: 2001n, pid: gone, kind: EventKind.Close, comm: 'ghost' });
-  h.hook(staging, view, 1);
+  h.batch(staging, view, 1);
   const st = h.close();
   assert.equal(st.records, 12);
   assert.equal(st.processes, 2);

@@ -1,46 +1,40 @@
 /**
- * capture-hook.ts: the recorder as a capture-worker hook module (src/capture/batch-hooks.ts).
+ * recording-file.ts: a recording's file, from the main thread to the capture worker's recorder.
  *
- * The capture worker require()s the modules in StartOptions.hookModules before it opens the BPF
- * session; this one reads workerData.hookOptions.recording (RecordingHookConfig), takes the file
- * and registers a batch hook that writes every batch before it enters the shared ring. The file is
- * closed (END frame, fsync) when the worker thread exits; a worker that has to be terminated leaves
- * a file without END frame, which still replays (with a warning) up to its last flushed record.
+ * The file is opened HERE, on the main thread, by openRecordingForWrite() (safe-open.ts: as the
+ * invoking user, never through a link, an existing file only with force), and the capture worker's
+ * recording stage writes to that descriptor: a worker thread cannot switch its uid to open the file
+ * as the sudo user, and nothing is chown()ed afterwards.
  *
- * Main thread: use recordingStartOptions() to open the file and build the StartOptions parts and
- * the stats view. The file is opened HERE, on the main thread, by openRecordingForWrite()
- * (safe-open.ts: as the invoking user, never through a link, an existing file only with force), and
- * the capture worker writes to that descriptor: a worker thread cannot switch its uid to open the
- * file as the sudo user, and nothing is chown()ed afterwards.
- *
- *     const rec = recordingStartOptions(file, {}, { force });           // throws a one-line error
+ *     const rec = recordingStartOptions(file, {}, { force });         // throws a one-line error
  *     try {
- *       session = await startCapture({ backend, ringCapacity,
- *         hookModules: [...otherHookModules, ...rec.hookModules],       // the recorder LAST: it
- *         hookOptions: { ...otherHookOptions, ...rec.hookOptions } });  // must see fixed-up records
- *     } catch (e) { rec.release(); throw e; }                           // no capture: no file
+ *       session = await startCapture({ backend, ringCapacity, pipeline: rec.pipeline });
+ *     } catch (e) { rec.release(); throw e; }                         // no capture: no file
  *     rec.stats.read()   // { records, bytes, recordsLost, writeErrors, lastError, ... } any time
+ *
+ * In the worker, recordingStage() claims the descriptor and makes the pipeline's last stage
+ * (capture/pipeline.ts). The file is closed (END frame, fsync) when the stage closes; a worker that
+ * has to be terminated leaves a file without END frame, which still replays (with a warning) up to
+ * its last flushed record.
  *
  * Who owns the descriptor: a claim word in shared memory (0 free, 1 the worker took it, 2 the main
  * thread released it), so exactly one side closes it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { isMainThread, workerData } from 'worker_threads';
-import { addBatchHook } from '../capture/batch-hooks';
 import { RecordingError } from './format';
 import { OpenedForWrite, openRecordingForWrite, removeIfUnwritten } from './safe-open';
-import { createRecordingHook } from './recording-stage';
+import { createRecordingStage, RecordingStage } from './recording-stage';
 import { RecordingStatsView } from './stats-view';
 import type { HeaderInfo } from './writer';
 
-export interface RecordingHookConfig {
+export interface RecordingStageConfig {
   path: string;
   /** The descriptor recordingStartOptions() opened; without it the worker opens `path` itself. */
   fd?: number;
   /** Int32 claim word for fd (see above). */
   fdClaim?: SharedArrayBuffer;
-  /** Header fields; backend defaults to workerData.backend. */
+  /** Header fields; backend defaults to the capture's backend. */
   header?: Partial<HeaderInfo>;
   /** RecordingStatsView.sab */
   statsSab?: SharedArrayBuffer;
@@ -48,8 +42,8 @@ export interface RecordingHookConfig {
 }
 
 export interface RecordingStartOptions {
-  hookModules: string[];
-  hookOptions: { recording: RecordingHookConfig };
+  /** For StartOptions.pipeline. */
+  pipeline: { recording: RecordingStageConfig };
   stats: RecordingStatsView;
   /** The file as opened. */
   file: OpenedForWrite;
@@ -72,8 +66,7 @@ const FD_TAKEN = 1;
 const FD_RELEASED = 2;
 
 /**
- * Open the recording file (main thread) and return the hook module path and options for
- * startCapture(), plus a stats view readable on this thread. Throws a one-line RecordingError when
+ * Open the recording file (main thread) and return the pipeline options for startCapture(), plus a stats view readable on this thread. Throws a one-line RecordingError when
  * the file may not or cannot be written (safe-open.ts).
  */
 export function recordingStartOptions(
@@ -85,8 +78,7 @@ export function recordingStartOptions(
   const claim = new Int32Array(fdClaim);
   let released = false;
   return {
-    hookModules: [path.join(__dirname, 'capture-hook.js')],
-    hookOptions: { recording: { path: path.resolve(file), fd: opened.fd, fdClaim, header, statsSab: stats.sab } },
+    pipeline: { recording: { path: path.resolve(file), fd: opened.fd, fdClaim, header, statsSab: stats.sab } },
     stats,
     file: opened,
     release(): void {
@@ -103,21 +95,15 @@ export function recordingStartOptions(
   };
 }
 
-function install(): void {
-  const data = (workerData ?? {}) as { backend?: string; hookOptions?: { recording?: RecordingHookConfig } };
-  const cfg = data.hookOptions?.recording;
-  if (!cfg || !cfg.path) return;
+/** Worker side: claim the descriptor and make the recorder stage. Throws a one-line RecordingError. */
+export function recordingStage(cfg: RecordingStageConfig, backend: string): RecordingStage {
   if (cfg.fd !== undefined && cfg.fdClaim
     && Atomics.compareExchange(new Int32Array(cfg.fdClaim), 0, FD_FREE, FD_TAKEN) !== FD_FREE) {
     throw new RecordingError('EIO', `recording ${cfg.path}: the file was released before the capture started`);
   }
-  const rec = createRecordingHook(
+  return createRecordingStage(
     cfg.path,
-    { ...cfg.header, backend: cfg.header?.backend ?? data.backend ?? 'unknown' },
+    { ...cfg.header, backend: cfg.header?.backend ?? backend },
     { statsSab: cfg.statsSab, flushIntervalMs: cfg.flushIntervalMs, fd: cfg.fd },
   );
-  addBatchHook(rec.hook);
-  process.once('exit', () => rec.close());
 }
-
-if (!isMainThread) install();
