@@ -12,7 +12,8 @@ import { startCapture, CaptureSession, StartOptions } from '../capture/session';
 import type { DataSource, SourceInfo, SourceStats } from '../ui/source';
 import { monotonicNs } from '../ui/source';
 import { NEEDS_PRIVILEGES, PRIVILEGES_HINT, SocktopError } from './errors';
-import { onShutdown } from './shutdown';
+import type { CommonOptions } from './options';
+import { onShutdown, stopSignal } from './shutdown';
 import { dropPrivileges, DropResult } from './privileges';
 
 export interface LiveOptions {
@@ -158,4 +159,46 @@ class LiveSource implements DataSource {
   stop(): Promise<void> {
     return this.session.stop();
   }
+}
+
+/** A live source for a headless command (--json, -b), attached and announced on stderr. */
+export interface HeadlessLive {
+  source: DataSource;
+  /** Aborts on SIGINT/SIGTERM (the shutdown path) and when the capture dies. */
+  stop: AbortController;
+  /** After the command's loop: the capture's death, if that is what stopped it, as the command's error. */
+  throwIfDied(): void;
+}
+
+export async function openHeadlessLive(o: CommonOptions): Promise<HeadlessLive> {
+  const stop = linkedAbort(stopSignal);
+  let died: Error | undefined;
+  const source = await openLiveSource({
+    probe: o.probe, record: o.record, force: o.force, onError: (e) => { died = e; stop.abort(); },
+  });
+  process.stderr.write(attachedLine(source.describe()));
+  return {
+    source,
+    stop,
+    throwIfDied(): void {
+      if (died) throw died;
+    },
+  };
+}
+
+/** One line on stderr once the probes are attached (scripts and tests wait for it). */
+export function attachedLine(info: SourceInfo): string {
+  const attach = info.attachMs === undefined ? '' : ` in ${Math.round(info.attachMs)} ms`;
+  const rec = info.recordingTo ? `, recording to ${info.recordingTo}` : '';
+  // What a capability-only run cannot see (live.ts), as the header shows it.
+  const limits = (info.limits ?? []).map((l) => `; ${l}`).join('');
+  return `socktop: attached ${info.programs ?? '?'} ${info.backend} programs${attach}${rec}${limits}\n`;
+}
+
+/** An AbortController that also aborts when `parent` does (signal, or the capture dying). */
+function linkedAbort(parent: AbortSignal): AbortController {
+  const ac = new AbortController();
+  if (parent.aborted) ac.abort();
+  else parent.addEventListener('abort', () => ac.abort(), { once: true });
+  return ac;
 }

@@ -174,7 +174,7 @@ export interface ReplayArgs {
 export interface ReplayDeps {
   /** The TUI on a DataSource (src/ui/app.ts). Resolves when the user quits. */
   runTui?: (source: DataSource, args: ReplayArgs) => Promise<number | void>;
-  /** Batch snapshots on a DataSource (src/cli/commands/batch.ts). */
+  /** Batch snapshots on a DataSource (src/cli/run/batch.ts). */
   runBatch?: (source: DataSource, args: ReplayArgs) => Promise<number | void>;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
@@ -297,7 +297,7 @@ export async function replayCommand(args: ReplayArgs, deps: ReplayDeps = {}): Pr
   if (!args.file) throw new RecordingError('EUSAGE', 'replay needs a FILE');
   if (args.json) return replayJson(args.file, deps.stdout ?? process.stdout, deps.stderr ?? process.stderr, deps.stopSignal);
   const runner = args.batch ? deps.runBatch : deps.runTui;
-  if (!runner) throw new Error(`replayCommand: the caller passes ${args.batch ? 'runBatch' : 'runTui'} (src/cli/commands/record.ts)`);
+  if (!runner) throw new Error(`replayCommand: the caller passes ${args.batch ? 'runBatch' : 'runTui'} (src/cli/run/record.ts)`);
   const stop = interruption(deps.stopSignal);
   let src: ReplaySource;
   try {

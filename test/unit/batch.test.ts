@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventKind as K } from '../../src/capture/layout';
-import { formatSnapshot, runBatch } from '../../src/cli/commands/batch';
+import { formatSnapshot, runBatch } from '../../src/cli/run/batch';
 import { NO_FILTER, parsePidFilter } from '../../src/model/filter';
 import { SocketModel } from '../../src/model/model';
 import { UserNames } from '../../src/capture/users';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { EventKind as K } from '../../src/capture/layout';
-import { runJson, summaryLine } from '../../src/cli/commands/json';
+import { runJson, summaryLine } from '../../src/cli/run/json';
 import { parsePidFilter } from '../../src/model/filter';
 import { kernelSock, makeRecord } from './helpers/records';
 import { collector, fakeSource } from './helpers/source';

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseCli } from '../../src/cli/index';
 import { describeError, NEEDS_PRIVILEGES, reportError, SocktopError, UsageError, usageLine } from '../../src/cli/errors';
-import { assertTerminal } from '../../src/cli/commands/top';
-import { runCheck } from '../../src/cli/commands/check';
+import { assertTerminal } from '../../src/cli/run/tui';
+import { runCheck } from '../../src/cli/run/check';
 import { findTracefsMount, KernelSupport, TRACEPOINTS } from '../../src/capture/kernel';
 
 const MAIN = path.resolve(__dirname, '../../src/cli/main.js');
@@ -75,11 +75,14 @@ test('bad usage is a UsageError (exit 2) naming the option', async () => {
   await usageError(['--bogus'], /Unknown argument/);
   await usageError(['record'], /write/);
   await usageError(['replay'], /Not enough non-option arguments/);
-  await usageError(['replay', 'f.socktop', '--record', 'g'], /--record: not for `socktop replay`/);
-  await usageError(['replay', 'f.socktop', '--probe', 'kprobe'], /--probe: not for `socktop replay`/);
-  await usageError(['record', '-w', 'f', '-b'], /--batch: not for `socktop record`/);
-  await usageError(['record', '-w', 'f', '--json', '--record', 'g'], /--json, --record: not for `socktop record`/);
-  await usageError(['check', '--json'], /--json: not for `socktop check`/);
+  await usageError(['replay', 'f.socktop', '--record', 'g'], /^--record: not an option of `socktop replay` \(`socktop replay --help` lists them\)$/);
+  await usageError(['replay', 'f.socktop', '--probe', 'kprobe'], /^--probe: not an option of `socktop replay`/);
+  await usageError(['replay', 'f.socktop', '--force'], /^--force: not an option of `socktop replay`/);
+  await usageError(['record', '-w', 'f', '-b'], /^-b: not an option of `socktop record`/);
+  await usageError(['record', '-w', 'f', '--json', '--record', 'g'], /^--json, --record: not an option of `socktop record`/);
+  await usageError(['record', '-w', 'f', '-p', '1'], /^-p: not an option of `socktop record`/);
+  await usageError(['check', '--json'], /^--json: not an option of `socktop check`/);
+  await usageError(['check', '--bogus'], /^Unknown argument: bogus$/);
 });
 
 test('--help and --version print and run nothing', async () => {
@@ -173,7 +176,7 @@ test('errors that carry their own exit code keep it (a bad recording: 2)', () =>
 
 test('--probe with a bad value: the value and the choices, on one line', async () => {
   await usageError(['--probe', 'foo'], /^--probe: 'foo' is not one of auto, cgroup, kprobe, tracepoint$/);
-  await usageError(['replay', 'f.socktop', '--probe', 'nope'], /^--probe: 'nope' is not one of auto, cgroup, kprobe, tracepoint$/);
+  await usageError(['check', '--probe', 'nope'], /^--probe: 'nope' is not one of auto, cgroup, kprobe, tracepoint$/);
   await usageError(['--probe', 'a', '--probe', 'b'], /^--probe: 'a', 'b' given; each must be one of auto, cgroup, kprobe, tracepoint$/);
   assert.equal(usageLine('Invalid values:\n  Argument: probe, Given: "foo", Choices: "auto", "kprobe"'), "--probe: 'foo' is not one of auto, kprobe");
   assert.equal(usageLine('Something:\n  else\n'), 'Something: else');

@@ -164,7 +164,7 @@ export function interpretCheck(c: CheckResult): { kprobes: boolean | null; auto:
   }
   const lines = (c.stdout + '\n' + c.stderr).split('\n');
   if (kprobes === null) {
-    // e.g. "  kprobes                            yes" (src/cli/commands/check.ts)
+    // e.g. "  kprobes                            yes" (src/cli/run/check.ts)
     const l = lines.find((x) => /^\s*kprobes?\b/i.test(x)) ?? lines.find((x) => /kprobe/i.test(x) && !/(backend|auto)/i.test(x));
     if (l) kprobes = /\b(yes|available|present|ok|true|supported)\b/i.test(l) && !/\b(no|not|missing|unavailable|absent|off)\b/i.test(l);
   }

@@ -112,38 +112,16 @@ function write(out: NodeJS.WritableStream, text: string, signal: AbortSignal): P
 
 /** Live --json; resolves to the exit code (1 when a --record file lost records). */
 export async function jsonCommand(o: CommonOptions): Promise<number> {
-  const { openLiveSource } = await import('../live');
-  const stop = linkedAbort(stopSignal);
-  let died: Error | undefined;
-  const source = await openLiveSource({
-    probe: o.probe, record: o.record, force: o.force, onError: (e) => { died = e; stop.abort(); },
-  });
-  process.stderr.write(attachedLine(source.describe()));
-  const sum = await runJson(source, { pids: o.pids, comm: o.comm, signal: stop.signal, stopSourceOnSignal: true });
-  if (died) throw died;
+  const { openHeadlessLive } = await import('../live');
+  const live = await openHeadlessLive(o);
+  const sum = await runJson(live.source, { pids: o.pids, comm: o.comm, signal: live.stop.signal, stopSourceOnSignal: true });
+  live.throwIfDied();
   // As `socktop record` does: a recording that lost records is a failure, though the events
   // themselves all reached stdout.
-  const error = source.stats()?.recordingError;
+  const error = live.source.stats()?.recordingError;
   if (o.record && sum.drops[3] > 0) {
     process.stderr.write(`socktop: the recording lost ${sum.drops[3]} records${error ? ` (${error})` : ''}\n`);
     return 1;
   }
   return 0;
-}
-
-/** One line on stderr once the probes are attached (scripts and tests wait for it). */
-export function attachedLine(info: SourceInfo): string {
-  const attach = info.attachMs === undefined ? '' : ` in ${Math.round(info.attachMs)} ms`;
-  const rec = info.recordingTo ? `, recording to ${info.recordingTo}` : '';
-  // What a capability-only run cannot see (live.ts), as the header shows it.
-  const limits = (info.limits ?? []).map((l) => `; ${l}`).join('');
-  return `socktop: attached ${info.programs ?? '?'} ${info.backend} programs${attach}${rec}${limits}\n`;
-}
-
-/** An AbortController that also aborts when `parent` does (signal, or the capture dying). */
-export function linkedAbort(parent: AbortSignal): AbortController {
-  const ac = new AbortController();
-  if (parent.aborted) ac.abort();
-  else parent.addEventListener('abort', () => ac.abort(), { once: true });
-  return ac;
 }

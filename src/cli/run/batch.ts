@@ -16,7 +16,6 @@ import { dropsPerStage, Pump } from '../../ui/pump';
 import type { DataSource, SourceInfo } from '../../ui/source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
-import { attachedLine, linkedAbort } from './json';
 
 export interface SnapshotInput {
   model: SocketModel;
@@ -121,16 +120,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export async function batchCommand(o: CommonOptions): Promise<void> {
-  const { openLiveSource } = await import('../live');
-  const stop = linkedAbort(stopSignal);
-  let died: Error | undefined;
-  const source = await openLiveSource({
-    probe: o.probe, record: o.record, force: o.force, onError: (e) => { died = e; stop.abort(); },
-  });
-  process.stderr.write(attachedLine(source.describe()));
-  await runBatch(source, {
-    delaySec: o.delaySec, iterations: o.iterations, signal: stop.signal,
+  const { openHeadlessLive } = await import('../live');
+  const live = await openHeadlessLive(o);
+  await runBatch(live.source, {
+    delaySec: o.delaySec, iterations: o.iterations, signal: live.stop.signal,
     filter: { pids: o.pids, comm: o.comm, follow: null },
   });
-  if (died) throw died;
+  live.throwIfDied();
 }
