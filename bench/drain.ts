@@ -34,7 +34,7 @@ import { DEFAULT_RING_CAPACITY as RING_CAPACITY } from '../src/cli/live'; // wha
 import { SocketModel } from '../src/model/model';
 import { UI_MODEL_OPTIONS } from '../src/ui/app';
 import { Pump } from '../src/ui/pump';
-import type { DataSource } from '../src/ui/source';
+import type { DataSource } from '../src/source';
 import { makeRecord } from '../test/unit/helpers/records';
 import { commFor, connectionRecords, listenerRecords, packRecords, rng, uidFor } from './synthetic';
 

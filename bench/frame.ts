@@ -32,7 +32,7 @@ import type { SocketModel } from '../src/model/model';
 import { isSortKey, SortKey } from '../src/model/query';
 import { App } from '../src/ui/app';
 import type { Pump } from '../src/ui/pump';
-import type { DataSource } from '../src/ui/source';
+import type { DataSource } from '../src/source';
 import { UiState } from '../src/ui/state';
 import { Theme } from '../src/ui/views/theme';
 import { commFor, connectionRecords, listenerRecords, packRecords, rng, uidFor } from './synthetic';

@@ -36,8 +36,8 @@ import { EventKind, Flag, KIND_MAX, KIND_NAMES, Offset, TcpState } from '../src/
 import type { WorkerStats } from '../src/capture/messages';
 import { SocketModel } from '../src/model/model';
 import { DRAIN_INTERVAL_MS, Pump } from '../src/ui/pump';
-import { monotonicNs } from '../src/ui/source';
-import type { DataSource } from '../src/ui/source';
+import { monotonicNs } from '../src/source';
+import type { DataSource } from '../src/source';
 
 const ECONNREFUSED = 111;
 const CLK_TCK = 100; // USER_HZ: /proc/<pid>/task/<tid>/stat times are in these

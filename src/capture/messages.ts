@@ -3,7 +3,7 @@
  * other, and the workerData the worker starts with.
  */
 import type { Backend, OpenResult, SessionStats } from './addon';
-import type { PipelineOptions } from './pipeline';
+import type { RecordingStageConfig } from '../record/recording-file';
 import type { SnapshotSummary } from './snapshot';
 
 export interface CaptureWorkerData {
@@ -13,6 +13,13 @@ export interface CaptureWorkerData {
   bpfRingBytes?: number;
   /** The stages between the BPF ring and the shared ring (pipeline.ts). */
   pipeline?: PipelineOptions;
+}
+
+/** What the main thread asks of the worker's pipeline (pipeline.ts): StartOptions.pipeline. */
+export interface PipelineOptions {
+  recording?: RecordingStageConfig;
+  /** Tests only: a stage module run after attribution, before the recorder. */
+  testStage?: { module: string; options?: unknown };
 }
 
 /** main -> worker: nothing but the ring's stop flag (SharedRing.requestStop), read before every poll. */

@@ -12,10 +12,9 @@
  *   shared ring, so a slow UI never loses recorded events.
  *
  * A stage sees the staging buffer in place and must not keep it: it is reused for the next batch.
- * An exception stops the capture (reported as a worker error).
+ * An exception stops the capture (reported as a worker error). What the main thread asks for is
+ * PipelineOptions (messages.ts); worker.ts builds the stages from it.
  */
-import type { RecordingStageConfig } from '../record/recording-file';
-
 export interface StartRecords {
   bytes: Uint8Array;
   count: number;
@@ -30,13 +29,6 @@ export interface BatchStage {
   batch(staging: Uint8Array, view: DataView, count: number): void;
   /** The worker is ending, after its last batch. */
   close?(): void;
-}
-
-/** What the main thread asks of the pipeline (StartOptions.pipeline, workerData.pipeline). */
-export interface PipelineOptions {
-  recording?: RecordingStageConfig;
-  /** Tests only: a stage module run after attribution, before the recorder. */
-  testStage?: { module: string; options?: unknown };
 }
 
 /** The stages in order; a batch goes through all of them. */

@@ -11,8 +11,7 @@ import { Worker } from 'worker_threads';
 import { Backend, bpfObjectPath, OpenResult } from './addon';
 import { RECORD_SIZE } from './layout';
 import { SharedRing } from './ring';
-import type { CaptureWorkerData, FromWorker, WorkerStats } from './messages';
-import type { PipelineOptions } from './pipeline';
+import type { CaptureWorkerData, FromWorker, PipelineOptions, WorkerStats } from './messages';
 import type { SnapshotSummary } from './snapshot';
 
 export interface StartOptions {

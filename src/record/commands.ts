@@ -41,7 +41,7 @@ import type { ProbeChoice } from '../capture/addon';
 import { RECORD_SIZE } from '../capture/layout';
 import { jsonLine } from '../capture/json-line';
 import type { CaptureSession, StartOptions } from '../capture/session';
-import type { DataSource } from '../ui/source';
+import type { DataSource } from '../source';
 import { RecordingError, formatClock, parseDuration } from './format';
 import { openRecording } from './reader';
 import { ReplaySource } from './replay-source';

@@ -24,7 +24,7 @@ import { SharedRing } from '../capture/ring';
 import { ProcessInfo, RecordingError, RecordingErrorCode, formatClock } from './format';
 import { Ctl, Pos, ReplayControl } from './replay-control';
 import type { ReplayProgress, ReplayReadyInfo, ReplayWorkerData } from './replay-worker';
-import type { DataSource, ReplayAction, SourceInfo, SourceStats } from '../ui/source';
+import type { DataSource, ReplayAction, SourceInfo, SourceStats } from '../source';
 
 export type { ReplayProgress, ReplayReadyInfo } from './replay-worker';
 

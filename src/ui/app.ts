@@ -12,7 +12,7 @@ import type { ProcessRow } from '../model/processes';
 import { filterSort } from '../model/query';
 import { readProcDetails, ProcessDetails } from '../capture/procfs';
 import { DRAIN_INTERVAL_MS, dropsPerStage, Pump } from './pump';
-import type { DataSource, SourceStats } from './source';
+import type { DataSource, SourceStats } from '../source';
 import { Effect, KeyInput, UiState } from './state';
 import { ChartView, CHART_SECONDS, Geometry } from './views/chart';
 import { detailLines, DetailView } from './views/detail';

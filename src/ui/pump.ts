@@ -4,7 +4,7 @@
  */
 import { DROP_STAGES, dropCounters, DropStage } from '../capture/layout';
 import type { SocketModel } from '../model/model';
-import type { DataSource, SourceStats } from './source';
+import type { DataSource, SourceStats } from '../source';
 
 /** The shared ring is emptied this often, apart from frames: the ring (src/cli/live.ts) then holds
  *  about 3 drain intervals of the heaviest storm measured, so a slow frame loses nothing. */

@@ -5,7 +5,7 @@
  * KeyInput and acts on the returned Effect.
  */
 import { SORT_KEYS, SortKey } from '../model/query';
-import type { ReplayAction } from './source';
+import type { ReplayAction } from '../source';
 import {
   describeFilter, NO_FILTER, parsePidFilter, PidFilter, PidFilterError, RowFilter,
 } from '../model/filter';

@@ -16,7 +16,7 @@ import type { CaptureSession, StartOptions } from '../../src/capture/session';
 import { RecordingError } from '../../src/record/format';
 import { openRecording } from '../../src/record/reader';
 import { RecordArgs, recordCommand, recordStatusLine, replayCommand, replayJson } from '../../src/record/commands';
-import type { DataSource } from '../../src/ui/source';
+import type { DataSource } from '../../src/source';
 import { makeRecords, tmpDir, writeRecording } from './fixtures/record-synth';
 
 const dir = tmpDir('socktop-reccmd-');

@@ -25,7 +25,7 @@ import { Recording, openRecording } from '../../src/record/reader';
 import { ReplaySource } from '../../src/record/replay-source';
 import { replayCommand, replayJson } from '../../src/record/commands';
 import { RecordingWriter } from '../../src/record/writer';
-import type { DataSource } from '../../src/ui/source';
+import type { DataSource } from '../../src/source';
 import { tmpDir } from './fixtures/record-synth';
 
 const CLI = path.resolve(__dirname, '../../src/cli/main.js');

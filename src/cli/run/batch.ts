@@ -13,7 +13,7 @@ import { headerLine, layoutColumns, rowCells } from '../../ui/columns';
 import { fmtRate, fmtUptime } from '../../ui/format';
 import { showText } from '../../model/text';
 import { dropsPerStage, Pump } from '../../ui/pump';
-import type { DataSource, SourceInfo } from '../../ui/source';
+import type { DataSource, SourceInfo } from '../../source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
 

@@ -5,7 +5,7 @@
 import type { PidFilter } from '../../model/filter';
 import type { ModelOptions } from '../../model/model';
 import { App } from '../../ui/app';
-import type { DataSource } from '../../ui/source';
+import type { DataSource } from '../../source';
 import { UiState } from '../../ui/state';
 import { UsageError } from '../errors';
 import type { CommonOptions } from '../options';

@@ -2,7 +2,7 @@
  * frame.ts: everything one frame shows, gathered once by the app and handed to each view.
  */
 import type { SocketModel } from '../../model/model';
-import type { SourceInfo, SourceStats } from '../source';
+import type { SourceInfo, SourceStats } from '../../source';
 import type { UiState } from '../state';
 import type { Theme } from './theme';
 

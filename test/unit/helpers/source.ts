@@ -3,7 +3,7 @@
  */
 import { RECORD_SIZE } from '../../../src/capture/layout';
 import { SharedRing } from '../../../src/capture/ring';
-import type { DataSource, SourceInfo, SourceStats } from '../../../src/ui/source';
+import type { DataSource, SourceInfo, SourceStats } from '../../../src/source';
 
 export interface FakeSource extends DataSource {
   push(records: Uint8Array[]): void;

@@ -1,12 +1,13 @@
 /**
- * source.ts: what the app (and batch / --json) need from wherever events come from. The live
- * capture (src/cli/live.ts) and a replay (src/record) both fill the same SharedRing, so one app
- * serves both; the UI thread drains `ring` on its own timer.
+ * source.ts: the seam between where events come from and what shows them. The live capture
+ * (src/cli/live.ts) and a replay (src/record/replay-source.ts) both implement DataSource and fill
+ * the same SharedRing; the TUI (src/ui), batch mode and --json (src/cli/run) read any DataSource
+ * the same way, draining `ring` on their own timer. Neutral ground: it imports neither side.
  */
-import type { SharedRing } from '../capture/ring';
-import type { ProcessDetails } from '../capture/procfs';
+import type { SharedRing } from './capture/ring';
+import type { ProcessDetails } from './capture/procfs';
 
-export type { ProcessDetails } from '../capture/procfs';
+export type { ProcessDetails } from './capture/procfs';
 
 export interface SourceInfo {
   mode: 'live' | 'replay';
