@@ -13,6 +13,7 @@ import { RECORD_SIZE } from './layout';
 import { SharedRing } from './ring';
 import type { CaptureWorkerData, FromWorker, PipelineOptions, WorkerStats } from './messages';
 import type { SnapshotSummary } from './snapshot';
+import { firstLine } from '../one-line';
 
 export interface StartOptions {
   backend: Backend;          // already chosen (backend.ts), never 'auto'
@@ -142,10 +143,6 @@ class WorkerCapture implements CaptureSession {
     active.delete(this);
     if (!this.stopping) this.onFailure(new CaptureError('EWORKER', `capture worker exited unexpectedly (code ${code})`));
   }
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0];
 }
 
 async function settlesWithin(p: Promise<void>, ms: number): Promise<boolean> {

@@ -18,6 +18,7 @@ import { BatchStage, Pipeline } from './pipeline';
 import { recordingStage } from '../record/recording-file';
 import { Backend as BackendCode, DropStage, EventKind, Offset, RECORD_SIZE } from './layout';
 import type { CaptureWorkerData, FromWorker } from './messages';
+import { firstLine } from '../one-line';
 
 const STAGING_RECORDS = 4096; // records per poll: one batch for the hooks and the shared ring
 const MARKER_SLOTS = 2;       // after the polled records: one DROPS marker per kernel-side stage
@@ -42,7 +43,7 @@ function describe(e: unknown, fallbackCode: string): { code: string; message: st
   const message = typeof err?.message === 'string' ? err.message : String(e);
   // libbpf's log (the verifier's reasons) travels along for --verbose.
   const details = typeof err?.details === 'string' && err.details ? err.details : undefined;
-  return { code, message: message.split('\n')[0], details };
+  return { code, message: firstLine(message), details };
 }
 
 class CaptureLoop {

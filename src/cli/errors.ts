@@ -5,6 +5,7 @@
  * too, with a hint to rerun with --verbose for the stack.
  */
 import { PidFilterError } from '../model/filter';
+import { firstLine } from '../one-line';
 
 /** An expected failure with a message meant for the user. */
 export class SocktopError extends Error {
@@ -75,9 +76,6 @@ export interface Described {
   expected: boolean;
 }
 
-function firstLine(s: string): string {
-  return s.split('\n')[0].trim();
-}
 
 export function describeError(err: unknown): Described {
   if (err instanceof SocktopError) return { message: firstLine(err.message), exitCode: err.exitCode, expected: true };

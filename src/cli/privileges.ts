@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import type { CapabilityDrop } from '../capture/addon';
 import { Credentials, hasCap, parseCredentials } from '../capture/capabilities';
 import { SocktopError } from './errors';
+import { firstLine } from '../one-line';
 
 const NOBODY = 65534;
 
@@ -87,7 +88,7 @@ function step(what: string, fn: () => void): void {
     fn();
   } catch (e) {
     const err = e as { code?: unknown; message?: unknown };
-    const why = typeof err.message === 'string' ? err.message.split('\n')[0] : String(e);
+    const why = typeof err.message === 'string' ? firstLine(err.message) : String(e);
     throw new SocktopError(`cannot give up root after attaching: ${what} failed (${why}); SOCKTOP_KEEP_PRIVILEGES=1 keeps it`);
   }
 }

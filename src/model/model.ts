@@ -12,6 +12,9 @@
  * replay at any speed gives the same per-second figures. refresh(nowNs) evaluates the windows at a
  * "now" the caller supplies (live: the monotonic clock; replay: the replay clock), else the newest
  * record time.
+ *
+ * About 470 lines on purpose: the meaning of every event kind, in one switch a reader can check
+ * against bpf/socktop.h; the state lives in the two tables.
  */
 import { dropCounters, EventKind, Flag, Offset, TcpState } from '../capture/layout';
 import type { EventJson } from '../capture/decode';
@@ -236,20 +239,10 @@ export class SocketModel {
       case EventKind.Close:
         sock = this.onClose(row, sock, hasSock, view, off);
         break;
-      case EventKind.Send: {
-        const n = readU64(view, off + Offset.bytes_sent);
-        this.addBytes(row, Series.Tx, n);
-        if (!sock && hasSock) sock = this.socks.openUncounted(row, view, off);
-        if (sock) sock.sent += n;
+      case EventKind.Send:
+      case EventKind.Recv:
+        sock = this.onBytes(row, sock, hasSock, view, off, kind === EventKind.Send);
         break;
-      }
-      case EventKind.Recv: {
-        const n = readU64(view, off + Offset.bytes_received);
-        this.addBytes(row, Series.Rx, n);
-        if (!sock && hasSock) sock = this.socks.openUncounted(row, view, off);
-        if (sock) sock.received += n;
-        break;
-      }
       case EventKind.Retransmit:
         row.retransmits++;
         break;
@@ -286,6 +279,20 @@ export class SocketModel {
       row.connectsFailed++;
       this.addError(row, error);
     }
+  }
+
+  /** SEND/RECV: bytes of one call (or one interval), to the row, the rates and the socket. */
+  private onBytes(
+    row: ProcessRow, sock: SocketEntry | undefined, hasSock: boolean, view: DataView, off: number, sent: boolean,
+  ): SocketEntry | undefined {
+    const n = readU64(view, off + (sent ? Offset.bytes_sent : Offset.bytes_received));
+    this.addBytes(row, sent ? Series.Tx : Series.Rx, n);
+    if (!sock && hasSock) sock = this.socks.openUncounted(row, view, off);
+    if (sock) {
+      if (sent) sock.sent += n;
+      else sock.received += n;
+    }
+    return sock;
   }
 
   /**

@@ -63,13 +63,13 @@ export class SocketTable {
 
   /** SOCKET/ACCEPT always mean a new struct sock: an open entry under that key missed its end. */
   openFresh(row: ProcessRow, sock: SocketEntry | undefined): SocketEntry {
-    if (sock && sock.open) this.close(sock);
+    if (sock?.open) this.close(sock);
     return this.openCounted(row, undefined);
   }
 
   /** LISTEN/CONNECT_START: reuse the open entry of this socket, else start one; count it as open. */
   openCounted(row: ProcessRow, sock: SocketEntry | undefined): SocketEntry {
-    if (!sock || !sock.open) sock = this.newSocket(row.pid);
+    if (!sock?.open) sock = this.newSocket(row.pid);
     if (!sock.counted || sock.pid !== row.pid) {
       if (sock.counted) this.uncount(sock);
       if (sock.pid !== row.pid && sock.inMap && sock.closedNs === 0) {

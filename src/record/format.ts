@@ -263,3 +263,18 @@ export function formatClock(ns: number): string {
   if (h > 0) return `${h}:${String(m).padStart(2, '0')}:${ss}`;
   return `${m}:${ss}.${tenths}`;
 }
+
+/** One damaged place of a recording that a salvaging open stepped over. */
+export interface DamageReport {
+  /** File offset where the damage starts (a frame header, or 0 for the file header). */
+  offset: number;
+  /** 1-based number of the frame in the file (0: the file header). */
+  frame: number;
+  /** What was wrong: "checksum mismatch", "damaged frame header", ... */
+  what: string;
+  /** Bytes skipped. */
+  bytes: number;
+  /** Records lost there: exact when `exact`, else the most the skipped bytes could have held. */
+  records: number;
+  exact: boolean;
+}

@@ -10,43 +10,32 @@
  * seeking, plus the process infos and warnings. Reading records afterwards (batches(), cursor())
  * re-reads big chunks into one reusable buffer and hands out subarrays of it: no allocation per
  * record, and a batch is only valid until the next read.
+ *
+ * Longer than most files (about 600 lines) on purpose: the frame scan, its resynchronisation after
+ * damage and the index it builds are one state machine over the same private index; the header
+ * (header-reader.ts), the buffer (chunk-reader.ts) and the cursor (record-cursor.ts) live apart.
  */
 import * as fs from 'fs';
 import { DropStage, EventKind, Offset, RECORD_SIZE } from '../capture/layout';
 import {
-  EndInfo, FILE_HEADER_FIXED, FORMAT_VERSION, FRAME_HEADER, FrameType, HeaderJson, MAGIC,
-  MAX_FRAME_PAYLOAD, MAX_HEADER_JSON, MAX_PLAUSIBLE_VERSION, ProcessInfo, RecordingError, crc32,
+  DamageReport, EndInfo, FRAME_HEADER, FrameType, MAX_FRAME_PAYLOAD, MAX_HEADER_JSON, ProcessInfo,
+  RecordingError, crc32,
 } from './format';
 import { fileKind } from './safe-open';
+import { ChunkReader } from './chunk-reader';
+import { HeaderContext, jsonObject, readRecordingHeader, RecordingHeader } from './header-reader';
 
-export interface RecordingHeader {
-  formatVersion: number;
-  recordSize: number;
-  host: string;
-  kernel: string;
-  startWallMs: number;
-  /** CLOCK_MONOTONIC ns at startWallMs. */
-  startMonoNs: bigint;
-  socktopVersion: string;
-  backend: string;
-  /** The JSON block as stored (extra keys included). */
-  json: HeaderJson;
-}
+export type { RecordingHeader } from './header-reader';
+export type { DamageReport } from './format';
+import { FrameIndex, RecordBatch, RecordCursor } from './record-cursor';
+
+export type { RecordBatch } from './record-cursor';
+import { errorLine } from '../one-line';
 
 export interface ProcessEntry {
   info: ProcessInfo;
   /** Records before this PROCESS frame in the file (post it before record number atRecord). */
   atRecord: number;
-}
-
-export interface RecordBatch {
-  /** count whole records from byte 0. Valid only until the next read from the same cursor. */
-  bytes: Uint8Array;
-  /** DataView over exactly `bytes`: record k's fields at k * 128 + Offset.x. */
-  view: DataView;
-  count: number;
-  /** Index of the first record of this batch in the recording. */
-  first: number;
 }
 
 export interface OpenOptions {
@@ -63,20 +52,6 @@ export interface OpenOptions {
   salvage?: boolean;
 }
 
-/** One damaged place of a recording that a salvaging open stepped over. */
-export interface DamageReport {
-  /** File offset where the damage starts (a frame header, or 0 for the file header). */
-  offset: number;
-  /** 1-based number of the frame in the file (0: the file header). */
-  frame: number;
-  /** What was wrong: "checksum mismatch", "damaged frame header", ... */
-  what: string;
-  /** Bytes skipped. */
-  bytes: number;
-  /** Records lost there: exact when `exact`, else the most the skipped bytes could have held. */
-  records: number;
-  exact: boolean;
-}
 
 /** The most one write of the writer puts in the file (a RECORDS frame of 256 KiB and its header):
  * damage at the end of the file beyond that is no torn write. */
@@ -95,35 +70,12 @@ export function tsAt(b: Uint8Array, at: number): number {
   return hi * TWO32 + lo;
 }
 
-function oneLine(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err && err.code) {
-    return `${err.code}: ${String(err.message ?? '').replace(/^[A-Z]+: /, '').split(/[,\n]/)[0]}`;
-  }
-  return String((err && err.message) || err).split('\n')[0];
-}
-
 /** What a damaged frame of this type took with it. */
 function lostText(type: number, records: number): string {
   if (type === FrameType.Records) return `${records} records lost, counted as recording drops`;
   if (type === FrameType.Process) return 'a process description lost';
   if (type === FrameType.End) return 'the end marker lost';
   return 'nothing replayable lost';
-}
-
-/** The JSON object in b[at, at + len), or null. */
-function jsonObject(b: Buffer, at: number, len: number): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(b.toString('utf8', at, at + len));
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
-  } catch {
-    return null;
-  }
-}
-
-/** A record size some socktop could have written (anything else is a damaged header). */
-function plausibleRecordSize(n: number): boolean {
-  return n >= 16 && n <= 4096 && n % 8 === 0;
 }
 
 /**
@@ -147,41 +99,11 @@ function openForReading(filePath: string): number {
       }
       if (st && !st.isFile()) throw new RecordingError('EIO', `${filePath} is not a regular file (${fileKind(st)}): not a recording`);
     }
-    throw new RecordingError('EIO', `cannot open recording ${filePath}: ${oneLine(e)}`);
+    throw new RecordingError('EIO', `cannot open recording ${filePath}: ${errorLine(e)}`);
   }
 }
 
-/** Reads file ranges through one growing buffer; ranges are served from memory when they fit. */
-class ChunkReader {
-  buf: Buffer;
-  start = 0;
-  len = 0;
-  constructor(private readonly fd: number, private readonly size: number, chunk: number) {
-    this.buf = Buffer.allocUnsafe(chunk);
-  }
-  /** Make file bytes [pos, pos + n) available; returns their offset in this.buf. */
-  ensure(pos: number, n: number): number {
-    if (pos >= this.start && pos + n <= this.start + this.len) return pos - this.start;
-    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
-    const want = Math.min(this.buf.length, this.size - pos);
-    let got = 0;
-    try {
-      while (got < want) {
-        const r = fs.readSync(this.fd, this.buf, got, want - got, pos + got);
-        if (r <= 0) break;
-        got += r;
-      }
-    } catch (e) {
-      throw new RecordingError('EIO', `cannot read recording: ${oneLine(e)}`);
-    }
-    this.start = pos;
-    this.len = got;
-    if (got < n) throw new RecordingError('EIO', 'recording shrank while it was being read');
-    return 0;
-  }
-}
-
-export class Recording {
+export class Recording implements FrameIndex {
   readonly path: string;
   readonly header: RecordingHeader;
   readonly fileSize: number;
@@ -222,7 +144,6 @@ export class Recording {
   private readonly synth = new Map<number, Uint8Array>();
   /** Records lost to damage before any record was read: their DROPS record waits for a timestamp. */
   private pendingLost = 0;
-  private damageWarned = 0;
 
   constructor(filePath: string, opts: OpenOptions = {}) {
     this.path = filePath;
@@ -234,7 +155,7 @@ export class Recording {
       if (!st.isFile()) throw new RecordingError('EIO', `${filePath} is not a regular file (${fileKind(st)}): not a recording`);
       this.fileSize = st.size;
       const reader = new ChunkReader(this.fd, this.fileSize, this.chunkBytes);
-      const first = this.readHeader(reader);
+      const first = readRecordingHeader(reader, this.headerContext());
       this.header = first.header;
       this.scan(reader, first.headerLen, opts.verify ?? true);
     } catch (e) {
@@ -245,7 +166,7 @@ export class Recording {
       }
       this.fd = -1;
       if (e instanceof RecordingError) throw e;
-      throw new RecordingError('EIO', `cannot read recording ${filePath}: ${oneLine(e)}`);
+      throw new RecordingError('EIO', `cannot read recording ${filePath}: ${errorLine(e)}`);
     }
   }
 
@@ -267,157 +188,16 @@ export class Recording {
     throw new RecordingError(code, `${this.path}: ${what}`);
   }
 
-  private readHeader(r: ChunkReader): { header: RecordingHeader; headerLen: number } {
-    const size = this.fileSize;
-    const p = this.path;
-    if (size === 0) throw new RecordingError('EEMPTY', `${p}: empty file, not a socktop recording`);
-    const n0 = Math.min(size, FILE_HEADER_FIXED);
-    const at0 = r.ensure(0, n0);
-    const fixed = Buffer.from(r.buf.subarray(at0, at0 + n0)); // a copy: r's buffer moves on
-    const m = Math.min(n0, MAGIC.length);
-    if (fixed.compare(MAGIC, 0, m, 0, m) !== 0) {
-      // Salvage: a damaged magic of a file whose header checksum says it was ours.
-      const t = n0 === FILE_HEADER_FIXED ? Buffer.from(fixed.subarray(0, 24)) : null;
-      if (t) MAGIC.copy(t, 0);
-      if (!this.salvage || !t || crc32(t) !== fixed.readUInt32LE(24)) {
-        throw new RecordingError('EFOREIGN', `${p}: not a socktop recording (unknown file type)`);
-      }
-      MAGIC.copy(fixed, 0);
-      this.noteDamage({ offset: 0, frame: 0, what: 'damaged file header', bytes: 0, records: 0, exact: true },
-        'damaged file header (its magic bytes, its checksum intact): replaying it as written');
-    }
-    if (size < 12) this.fail('ETRUNCATED', 'recording is cut short inside its header: nothing to replay');
-    let version = fixed.readUInt16LE(8);
-    let recordSize = fixed.readUInt16LE(10);
-    const whole = size >= FILE_HEADER_FIXED;
-    const storedCrc = whole ? fixed.readUInt32LE(24) : 0;
-    let fixedOk = whole && crc32(fixed, 0, 24) === storedCrc;
-    if (whole && !fixedOk && this.salvage) {
-      // One damaged field: the header checksum says what the writer wrote there.
-      const writtenAs = (off: number, want: number): boolean => {
-        const t = Buffer.from(fixed.subarray(0, 24));
-        t.writeUInt16LE(want, off);
-        return crc32(t) === storedCrc;
-      };
-      let field = '';
-      if (version !== FORMAT_VERSION && writtenAs(8, FORMAT_VERSION)) {
-        field = `its format version reads ${version}, its checksum says ${FORMAT_VERSION}`;
-        version = FORMAT_VERSION;
-      } else if (recordSize !== RECORD_SIZE && writtenAs(10, RECORD_SIZE)) {
-        field = `its record size reads ${recordSize}, its checksum says ${RECORD_SIZE}`;
-        recordSize = RECORD_SIZE;
-      }
-      if (field) {
-        fixedOk = true;
-        this.noteDamage({ offset: 0, frame: 0, what: 'damaged file header', bytes: 0, records: 0, exact: true },
-          `damaged file header (${field}): replaying it as written`);
-      }
-    }
-    if (version === 0) this.fail('ECORRUPT', 'corrupt recording: format version 0');
-    if (version > FORMAT_VERSION) {
-      if (version > MAX_PLAUSIBLE_VERSION) {
-        // Our magic followed by garbage: no socktop ever wrote such a version.
-        this.fail('ECORRUPT', `corrupt recording: damaged file header (format version ${version} is no version socktop ever wrote)`);
-      }
-      throw new RecordingError('ENEWER',
-        `${p}: recording format version ${version} is newer than this socktop reads (${FORMAT_VERSION}): upgrade socktop`);
-    }
-    if (recordSize !== RECORD_SIZE) {
-      if (!fixedOk && !plausibleRecordSize(recordSize)) {
-        this.fail('ECORRUPT', `corrupt recording: damaged file header (record size ${recordSize})`);
-      }
-      throw new RecordingError('ERECORDSIZE',
-        `${p}: recording has ${recordSize}-byte records, this socktop reads ${RECORD_SIZE}-byte records`);
-    }
-    if (!whole) this.fail('ETRUNCATED', 'recording is cut short inside its header: nothing to replay');
-    const headerLen = fixed.readUInt32LE(12);
-    const jsonLen = fixed.readUInt32LE(16);
-    const jsonCrc = fixed.readUInt32LE(20);
-    const lengthsOk = jsonLen <= MAX_HEADER_JSON && headerLen === FILE_HEADER_FIXED + ((jsonLen + 7) & ~7);
-    const jsonCrcOk = (): boolean => {
-      const j = r.ensure(FILE_HEADER_FIXED, jsonLen);
-      return crc32(r.buf, j, j + jsonLen) === jsonCrc;
+  /** What the header reader may use of this recording: its damage notes and frame search. */
+  private headerContext(): HeaderContext {
+    return {
+      path: this.path,
+      fileSize: this.fileSize,
+      salvage: this.salvage,
+      noteDamage: (d, text) => this.noteDamage(d, text),
+      validFrameAt: (pos) => this.validFrameAt(pos),
+      findFrame: (r, from) => this.findFrame(r, from),
     };
-    let start = headerLen;
-    let json: HeaderJson | null = null;
-    const metaLost = 'host, kernel and start time unknown';
-    if (fixedOk) {
-      if (!lengthsOk) this.fail('ECORRUPT', 'corrupt recording: impossible header length');
-      if (size < headerLen) this.fail('ETRUNCATED', 'recording is cut short inside its header: nothing to replay');
-      if (!jsonCrcOk()) {
-        if (!this.salvage) this.fail('ECORRUPT', 'corrupt recording: header checksum mismatch');
-        this.noteDamage({ offset: FILE_HEADER_FIXED, frame: 0, what: 'checksum mismatch', bytes: 0, records: 0, exact: true },
-          `checksum mismatch in the file header's metadata (bytes ${FILE_HEADER_FIXED}-${FILE_HEADER_FIXED + jsonLen - 1}): ${metaLost}; replaying every frame`);
-      } else {
-        json = this.headerJson(r, jsonLen);
-      }
-    } else {
-      if (!this.salvage) this.fail('ECORRUPT', 'corrupt recording: header checksum mismatch');
-      // Bytes 12-31 hit. The metadata's own checksum (bytes 20-23) finds its length: the length as
-      // read, or the one the header length implies (one of 8, for the padding).
-      const tries = [jsonLen];
-      for (let k = 0; k < 8; k++) tries.push(headerLen - FILE_HEADER_FIXED - k);
-      const crcOf = (L: number): number => {
-        const j = r.ensure(FILE_HEADER_FIXED, L);
-        return crc32(r.buf, j, j + L);
-      };
-      const found = tries.find((L) => L >= 0 && L <= MAX_HEADER_JSON && FILE_HEADER_FIXED + L <= size && crcOf(L) === jsonCrc);
-      const derived = found === undefined ? -1 : FILE_HEADER_FIXED + ((found + 7) & ~7);
-      if (found !== undefined && derived <= size) {
-        start = derived;
-        json = this.headerJson(r, found);
-        this.noteDamage({ offset: 0, frame: 0, what: 'damaged file header', bytes: 0, records: 0, exact: true },
-          `damaged file header (checksum mismatch in bytes 0-${FILE_HEADER_FIXED - 1}), its metadata intact: replaying every frame`);
-      } else {
-        // Lengths not to be trusted: replay from the first intact frame.
-        start = lengthsOk && headerLen <= size && this.validFrameAt(headerLen) ? headerLen : this.findFrame(r, FILE_HEADER_FIXED);
-        if (start < 0 && lengthsOk && headerLen === size) start = size; // a recording without frames
-        if (start < 0) this.fail('ECORRUPT', 'corrupt recording: damaged file header, and no intact frame after it');
-        if (lengthsOk && start === headerLen) {
-          // Only the metadata's checksum can be wrong: use the metadata if it reads.
-          const j = r.ensure(FILE_HEADER_FIXED, jsonLen);
-          json = jsonObject(r.buf, j, jsonLen) as HeaderJson | null;
-        }
-        this.noteDamage({ offset: 0, frame: 0, what: 'damaged file header', bytes: 0, records: 0, exact: true },
-          `damaged file header (checksum mismatch in bytes 0-${FILE_HEADER_FIXED - 1}): ` +
-          `${json ? 'its metadata unverified' : metaLost}; replaying the frames from byte ${start}`);
-      }
-    }
-    const j: Partial<HeaderJson> = json ?? {};
-    let startMono = 0n;
-    try {
-      startMono = BigInt(String(j.start_mono_ns ?? '0'));
-    } catch {
-      startMono = 0n;
-    }
-    const header: RecordingHeader = {
-      formatVersion: version,
-      recordSize,
-      host: String(j.host ?? ''),
-      kernel: String(j.kernel ?? ''),
-      startWallMs: Number(j.start_wall_ms) || 0,
-      startMonoNs: startMono,
-      socktopVersion: String(j.socktop_version ?? ''),
-      backend: String(j.backend ?? ''),
-      json: (json ?? {}) as HeaderJson,
-    };
-    return { header, headerLen: start };
-  }
-
-  /** The header's JSON block (its checksum already checked); null (salvage) when unreadable. */
-  private headerJson(r: ChunkReader, jsonLen: number): HeaderJson | null {
-    const j = r.ensure(FILE_HEADER_FIXED, jsonLen);
-    let json: unknown = null;
-    try {
-      json = JSON.parse(r.buf.toString('utf8', j, j + jsonLen));
-    } catch {
-      json = null;
-    }
-    if (json !== null && typeof json === 'object' && !Array.isArray(json)) return json as HeaderJson;
-    if (!this.salvage) this.fail('ECORRUPT', 'corrupt recording: unreadable header');
-    this.noteDamage({ offset: FILE_HEADER_FIXED, frame: 0, what: 'unreadable header metadata', bytes: 0, records: 0, exact: true },
-      'unreadable metadata in the file header: host, kernel and start time unknown; replaying every frame');
-    return null;
   }
 
   private allZero(r: ChunkReader, from: number): boolean {
@@ -803,19 +583,16 @@ export class Recording {
     return lo;
   }
 
-  /** @internal for RecordCursor */
-  frame(i: number): { off: number; count: number; first: number } {
-    return { off: this.fOff[i], count: this.fCount[i], first: this.fFirst[i] };
+  // FrameIndex, for RecordCursor
+  frameFirst(i: number): number {
+    return this.fFirst[i];
   }
-  /** @internal */
   frameOff(i: number): number {
     return this.fOff[i];
   }
-  /** @internal */
   frameCountAt(i: number): number {
     return this.fCount[i];
   }
-  /** @internal the DROPS record the reader made for damage (frame i), or undefined */
   synthAt(i: number): Uint8Array | undefined {
     return this.synth.get(i);
   }
@@ -834,63 +611,6 @@ export class Recording {
       }
       this.fd = -1;
     }
-  }
-}
-
-/** Sequential reader over a recording's records; seekable by record index. */
-export class RecordCursor {
-  private fi = 0;
-  private inFrame = 0;
-  /** Index of the next record next() returns. */
-  position = 0;
-
-  constructor(private readonly rec: Recording, private readonly reader: ChunkReader) {}
-
-  seek(index: number): void {
-    const total = this.rec.records;
-    const i = Math.max(0, Math.min(index, total));
-    this.position = i;
-    if (i >= total) {
-      this.fi = this.rec.frameCount;
-      this.inFrame = 0;
-      return;
-    }
-    this.fi = this.rec.frameOf(i);
-    this.inFrame = i - this.rec.frame(this.fi).first;
-  }
-
-  /** The next up to `max` records (contiguous, from one frame), or null at the end. */
-  next(max = Infinity): RecordBatch | null {
-    const rec = this.rec;
-    while (this.fi < rec.frameCount && this.inFrame >= rec.frameCountAt(this.fi)) {
-      this.fi++;
-      this.inFrame = 0;
-    }
-    if (this.fi >= rec.frameCount || max <= 0) return null;
-    const left = rec.frameCountAt(this.fi) - this.inFrame;
-    const n = Math.min(left, Math.floor(max));
-    const synth = rec.synthAt(this.fi);
-    let bytes: Uint8Array;
-    if (synth) {
-      bytes = synth.subarray(this.inFrame * RECORD_SIZE, (this.inFrame + n) * RECORD_SIZE);
-    } else {
-      const pos = rec.frameOff(this.fi) + this.inFrame * RECORD_SIZE;
-      const at = this.reader.ensure(pos, n * RECORD_SIZE);
-      bytes = this.reader.buf.subarray(at, at + n * RECORD_SIZE);
-    }
-    const batch: RecordBatch = {
-      bytes,
-      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      count: n,
-      first: this.position,
-    };
-    this.inFrame += n;
-    this.position += n;
-    return batch;
-  }
-
-  atEnd(): boolean {
-    return this.position >= this.rec.records;
   }
 }
 

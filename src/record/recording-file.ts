@@ -66,7 +66,8 @@ const FD_TAKEN = 1;
 const FD_RELEASED = 2;
 
 /**
- * Open the recording file (main thread) and return the pipeline options for startCapture(), plus a stats view readable on this thread. Throws a one-line RecordingError when
+ * Open the recording file (main thread) and return the pipeline options for startCapture(), plus
+ * a stats view readable on this thread. Throws a one-line RecordingError when
  * the file may not or cannot be written (safe-open.ts).
  */
 export function recordingStartOptions(

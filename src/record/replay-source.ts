@@ -25,6 +25,7 @@ import { ProcessInfo, RecordingError, RecordingErrorCode, formatClock } from './
 import { Ctl, Pos, ReplayControl } from './replay-control';
 import type { ReplayProgress, ReplayReadyInfo, ReplayWorkerData } from './replay-worker';
 import type { DataSource, ReplayAction, SourceInfo, SourceStats } from '../source';
+import { firstLine } from '../one-line';
 
 export type { ReplayProgress, ReplayReadyInfo } from './replay-worker';
 
@@ -127,7 +128,7 @@ export class ReplaySource extends EventEmitter implements DataSource {
       this.worker.once('exit', () => resolve());
     });
     this.worker.on('error', (e) => {
-      this.failure = new RecordingError('EIO', `replay worker failed: ${String(e.message).split('\n')[0]}`);
+      this.failure = new RecordingError('EIO', `replay worker failed: ${firstLine(String(e.message))}`);
       if (this.listenerCount('error') > 0) this.emit('error', this.failure);
     });
   }

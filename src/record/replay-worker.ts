@@ -23,6 +23,7 @@ import { SharedRing } from '../capture/ring';
 import { RecordingError } from './format';
 import { RecordBatch, Recording, openRecording, tsAt } from './reader';
 import { Ctl, Pos, ReplayControl, ReplayState } from './replay-control';
+import { firstLine } from '../one-line';
 
 export interface ReplayWorkerData {
   ringSab: SharedArrayBuffer;
@@ -92,7 +93,7 @@ function run(): void {
   } catch (e) {
     const err = e as RecordingError;
     Atomics.store(i32, Ctl.State, ReplayState.Failed);
-    post({ type: 'error', code: err.code ?? 'EIO', message: String(err.message ?? err).split('\n')[0] });
+    post({ type: 'error', code: err.code ?? 'EIO', message: firstLine(String(err.message ?? err)) });
     return;
   }
 
@@ -311,6 +312,6 @@ try {
 } catch (e) {
   const err = e as RecordingError;
   parentPort?.postMessage({
-    type: 'error', code: err?.code ?? 'EIO', message: String(err?.message ?? err).split('\n')[0],
+    type: 'error', code: err?.code ?? 'EIO', message: firstLine(String(err?.message ?? err)),
   });
 }

@@ -32,6 +32,7 @@
 import * as fs from 'fs';
 import { isMainThread } from 'worker_threads';
 import { RecordingError } from './format';
+import { errorLine } from '../one-line';
 
 const C = fs.constants;
 
@@ -82,7 +83,7 @@ export function invokingUser(env: NodeJS.ProcessEnv = process.env): InvokingUser
 /** asUser() could not switch to the user (no CAP_SETUID/CAP_SETGID). */
 export class IdentitySwitchError extends Error {
   constructor(readonly user: InvokingUser, readonly cause: unknown) {
-    super(`cannot act as uid ${user.uid}: ${errLine(cause)}`);
+    super(`cannot act as uid ${user.uid}: ${errorLine(cause)}`);
     this.name = 'IdentitySwitchError';
   }
 }
@@ -148,12 +149,6 @@ export function fileKind(st: fs.Stats): string {
   return 'not a regular file';
 }
 
-function errLine(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err && err.code) return `${err.code}: ${String(err.message ?? '').replace(/^[A-Z]+: /, '').split(/[,\n]/)[0]}`;
-  return String((err && err.message) || err).split('\n')[0];
-}
-
 export interface OpenForWriteOptions {
   /** Overwrite an existing regular file (one link, owned by the invoking user). Default false. */
   force?: boolean;
@@ -206,7 +201,7 @@ function createError(path: string, e: unknown, user: InvokingUser): RecordingErr
   const code = (e as NodeJS.ErrnoException)?.code;
   const who = user.switchIdentity && (code === 'EACCES' || code === 'EPERM')
     ? ` (the recording is created as uid ${user.uid}, who ran sudo)` : '';
-  return new RecordingError('EIO', `cannot create recording ${path}: ${errLine(e)}${who}`);
+  return new RecordingError('EIO', `cannot create recording ${path}: ${errorLine(e)}${who}`);
 }
 
 /**

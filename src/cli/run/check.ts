@@ -11,6 +11,7 @@ import {
 } from '../../capture/capabilities';
 import type { KernelSupport, Presence } from '../../capture/kernel';
 import { NEEDS_PRIVILEGES } from '../errors';
+import { firstLine } from '../../one-line';
 
 export interface CheckDeps {
   detect?: () => KernelSupport;
@@ -62,7 +63,7 @@ export async function runCheck(probe: ProbeChoice, out: NodeJS.WritableStream = 
   try {
     chosen = d.choose(probe, s);
   } catch (e) {
-    chooseError = String((e as Error).message ?? e).split('\n')[0];
+    chooseError = firstLine(String((e as Error).message ?? e));
   }
   const backend = chosen?.backend as Backend | undefined;
   const states = backend ? needsFor(backend, s) : null;

@@ -9,7 +9,7 @@ import { jsonLine } from '../../capture/json-line';
 import { dropCounters, EventKind, formatDrops, Offset } from '../../capture/layout';
 import { maxDrops } from '../../ui/pump';
 import { commMatches, PidFilter } from '../../model/filter';
-import type { DataSource, SourceInfo } from '../../source';
+import type { DataSource } from '../../source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
 
