@@ -18,10 +18,10 @@
  */
 import { parentPort, workerData } from 'worker_threads';
 import { performance } from 'perf_hooks';
-import { RECORD_SIZE } from '../capture/layout';
 import { SharedRing } from '../capture/ring';
 import { RecordingError } from './format';
-import { RecordBatch, Recording, openRecording, tsAt } from './reader';
+import { Recording, openRecording } from './reader';
+import { Feed, RecordFeeder, ReplayClock } from './replay-feeder';
 import { Ctl, Pos, ReplayControl, ReplayState } from './replay-control';
 import { firstLine } from '../one-line';
 
@@ -70,41 +70,12 @@ export interface ReplayProgress {
   ended: boolean;
 }
 
-/** Records per pushBatch at most (bounded so controls are checked often). */
-const STEP_RECORDS = 4096;
-const FEED_LIMIT = 0;
-const FEED_FULL = 1;
-const FEED_NOT_DUE = 2;
+const PROGRESS_EVERY_MS = 250;
 
-function run(): void {
-  const data = workerData as ReplayWorkerData;
-  const port = parentPort!;
-  const post = (m: unknown): void => port.postMessage(m);
-  const ring = new SharedRing(data.ringSab);
-  const ctl = new ReplayControl(data.controlSab);
-  const i32 = ctl.i32;
-  const f64 = ctl.f64;
-  const progressEvery = data.progressIntervalMs ?? 250;
-
-  let rec: Recording;
-  try {
-    // Salvage: replay around damage (warnings, DROPS records for what was lost), as replay --json.
-    rec = openRecording(data.path, { salvage: true });
-  } catch (e) {
-    const err = e as RecordingError;
-    Atomics.store(i32, Ctl.State, ReplayState.Failed);
-    post({ type: 'error', code: err.code ?? 'EIO', message: firstLine(String(err.message ?? err)) });
-    return;
-  }
-
-  const t0 = rec.firstTsNs;
-  const duration = rec.durationNs;
-  const total = rec.records;
-  const procs = rec.processes;
-  f64[Pos.Duration] = duration;
-  f64[Pos.Total] = total;
-  const ready: ReplayReadyInfo = {
-    path: data.path,
+/** The file as the ready message describes it. */
+function readyInfo(path: string, rec: Recording): ReplayReadyInfo {
+  return {
+    path,
     host: rec.header.host,
     kernel: rec.header.kernel,
     startWallMs: rec.header.startWallMs,
@@ -112,199 +83,182 @@ function run(): void {
     socktopVersion: rec.header.socktopVersion,
     backend: rec.header.backend,
     formatVersion: rec.header.formatVersion,
-    records: total,
-    durationNs: duration,
-    firstTsNs: t0,
+    records: rec.records,
+    durationNs: rec.durationNs,
+    firstTsNs: rec.firstTsNs,
     warnings: rec.warnings,
     truncated: rec.truncated,
     damaged: rec.damaged,
     damagedRecords: rec.damagedRecords,
     finished: rec.end !== null,
-    processes: procs.length,
+    processes: rec.processes.length,
     dropRecords: rec.dropRecords,
     droppedEvents: rec.droppedEvents,
     fileSize: rec.fileSize,
   };
-  post({ type: 'ready', info: ready });
-  Atomics.store(i32, Ctl.State, ReplayState.Running);
+}
 
-  const cursor = rec.cursor();
-  let pending = null as RecordBatch | null;
-  let pendDone = 0;
-  let runMax = -Infinity;
-  let procIdx = 0;
-  let speed = f64[Pos.Speed];
-  let paused = Atomics.load(i32, Ctl.Paused) === 1;
-  let basePos = 0;
-  let baseWall = performance.now();
-  let seekSeen = Atomics.load(i32, Ctl.SeekSeq);
-  let ended = false;
-  let lastProgress = 0;
+/** The control loop: reads the control block (replay-control.ts), paces the feeder, reports. */
+class ReplayLoop {
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly feeder: RecordFeeder;
+  private readonly clock: ReplayClock;
+  private seekSeen: number;
+  private lastProgress = 0;
 
-  const pushedIndex = (): number => (pending ? pending.first + pendDone : cursor.position);
-  const lastRel = (): number => (runMax === -Infinity ? 0 : Math.min(duration, runMax - t0));
-  const clamp = (p: number): number => (p < 0 ? 0 : p > duration ? duration : p);
-  function position(): number {
-    if (ended) return duration;
-    if (paused) return basePos;
-    if (speed === 0) return lastRel();
-    return clamp(basePos + (performance.now() - baseWall) * 1e6 * speed);
-  }
-  function rebase(): void {
-    basePos = position();
-    baseWall = performance.now();
-  }
-  function postProcesses(before: number): void {
-    while (procIdx < procs.length && procs[procIdx].atRecord < before) {
-      post({ type: 'process', info: procs[procIdx].info });
-      procIdx++;
-    }
-  }
-  function publish(force: boolean): void {
-    f64[Pos.Position] = position();
-    f64[Pos.Pushed] = pushedIndex();
-    const now = performance.now();
-    if (force || now - lastProgress >= progressEvery) {
-      lastProgress = now;
-      const p: ReplayProgress = {
-        positionNs: f64[Pos.Position], durationNs: duration, records: f64[Pos.Pushed],
-        totalRecords: total, speed, paused, ended,
-      };
-      post({ type: 'progress', ...p });
-    }
+  constructor(
+    private readonly rec: Recording,
+    ring: SharedRing,
+    ctl: ReplayControl,
+    private readonly post: (m: unknown) => void,
+    private readonly progressEvery: number,
+  ) {
+    this.i32 = ctl.i32;
+    this.f64 = ctl.f64;
+    this.feeder = new RecordFeeder(rec, ring, (info) => post({ type: 'process', info }));
+    this.clock = new ReplayClock(rec.durationNs, this.f64[Pos.Speed], Atomics.load(this.i32, Ctl.Paused) === 1,
+      () => this.feeder.lastRel());
+    this.seekSeen = Atomics.load(this.i32, Ctl.SeekSeq);
   }
 
-  /**
-   * Push records with index < limit whose running-maximum timestamp is at most t0 + dueRel, as far
-   * as the ring has room. Returns FEED_LIMIT (limit or end reached), FEED_FULL or FEED_NOT_DUE.
-   */
-  function feed(limit: number, dueRel: number): number {
+  run(): void {
+    const i32 = this.i32;
     for (;;) {
-      if (!pending || pendDone >= pending.count) {
-        if (cursor.position >= limit) return FEED_LIMIT;
-        pending = cursor.next(Math.min(limit - cursor.position, STEP_RECORDS));
-        pendDone = 0;
-        if (!pending) return FEED_LIMIT;
+      const wakeVal = Atomics.load(i32, Ctl.Wake);
+      if (this.stopRequested()) break;
+      this.takeSpeedAndPause();
+      const seekSeq = Atomics.load(i32, Ctl.SeekSeq);
+      if (seekSeq !== this.seekSeen) {
+        this.seekSeen = seekSeq;
+        if (!this.seek(this.f64[Pos.SeekTarget])) break;
+        Atomics.store(i32, Ctl.SeekDone, seekSeq);
+        Atomics.store(i32, Ctl.State, ReplayState.Running);
+        this.publish(true);
+        continue;
       }
-      const start = pending.first + pendDone;
-      if (start >= limit) return FEED_LIMIT;
-      const free = ring.capacity - ring.available();
-      if (free <= 0) return FEED_FULL;
-      let n = pending.count - pendDone;
-      if (n > free) n = free;
-      if (n > limit - start) n = limit - start;
-      const b = pending.bytes;
-      let k = pendDone;
-      const stop = pendDone + n;
-      const dueAbs = t0 + dueRel;
-      let m = runMax;
-      for (let at = k * RECORD_SIZE; k < stop; k++, at += RECORD_SIZE) {
-        const t = tsAt(b, at);
-        const mm = t > m ? t : m;
-        if (mm > dueAbs) break;
-        m = mm;
-      }
-      if (k === pendDone) return FEED_NOT_DUE;
-      postProcesses(pending.first + k);
-      ring.pushBatch(b.subarray(pendDone * RECORD_SIZE, k * RECORD_SIZE), k - pendDone);
-      runMax = m;
-      pendDone = k;
-      if (k < stop) return FEED_NOT_DUE;
+      this.step(wakeVal);
     }
+    this.rec.close();
+    Atomics.store(i32, Ctl.State, ReplayState.Stopped);
+    this.post({ type: 'stopped' });
   }
 
-  function stopRequested(): boolean {
-    return Atomics.load(i32, Ctl.Stop) === 1;
-  }
-
-  /** Seek to `target` ns after the first record. Returns false when a stop came meanwhile. */
-  function seek(target: number): boolean {
-    const T = clamp(Number.isFinite(target) ? target : 0);
-    const want = rec.recordsUntil(T);
-    if (want < pushedIndex()) {
-      // Backwards: the consumer drops what it has, resets its model, acknowledges; we re-feed.
-      const seq = Atomics.load(i32, Ctl.ResetSeq) + 1;
-      Atomics.store(i32, Ctl.ResetSeq, seq);
-      post({ type: 'reset', seq });
-      for (;;) {
-        const w = Atomics.load(i32, Ctl.Wake);
-        if (Atomics.load(i32, Ctl.ResetAck) >= seq) break;
-        if (stopRequested()) return false;
-        Atomics.wait(i32, Ctl.Wake, w, 100);
-      }
-      cursor.seek(0);
-      pending = null;
-      pendDone = 0;
-      runMax = -Infinity;
-      procIdx = 0;
-    }
-    while (pushedIndex() < want) {
-      const st = feed(want, Infinity);
-      if (st === FEED_LIMIT) break;
-      if (stopRequested()) return false;
-      if (st === FEED_FULL) Atomics.wait(i32, Ctl.Wake, Atomics.load(i32, Ctl.Wake), 1);
-    }
-    ended = false;
-    basePos = T;
-    baseWall = performance.now();
-    return true;
-  }
-
-  for (;;) {
-    const wakeVal = Atomics.load(i32, Ctl.Wake);
-    if (stopRequested()) break;
-    const newSpeed = f64[Pos.Speed];
-    const newPaused = Atomics.load(i32, Ctl.Paused) === 1;
-    if (newSpeed !== speed || newPaused !== paused) {
-      rebase();
-      speed = newSpeed >= 0 && Number.isFinite(newSpeed) ? newSpeed : 1;
-      paused = newPaused;
-      publish(true);
-    }
-    const seekSeq = Atomics.load(i32, Ctl.SeekSeq);
-    if (seekSeq !== seekSeen) {
-      seekSeen = seekSeq;
-      if (!seek(f64[Pos.SeekTarget])) break;
-      Atomics.store(i32, Ctl.SeekDone, seekSeq);
-      Atomics.store(i32, Ctl.State, ReplayState.Running);
-      publish(true);
-      continue;
-    }
-    const done = (!pending || pendDone >= pending.count) && cursor.atEnd();
-    if (done) {
-      if (!ended) {
-        postProcesses(Infinity);
-        ended = true;
+  /** One turn of the loop without a seek: end, pause, or feed what is due, then wait a little. */
+  private step(wakeVal: number): void {
+    const { i32, clock, feeder } = this;
+    if (feeder.atEnd()) {
+      if (!clock.ended) {
+        feeder.announceUntil(Infinity);
+        clock.ended = true;
         Atomics.store(i32, Ctl.State, ReplayState.Ended);
-        publish(true);
-        post({ type: 'end', records: pushedIndex() });
+        this.publish(true);
+        this.post({ type: 'end', records: feeder.pushedIndex() });
       }
-      publish(false);
+      this.publish(false);
       Atomics.wait(i32, Ctl.Wake, wakeVal, 250);
-      continue;
+      return;
     }
-    publish(false);
-    if (paused) {
+    this.publish(false);
+    if (clock.paused) {
       Atomics.wait(i32, Ctl.Wake, wakeVal, 250);
-      continue;
+      return;
     }
-    if (speed === 0) {
-      if (feed(total, Infinity) === FEED_FULL) Atomics.wait(i32, Ctl.Wake, wakeVal, 1);
-      continue;
+    if (clock.speed === 0) {
+      if (feeder.feed(this.rec.records, Infinity) === Feed.Full) Atomics.wait(i32, Ctl.Wake, wakeVal, 1);
+      return;
     }
-    const pos = position();
-    const st = feed(total, pos);
-    if (st === FEED_FULL) {
+    const pos = clock.position();
+    const st = feeder.feed(this.rec.records, pos);
+    if (st === Feed.Full) {
       Atomics.wait(i32, Ctl.Wake, wakeVal, 1);
-    } else if (st === FEED_NOT_DUE && pending) {
-      const next = Math.max(runMax, tsAt(pending.bytes, pendDone * RECORD_SIZE)) - t0;
-      const ms = (next - pos) / 1e6 / speed;
+    } else if (st === Feed.NotDue) {
+      const ms = (feeder.nextDueRel() - pos) / 1e6 / clock.speed;
       if (ms > 0.05) Atomics.wait(i32, Ctl.Wake, wakeVal, Math.min(ms, 100));
     }
   }
-  rec.close();
-  Atomics.store(i32, Ctl.State, ReplayState.Stopped);
-  post({ type: 'stopped' });
+
+  private takeSpeedAndPause(): void {
+    const speed = this.f64[Pos.Speed];
+    const paused = Atomics.load(this.i32, Ctl.Paused) === 1;
+    if (speed === this.clock.speed && paused === this.clock.paused) return;
+    this.clock.change(speed, paused);
+    this.publish(true);
+  }
+
+  private stopRequested(): boolean {
+    return Atomics.load(this.i32, Ctl.Stop) === 1;
+  }
+
+  private publish(force: boolean): void {
+    const { f64, clock } = this;
+    f64[Pos.Position] = clock.position();
+    f64[Pos.Pushed] = this.feeder.pushedIndex();
+    const now = performance.now();
+    if (!force && now - this.lastProgress < this.progressEvery) return;
+    this.lastProgress = now;
+    const p: ReplayProgress = {
+      positionNs: f64[Pos.Position], durationNs: clock.durationNs, records: f64[Pos.Pushed],
+      totalRecords: this.rec.records, speed: clock.speed, paused: clock.paused, ended: clock.ended,
+    };
+    this.post({ type: 'progress', ...p });
+  }
+
+  /** Seek to `target` ns after the first record. Returns false when a stop came meanwhile. */
+  private seek(target: number): boolean {
+    const { i32, feeder } = this;
+    const T = this.clock.clamp(Number.isFinite(target) ? target : 0);
+    const want = this.rec.recordsUntil(T);
+    if (want < feeder.pushedIndex()) {
+      if (!this.resetConsumer()) return false;
+      feeder.rewind();
+    }
+    while (feeder.pushedIndex() < want) {
+      const st = feeder.feed(want, Infinity);
+      if (st === Feed.Limit) break;
+      if (this.stopRequested()) return false;
+      if (st === Feed.Full) Atomics.wait(i32, Ctl.Wake, Atomics.load(i32, Ctl.Wake), 1);
+    }
+    this.clock.ended = false;
+    this.clock.moveTo(T);
+    return true;
+  }
+
+  /** Backwards: the consumer drops what it has, resets its model, acknowledges. False on stop. */
+  private resetConsumer(): boolean {
+    const i32 = this.i32;
+    const seq = Atomics.load(i32, Ctl.ResetSeq) + 1;
+    Atomics.store(i32, Ctl.ResetSeq, seq);
+    this.post({ type: 'reset', seq });
+    for (;;) {
+      const w = Atomics.load(i32, Ctl.Wake);
+      if (Atomics.load(i32, Ctl.ResetAck) >= seq) return true;
+      if (this.stopRequested()) return false;
+      Atomics.wait(i32, Ctl.Wake, w, 100);
+    }
+  }
+}
+
+function run(): void {
+  const data = workerData as ReplayWorkerData;
+  const port = parentPort!;
+  const post = (m: unknown): void => port.postMessage(m);
+  const ctl = new ReplayControl(data.controlSab);
+  let rec: Recording;
+  try {
+    // Salvage: replay around damage (warnings, DROPS records for what was lost), as replay --json.
+    rec = openRecording(data.path, { salvage: true });
+  } catch (e) {
+    const err = e as RecordingError;
+    Atomics.store(ctl.i32, Ctl.State, ReplayState.Failed);
+    post({ type: 'error', code: err.code ?? 'EIO', message: firstLine(String(err.message ?? err)) });
+    return;
+  }
+  ctl.f64[Pos.Duration] = rec.durationNs;
+  ctl.f64[Pos.Total] = rec.records;
+  post({ type: 'ready', info: readyInfo(data.path, rec) });
+  Atomics.store(ctl.i32, Ctl.State, ReplayState.Running);
+  new ReplayLoop(rec, new SharedRing(data.ringSab), ctl, post, data.progressIntervalMs ?? PROGRESS_EVERY_MS).run();
 }
 
 try {
