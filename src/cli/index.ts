@@ -7,6 +7,7 @@
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { PROBE_CHOICES } from '../capture/addon';
+import * as exporterCommand from './commands/exporter';
 import { UsageError } from './errors';
 import { CommonOptions, normalizeOptions, RawArgs } from './options';
 import { finish, installShutdownHandlers, setVerbose, stopSignal } from './shutdown';
@@ -62,6 +63,7 @@ export async function parseCli(args: string[]): Promise<ParsedCli | null> {
       .positional('file', { type: 'string', description: 'recording file' })
       .option('speed', { type: 'number', default: 1, description: 'replay speed (0 = as fast as possible)' })
       .option('paused', { type: 'boolean', description: 'start paused' }), pick('replay'))
+    .command(exporterCommand)
     .epilog(EPILOG)
     .strict()
     .help()

@@ -1,0 +1,59 @@
+/**
+ * exporter.ts: `socktop exporter`, a yargs command module (command, describe, builder, handler).
+ * Loading it is cheap: the exporter itself (src/exporter) is imported only when the command runs.
+ */
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors';
+import { normalizeOptions, RawArgs } from '../options';
+import { stopSignal } from '../shutdown';
+import { DEFAULT_LISTEN, ListenError, ListenAddress, parseListen } from '../../exporter/listen';
+
+export const DEFAULT_TOP_COMMS = 50;
+export const MAX_TOP_COMMS = 10_000;
+
+export const command = 'exporter';
+export const describe = `headless Prometheus exporter: socket metrics at http://${DEFAULT_LISTEN}/metrics`;
+
+export function builder(y: Argv): Argv {
+  return y
+    .option('listen', {
+      type: 'string', default: DEFAULT_LISTEN, requiresArg: true,
+      description: 'ADDRESS:PORT to serve /metrics on (0.0.0.0:9947 to serve beyond this host)',
+    })
+    .option('top-comms', {
+      type: 'number', default: DEFAULT_TOP_COMMS, requiresArg: true,
+      description: 'commands labelled by name (the most active); the rest count under comm="~other"',
+    });
+}
+
+export interface ExporterArgs {
+  listen: ListenAddress;
+  topComms: number;
+}
+
+/** Check the command line; a bad value is a one-line UsageError. */
+export function exporterArgs(argv: Record<string, unknown>): ExporterArgs {
+  const given = (name: string): boolean => argv[name] !== undefined && argv[name] !== false;
+  const bad = ['json', 'batch', 'record', 'force', 'pid', 'comm', 'iterations'].filter(given).map((n) => `--${n}`);
+  if (bad.length) throw new UsageError(`${bad.join(', ')}: not for \`socktop exporter\` (it exports every process; filter in PromQL)`);
+  const last = (v: unknown): unknown => (Array.isArray(v) ? v[v.length - 1] : v);
+  let listen: ListenAddress;
+  try {
+    listen = parseListen(String(last(argv.listen) ?? DEFAULT_LISTEN));
+  } catch (e) {
+    if (e instanceof ListenError) throw new UsageError(`--listen: ${e.message}`);
+    throw e;
+  }
+  const top = Number(last(argv['top-comms'] ?? argv.topComms ?? DEFAULT_TOP_COMMS));
+  if (!Number.isInteger(top) || top < 1 || top > MAX_TOP_COMMS) {
+    throw new UsageError(`--top-comms: '${String(last(argv['top-comms']))}' is not a whole number from 1 to ${MAX_TOP_COMMS}`);
+  }
+  return { listen, topComms: top };
+}
+
+export async function handler(argv: Record<string, unknown>): Promise<void> {
+  const args = exporterArgs(argv);
+  const { probe } = normalizeOptions(argv as RawArgs);
+  const { runExporter } = await import('../../exporter/run');
+  await runExporter({ ...args, probe, signal: stopSignal });
+}
