@@ -10,11 +10,12 @@ import { execFileSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { findCgroup2Mount } from '../../src/capture/kernel';
 import { seriesBound } from '../../src/exporter/metrics';
 import { liveTestOptions } from './bpf-available';
 import { programsStillLoaded } from './native-fixture';
 import { poll, prometheusUnavailableReason, Sample, startPrometheus } from './prometheus';
-import { closedPort, Running, startSocktop } from './socktop-run';
+import { CLI, closedPort, Running, startSocktop } from './socktop-run';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/live/fixtures');
 
@@ -33,8 +34,10 @@ interface Exporter {
   programIds: number[];
 }
 
-async function startExporter(args: string[]): Promise<Exporter> {
-  const run = await startSocktop(['exporter', '--listen', '127.0.0.1:0', ...args]);
+async function startExporter(args: string[], wrap?: { command: string; env: NodeJS.ProcessEnv }): Promise<Exporter> {
+  const run = wrap
+    ? await startWrapped(wrap.command, ['exporter', '--listen', '127.0.0.1:0', ...args], wrap.env)
+    : await startSocktop(['exporter', '--listen', '127.0.0.1:0', ...args]);
   const served = await poll(async () => /serving http:\/\/127\.0\.0\.1:\d+\/metrics/.test(run.stderr()), 5000);
   assert.ok(served, run.stderr());
   const port = Number(/serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(run.stderr())![1]);
@@ -166,3 +169,69 @@ test('exporter: 200 real distinct command names with --top-comms 20 stay within 
     await stopExporter(exporter);
   }
 });
+
+/** startSocktop's contract, for socktop started through a wrapper script (pod-like.sh). */
+async function startWrapped(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Running> {
+  const { spawn } = await import('child_process');
+  const child = spawn(command, [process.execPath, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const attached = await poll(async () => /attached/.test(err) || child.exitCode !== null, 15_000);
+  if (!attached || child.exitCode !== null) {
+    child.kill('SIGKILL');
+    throw new Error(`socktop did not attach: ${err}`);
+  }
+  return {
+    child, stdout: () => out, stderr: () => err,
+    async stop(signal = 'SIGINT') {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** One scrape of the exporter: `comm`'s connects ok and closes (0 when it has no series). */
+async function countsOf(port: number, comm: string): Promise<{ connects: number; closes: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (re: string) => Number(new RegExp(`^${re} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { connects: read(`socktop_connects_total\\{comm="${comm}",result="ok"\\}`), closes: read(`socktop_closes_total\\{comm="${comm}"\\}`) };
+}
+
+for (const hostMount of [true, false]) {
+  const what = hostMount
+    ? 'with the host\'s cgroup v2 root mounted read-only over its own, as the DaemonSet does, counts processes outside its cgroup exactly'
+    : 'without that mount misses the socket ends only cgroup hooks see (UDP): why the DaemonSet mounts it';
+  test(`exporter as the DaemonSet runs it (uid 0, only CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN, private cgroup namespace) ${what}`, options(), async () => {
+    const hostCgroup2 = findCgroup2Mount(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+    assert.ok(hostCgroup2, 'a cgroup v2 mount on this host');
+    const pod = fs.mkdtempSync(path.join(hostCgroup2, 'socktop-pod-'));
+    let exporter: Exporter | undefined;
+    try {
+      exporter = await startExporter([], {
+        command: path.join(FIXTURES, 'pod-like.sh'),
+        env: { HOST_CGROUP2: hostCgroup2, POD_CGROUP: pod, HOST_MOUNT: hostMount ? '1' : '0' },
+      });
+      const status = fs.readFileSync(`/proc/${exporter.run.child.pid}/status`, 'utf8');
+      assert.match(status, /^CapBnd:\s*000000c000001000$/m, 'bounding set: CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN only');
+      assert.match(status, /^CapEff:\s*0+$/m, 'and even those given up once attached');
+      assert.match(status, /^Uid:\s*0\s/m);
+      const tag = crypto.randomBytes(3).toString('hex');
+      const N = 6;
+      const U = 4;
+      // The workload runs in the test's cgroup, outside the pod's. TCP connects and ends come from
+      // tracepoints (global); a UDP socket's end only from the cgroup sock_release hook.
+      execFileSync('python3', [path.join(FIXTURES, 'exporter-workload.py'), `pds${tag}`, `pdc${tag}`, String(N), '0', String(await closedPort()), '10', String(U)]);
+      const want = { connects: N, closes: hostMount ? N + U : N };
+      await poll(async () => JSON.stringify(await countsOf(exporter!.port, `pdc${tag}`)) === JSON.stringify(want), 10_000);
+      await new Promise((r) => setTimeout(r, 500)); // nothing more arrives
+      assert.deepEqual(await countsOf(exporter.port, `pdc${tag}`), want);
+    } finally {
+      if (exporter) await stopExporter(exporter);
+      await poll(async () => fs.readFileSync(path.join(pod, 'cgroup.procs'), 'utf8').trim() === '', 5000);
+      fs.rmdirSync(pod);
+    }
+  });
+}
