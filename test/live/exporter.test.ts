@@ -34,7 +34,7 @@ interface Exporter {
   programIds: number[];
 }
 
-async function startExporter(args: string[], wrap?: { command: string; env: NodeJS.ProcessEnv }): Promise<Exporter> {
+async function startExporter(args: string[], wrap?: { command: string[]; env: NodeJS.ProcessEnv }): Promise<Exporter> {
   const run = wrap
     ? await startWrapped(wrap.command, ['exporter', '--listen', '127.0.0.1:0', ...args], wrap.env)
     : await startSocktop(['exporter', '--listen', '127.0.0.1:0', ...args]);
@@ -171,9 +171,9 @@ test('exporter: 200 real distinct command names with --top-comms 20 stay within 
 });
 
 /** startSocktop's contract, for socktop started through a wrapper script (pod-like.sh). */
-async function startWrapped(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Running> {
+async function startWrapped(command: string[], args: string[], env: NodeJS.ProcessEnv): Promise<Running> {
   const { spawn } = await import('child_process');
-  const child = spawn(command, [process.execPath, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(command[0], [...command.slice(1), process.execPath, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
@@ -211,7 +211,7 @@ for (const hostMount of [true, false]) {
     let exporter: Exporter | undefined;
     try {
       exporter = await startExporter([], {
-        command: path.join(FIXTURES, 'pod-like.sh'),
+        command: [path.join(FIXTURES, 'pod-like.sh')],
         env: { HOST_CGROUP2: hostCgroup2, POD_CGROUP: pod, HOST_MOUNT: hostMount ? '1' : '0' },
       });
       const status = fs.readFileSync(`/proc/${exporter.run.child.pid}/status`, 'utf8');
@@ -235,3 +235,25 @@ for (const hostMount of [true, false]) {
     }
   });
 }
+
+test('exporter as the systemd unit runs it (a non-root user with ambient CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN, no new privileges) counts exactly', options(), async () => {
+  const caps = '+bpf,+perfmon,+net_admin';
+  const exporter = await startExporter([], {
+    command: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--no-new-privs', `--inh-caps=-all,${caps}`, `--ambient-caps=-all,${caps}`, `--bounding-set=-all,${caps}`],
+    env: {},
+  });
+  try {
+    const status = fs.readFileSync(`/proc/${exporter.run.child.pid}/status`, 'utf8');
+    assert.match(status, /^Uid:\s*65534\s/m);
+    assert.match(status, /^CapEff:\s*0+$/m, 'capabilities given up once attached');
+    const tag = crypto.randomBytes(3).toString('hex');
+    const N = 5;
+    const M = 2;
+    execFileSync('python3', [path.join(FIXTURES, 'exporter-workload.py'), `sds${tag}`, `sdc${tag}`, String(N), String(M), String(await closedPort()), '10']);
+    const want = { connects: N, closes: N + M };
+    await poll(async () => JSON.stringify(await countsOf(exporter.port, `sdc${tag}`)) === JSON.stringify(want), 10_000);
+    assert.deepEqual(await countsOf(exporter.port, `sdc${tag}`), want);
+  } finally {
+    await stopExporter(exporter);
+  }
+});
