@@ -299,3 +299,27 @@ test('socket table: its hash (backward-shift deletion) and state counts agree wi
   table.forEachOpen(() => open++);
   assert.equal(open, ref.size);
 });
+
+test('BPF run time is exported only when kernel.bpf_stats_enabled=1; drops are the larger of markers and the source\'s counters', async () => {
+  const a = new Aggregator({ topComms: 5 });
+  feed(a, [makeRecord({ kind: K.Drops, new_state: DropStage.SharedRing, count: 3 })]);
+  let enabled = false;
+  const stats = {
+    kernelMisses: 4, bpfRingDrops: 1, sharedRingDrops: 2, recordingDrops: 0,
+    programs: [{ name: 'cg_sock_create', runCount: 10, runTimeNs: 2_500_000 }, { name: 'tp_state', runCount: 7, runTimeNs: 1_000 }],
+  };
+  const source = { stats: () => stats, ring: { drops: () => 2, capacity: 65536 } } as unknown as ExporterView['source'];
+  const reg = buildRegistry({ ...view(a), source, bpfStatsEnabled: () => enabled }, false);
+  let s = parseExposition(await reg.metrics());
+  assert.equal(value(s, 'socktop_bpf_stats_enabled', {}), 0);
+  assert.equal(s.filter((x) => x.name.startsWith('socktop_bpf_program')).length, 0);
+  assert.equal(value(s, 'socktop_events_lost_total', { stage: 'shared_ring' }), 3, 'marker 3 > counter 2');
+  assert.equal(value(s, 'socktop_events_lost_total', { stage: 'kernel_miss' }), 4);
+  assert.equal(value(s, 'socktop_events_lost_total', { stage: 'bpf_ring' }), 1);
+  assert.equal(value(s, 'socktop_shared_ring_capacity_records', {}), 65536);
+  enabled = true;
+  s = parseExposition(await reg.metrics());
+  assert.equal(value(s, 'socktop_bpf_stats_enabled', {}), 1);
+  assert.equal(value(s, 'socktop_bpf_program_run_seconds_total', { program: 'cg_sock_create' }), 0.0025);
+  assert.equal(value(s, 'socktop_bpf_program_runs_total', { program: 'tp_state' }), 7);
+});
