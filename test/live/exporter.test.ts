@@ -148,7 +148,8 @@ test('exporter: 200 real distinct command names with --top-comms 20 stay within 
     const refusedOf = async (q: string) => (await prom!.query(q)).reduce((n, s) => n + s.value, 0);
     await poll(async () => (await refusedOf(`socktop_connects_total{result="refused",comm=~"${prefix}.*|~other"}`)) >= COUNT, 20_000);
     const ours = await prom.query(`socktop_connects_total{result="refused",comm=~"${prefix}.*"}`);
-    assert.ok(ours.length > 0 && ours.length <= TOP, `labelled workload names: ${ours.length}`);
+    // (How many of them got a slot depends on what else ran first: a busy machine may take all N.)
+    assert.ok(ours.length <= TOP, `labelled workload names: ${ours.length}`);
     for (const s of ours) assert.equal(s.value, 1, `${s.metric.comm}: one refused connect each`);
     const other = await refusedOf('socktop_connects_total{result="refused",comm="~other"}');
     assert.ok(ours.length + other >= COUNT, `labelled ${ours.length} + ~other ${other} >= ${COUNT}`);
