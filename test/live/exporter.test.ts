@@ -258,3 +258,26 @@ test('exporter as the systemd unit runs it (a non-root user with ambient CAP_BPF
     await stopExporter(exporter);
   }
 });
+
+test('exporter: the listen-sockets gauge in Prometheus follows a process that opens 3 listeners and exits', options(), async () => {
+  const { spawn } = await import('child_process');
+  const exporter = await startExporter(['--top-comms', '1000']);
+  let prom: Awaited<ReturnType<typeof startPrometheus>> | undefined;
+  try {
+    prom = await startPrometheus(`127.0.0.1:${exporter.port}`);
+    await prom.waitUntilUp();
+    const comm = `pl${crypto.randomBytes(3).toString('hex')}`;
+    const holder = spawn('python3', [path.join(FIXTURES, 'named-listener.py'), comm, '3'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => holder.once('exit', r));
+    await new Promise<void>((r) => holder.stdout!.once('data', () => r()));
+    const gauge = async () => (await prom!.query(`socktop_listen_sockets{comm="${comm}"}`)).map((x) => x.value);
+    assert.ok(await poll(async () => JSON.stringify(await gauge()) === '[3]', 15_000), `listening: ${JSON.stringify(await gauge())}`);
+    assert.ok((await prom.query('socktop_tcp_sockets{state="LISTEN"}'))[0].value >= 3);
+    holder.stdin!.end();
+    await exited;
+    assert.ok(await poll(async () => (await gauge()).length === 0, 15_000), `after exit: ${JSON.stringify(await gauge())}`);
+  } finally {
+    await prom?.stop();
+    await stopExporter(exporter);
+  }
+});
