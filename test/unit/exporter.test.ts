@@ -12,7 +12,10 @@ import * as path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import yargs from 'yargs';
 import { DropStage, EventKind as K, Flag, TcpState } from '../../src/capture/layout';
-import { Aggregator, LATENCY_BOUNDS_SEC } from '../../src/exporter/aggregator';
+import { Aggregator, C, LATENCY_BOUNDS_SEC } from '../../src/exporter/aggregator';
+import { NO_FILTER } from '../../src/model/filter';
+import { SocketModel } from '../../src/model/model';
+import { UserNames } from '../../src/model/users';
 import { RERANK_INTERVAL_MS } from '../../src/exporter/comm-labels';
 import { parseListen } from '../../src/exporter/listen';
 import { buildRegistry, ExporterView, seriesBound, SERIES_PER_COMM } from '../../src/exporter/metrics';
@@ -322,4 +325,95 @@ test('BPF run time is exported only when kernel.bpf_stats_enabled=1; drops are t
   assert.equal(value(s, 'socktop_bpf_stats_enabled', {}), 1);
   assert.equal(value(s, 'socktop_bpf_program_run_seconds_total', { program: 'cg_sock_create' }), 0.0025);
   assert.equal(value(s, 'socktop_bpf_program_runs_total', { program: 'tp_state' }), 7);
+});
+
+test('same accounting as the TUI: per comm, the exporter\'s counters equal the model\'s rows over random interleaved streams', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    let x = seed * 7919;
+    const rnd = (n: number) => {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    // One queue of records per connection; the stream takes the head of a random queue each step.
+    const queues: Uint8Array[][] = [];
+    let sockNo = 1;
+    for (let c = 0; c < 150; c++) {
+      const pid = 100 + rnd(6);
+      const comm = `app${pid}`;
+      const id = sockNo++;
+      const kind = rnd(3);
+      const server = kind === 2;
+      const base = {
+        sock: kernelSock(id), serial: id, pid, comm, laddr: '10.0.0.1', raddr: '10.0.0.2',
+        lport: server ? 443 : 30000 + id, rport: server ? 30000 + id : 443,
+      };
+      const softirq = { ...base, pid: 0, comm: '' };
+      const q: Uint8Array[] = [];
+      let sent = 0;
+      let received = 0;
+      const traffic = () => {
+        for (let i = rnd(4); i > 0; i--) {
+          const n = 1 + rnd(5000);
+          if (rnd(2)) { sent += n; q.push(makeRecord({ ...base, kind: K.Send, bytes_sent: n })); }
+          else { received += n; q.push(makeRecord({ ...base, kind: K.Recv, bytes_received: n })); }
+          if (rnd(5) === 0) q.push(makeRecord({ ...softirq, kind: K.Retransmit }));
+        }
+      };
+      const close = () => {
+        // The totals are at least what SEND/RECV told; a quiet tail shows only at close.
+        const rec = makeRecord({ ...base, kind: K.Close, bytes_sent: sent + rnd(300), bytes_received: received + rnd(300), new_state: TcpState.Close });
+        q.push(rec);
+        if (rnd(4) === 0) q.push(rec); // a second end-of-socket report
+      };
+      switch (kind) {
+        case 0: // client, connected
+          q.push(makeRecord({ ...base, kind: K.Socket, lport: 0, rport: 0 }));
+          q.push(makeRecord({ ...base, kind: K.ConnectStart, new_state: TcpState.SynSent }));
+          q.push(makeRecord({ ...base, kind: K.Connect, duration_ns: 1000 + rnd(5_000_000), new_state: TcpState.Established }));
+          traffic();
+          if (rnd(6) === 0) q.push(makeRecord({ ...softirq, kind: K.Reset, flags: rnd(2) ? Flag.ResetSent : 0 }));
+          close();
+          break;
+        case 1: // client, failed
+          q.push(makeRecord({ ...base, kind: K.ConnectStart, new_state: TcpState.SynSent }));
+          q.push(makeRecord({ ...base, kind: K.Reset }));
+          q.push(makeRecord({ ...base, kind: K.Connect, error: [ECONNREFUSED, ETIMEDOUT, 113, 104, 22][rnd(5)], new_state: TcpState.Close }));
+          close();
+          break;
+        default: // server side
+          q.push(makeRecord({ ...base, kind: K.Accept }));
+          traffic();
+          close();
+      }
+      queues.push(q);
+    }
+    const stream: Uint8Array[] = [];
+    while (queues.length) {
+      const i = rnd(queues.length);
+      stream.push(queues[i].shift()!);
+      if (queues[i].length === 0) queues.splice(i, 1);
+    }
+    const model = new SocketModel({ users: new UserNames(() => '') });
+    const agg = new Aggregator({ topComms: 50 });
+    feed(model, stream);
+    feed(agg, stream);
+    model.refresh();
+    for (const row of model.query(NO_FILTER, 'pid', false)) {
+      const slot = agg.labels.slotForWords(row.commW0, row.commW1, row.commW2, row.commW3, false);
+      const failed = [C.ConnectRefused, C.ConnectTimeout, C.ConnectUnreachable, C.ConnectReset, C.ConnectOther]
+        .reduce((n, col) => n + agg.counter(slot, col), 0);
+      const mine = {
+        connectsOk: agg.counter(slot, C.ConnectOk), connectsFailed: failed, accepts: agg.counter(slot, C.Accepts),
+        closes: agg.counter(slot, C.Closes), bytesSent: agg.counter(slot, C.BytesSent), bytesReceived: agg.counter(slot, C.BytesReceived),
+        retransmits: agg.counter(slot, C.Retransmits), resetsSent: agg.counter(slot, C.ResetsSent), resetsReceived: agg.counter(slot, C.ResetsReceived),
+      };
+      const theirs = {
+        connectsOk: row.connectsOk, connectsFailed: row.connectsFailed, accepts: row.accepts, closes: row.closes,
+        bytesSent: row.bytesSent, bytesReceived: row.bytesReceived, retransmits: row.retransmits,
+        resetsSent: row.resetsSent, resetsReceived: row.resetsReceived,
+      };
+      assert.deepEqual(mine, theirs, `seed ${seed}, ${row.comm}`);
+      assert.equal(agg.latencyCumulative(slot, LATENCY_BOUNDS_SEC.length), row.latency?.count ?? 0);
+    }
+  }
 });
