@@ -17,7 +17,8 @@ need_node() {
 }
 
 install_packages() {
-  local pkgs=(clang llvm make g++ python3 pkg-config libbpf-dev libelf-dev zlib1g-dev tmux iproute2 liburing-dev)
+  # prometheus: the exporter's live test runs its own from the binary (never the system service).
+  local pkgs=(clang llvm make g++ python3 pkg-config libbpf-dev libelf-dev zlib1g-dev tmux iproute2 liburing-dev prometheus)
   local missing=()
   for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   # bpftool: its own package on Debian, part of linux-tools on Ubuntu.

@@ -6,6 +6,7 @@
  */
 import yargs from 'yargs';
 import { check } from './commands/check';
+import { exporter } from './commands/exporter';
 import { record } from './commands/record';
 import { replay } from './commands/replay';
 import { top } from './commands/top';
@@ -15,7 +16,7 @@ import { CommonOptions, normalizeOptions, RawArgs } from './options';
 import { finish, installShutdownHandlers, setVerbose, stopSignal } from './shutdown';
 
 /** Every command, the default (live) one first. */
-const COMMANDS: readonly SocktopCommand[] = [top, check, record, replay];
+const COMMANDS: readonly SocktopCommand[] = [top, check, record, replay, exporter];
 
 export interface ParsedCli {
   command: string;
