@@ -46,6 +46,7 @@ import { RecordingError, formatClock, parseDuration } from './format';
 import { openRecording } from './reader';
 import { ReplaySource } from './replay-source';
 import { recordingStartOptions } from './recording-file';
+import type { RotationOptions } from './rotation';
 import type { WriterStats } from './writer';
 
 // ---------------------------------------------------------------------------------------- record
@@ -61,6 +62,8 @@ export interface RecordArgs {
   /** Overwrite an existing FILE (a regular file with one link, owned by the invoking user).
    * Default false. */
   force?: boolean;
+  /** -W N [-C MB] [-G SEC]: a flight recorder's files (rotation.ts). */
+  rotation?: RotationOptions;
 }
 
 export interface RecordDeps {
@@ -82,7 +85,8 @@ function mb(bytes: number): string {
 
 export function recordStatusLine(file: string, st: WriterStats, bpfDrops: number, elapsedMs: number): string {
   const drops = bpfDrops + st.recordsLost;
-  let s = `recording ${file}: ${st.records} events, ${mb(st.bytes)}, ${drops} drops`;
+  const files = st.files !== undefined ? ` (file ${st.files}, rotating)` : '';
+  let s = `recording ${file}${files}: ${st.records} events, ${mb(st.bytes)}, ${drops} drops`;
   if (drops > 0) s += ` (bpf ring ${bpfDrops}, write ${st.recordsLost})`;
   if (st.lastError) s += `, write error: ${st.lastError}`;
   return `${s}  [${formatClock(elapsedMs * 1e6)}]`;
@@ -103,7 +107,7 @@ export async function recordCommand(args: RecordArgs, deps: RecordDeps): Promise
   const out = deps.status ?? process.stderr;
   const tty = Boolean((out as { isTTY?: boolean }).isTTY);
   // Opened here, on the main thread, as the invoking user (safe-open.ts); the worker writes to it.
-  const rec = recordingStartOptions(file, { extra: { command: 'record' } }, { force: args.force });
+  const rec = recordingStartOptions(file, { extra: { command: 'record' } }, { force: args.force, rotation: args.rotation });
   let session: CaptureSession;
   try {
     session = await deps.startLive({ pipeline: rec.pipeline }, args);

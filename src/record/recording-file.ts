@@ -25,6 +25,7 @@ import * as path from 'path';
 import { RecordingError } from './format';
 import { OpenedForWrite, openRecordingForWrite, removeIfUnwritten } from './safe-open';
 import { createRecordingStage, RecordingStage } from './recording-stage';
+import { FileRing, RotationOptions, rotationPaths } from './rotation';
 import { RecordingStatsView } from './stats-view';
 import type { HeaderInfo } from './writer';
 
@@ -39,6 +40,8 @@ export interface RecordingStageConfig {
   /** RecordingStatsView.sab */
   statsSab?: SharedArrayBuffer;
   flushIntervalMs?: number;
+  /** A flight recorder's files (rotation.ts): every path opened, `fd` is the first one's. */
+  rotation?: { paths: string[]; fds: number[]; options: RotationOptions };
 }
 
 export interface RecordingStartOptions {
@@ -59,6 +62,8 @@ export interface RecordingFileOptions {
   force?: boolean;
   /** Environment for the invoking user (SUDO_UID/SUDO_GID); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** -W N [-C MB] [-G SEC]: N files used in turn, named by rotationPaths(file). */
+  rotation?: RotationOptions;
 }
 
 const FD_FREE = 0;
@@ -73,25 +78,41 @@ const FD_RELEASED = 2;
 export function recordingStartOptions(
   file: string, header: Partial<HeaderInfo> = {}, opts: RecordingFileOptions = {},
 ): RecordingStartOptions {
-  const opened = openRecordingForWrite(file, { force: opts.force ?? false, env: opts.env });
+  const paths = opts.rotation ? rotationPaths(file, opts.rotation.files) : [file];
+  const opened: { path: string; file: OpenedForWrite }[] = [];
+  const closeAndRemove = (): void => {
+    for (const o of opened) {
+      try {
+        fs.closeSync(o.file.fd);
+      } catch {
+        /* ignore */
+      }
+      removeIfUnwritten(o.path, o.file);
+    }
+  };
+  try {
+    for (const p of paths) opened.push({ path: p, file: openRecordingForWrite(p, { force: opts.force ?? false, env: opts.env }) });
+  } catch (e) {
+    closeAndRemove(); // all or nothing: no half-made set of files
+    throw e;
+  }
   const stats = RecordingStatsView.create();
   const fdClaim = new SharedArrayBuffer(4);
   const claim = new Int32Array(fdClaim);
   let released = false;
+  const first = opened[0];
+  const rotation = opts.rotation
+    ? { paths: opened.map((o) => path.resolve(o.path)), fds: opened.map((o) => o.file.fd), options: opts.rotation }
+    : undefined;
   return {
-    pipeline: { recording: { path: path.resolve(file), fd: opened.fd, fdClaim, header, statsSab: stats.sab } },
+    pipeline: { recording: { path: path.resolve(first.path), fd: first.file.fd, fdClaim, header, statsSab: stats.sab, rotation } },
     stats,
-    file: opened,
+    file: first.file,
     release(): void {
       if (released) return;
       released = true;
       if (Atomics.compareExchange(claim, 0, FD_FREE, FD_RELEASED) !== FD_FREE) return; // the worker's now
-      try {
-        fs.closeSync(opened.fd);
-      } catch {
-        /* ignore */
-      }
-      removeIfUnwritten(file, opened);
+      closeAndRemove();
     },
   };
 }
@@ -105,6 +126,9 @@ export function recordingStage(cfg: RecordingStageConfig, backend: string): Reco
   return createRecordingStage(
     cfg.path,
     { ...cfg.header, backend: cfg.header?.backend ?? backend },
-    { statsSab: cfg.statsSab, flushIntervalMs: cfg.flushIntervalMs, fd: cfg.fd },
+    {
+      statsSab: cfg.statsSab, flushIntervalMs: cfg.flushIntervalMs, fd: cfg.fd,
+      ring: cfg.rotation ? new FileRing(cfg.rotation.paths, cfg.rotation.fds, cfg.rotation.options) : undefined,
+    },
   );
 }

@@ -10,6 +10,7 @@ import { readProcDetails } from '../capture/procfs';
 import { UserNames } from '../capture/users';
 import type { ProcessInfo } from './format';
 import { RecordingStatsView } from './stats-view';
+import type { FileRing } from './rotation';
 import { HeaderInfo, RecordingWriter, WriterOptions, WriterStats } from './writer';
 
 const users = new UserNames();
@@ -22,6 +23,8 @@ export interface RecordingStageOptions extends WriterOptions {
   /** At most this many /proc lookups per second; beyond, process info comes from the record only. */
   maxLookupsPerSecond?: number;
   procRoot?: string;
+  /** Several files used in turn (rotation.ts): `filePath` and `fd` are then ignored. */
+  ring?: FileRing;
 }
 
 export interface RecordingStage extends BatchStage {
@@ -35,7 +38,9 @@ export interface RecordingStage extends BatchStage {
   drops(stage: number, count: number): void;
   /** Flush, write the END frame and close the file. */
   close(): WriterStats;
+  /** Across every file of a rotation. */
   stats(): WriterStats;
+  /** The file being written now. */
   readonly writer: RecordingWriter;
 }
 
@@ -46,12 +51,21 @@ export interface RecordingStage extends BatchStage {
 export function createRecordingStage(
   filePath: string, headerInfo: HeaderInfo, opts: RecordingStageOptions = {},
 ): RecordingStage {
-  const writer = RecordingWriter.create(filePath, headerInfo, opts);
+  const ring = opts.ring;
   const statsView = opts.statsSab ? new RecordingStatsView(opts.statsSab) : null;
-  if (statsView) {
-    writer.onFlush = (s) => statsView.write(s);
-    statsView.write(writer.stats());
-  }
+  /** Totals of the files a rotation finished. */
+  const done = emptyStats();
+  const total = (): WriterStats => addStats(done, writer.stats(), ring?.started ?? 1);
+  const open = (): RecordingWriter => {
+    const w = ring
+      ? RecordingWriter.create(ring.current.path, { ...headerInfo, startWallMs: undefined, startMonoNs: undefined },
+        { ...opts, fd: ring.current.fd, keepFd: true })
+      : RecordingWriter.create(filePath, headerInfo, opts);
+    if (statsView) w.onFlush = () => statsView.write(total());
+    return w;
+  };
+  let writer = open();
+  if (statsView) statsView.write(total());
   const lookup = opts.lookupProcesses ?? true;
   const maxLookups = opts.maxLookupsPerSecond ?? 1000;
   const procRoot = opts.procRoot ?? '/proc';
@@ -90,9 +104,21 @@ export function createRecordingStage(
     return info;
   }
 
+  /** The current file is full or old: finish it and start the next (processes described anew). */
+  function rotate(): void {
+    const finished = writer.close();
+    accumulate(done, finished);
+    ring!.advance();
+    seen.clear();
+    writer = open();
+  }
+
   return {
-    writer,
+    get writer() {
+      return writer;
+    },
     batch(staging: Uint8Array, _view: DataView | null, count: number): void {
+      if (ring && count > 0 && ring.due(writer.size)) rotate();
       if (count > 0) {
         newAt.length = 0;
         exitPids.length = 0;
@@ -128,12 +154,45 @@ export function createRecordingStage(
       writer.appendDrops(stage, count);
     },
     close(): WriterStats {
-      return writer.close();
+      writer.close();
+      ring?.closeAll();
+      const st = total();
+      statsView?.write(st);
+      return st;
     },
     stats(): WriterStats {
-      return writer.stats();
+      return total();
     },
   };
+}
+
+function emptyStats(): WriterStats {
+  return {
+    records: 0, recordsWritten: 0, bytes: 0, frames: 0, recordsLost: 0, writeErrors: 0,
+    lastError: null, processes: 0, closed: false,
+  };
+}
+
+/** Add a finished file's counters to the running totals. */
+function accumulate(into: WriterStats, s: WriterStats): void {
+  into.records += s.records;
+  into.recordsWritten += s.recordsWritten;
+  into.bytes += s.bytes;
+  into.frames += s.frames;
+  into.recordsLost += s.recordsLost;
+  into.writeErrors += s.writeErrors;
+  into.processes += s.processes;
+  if (s.lastError) into.lastError = s.lastError;
+}
+
+/** The finished files' totals plus the current file's counters. */
+function addStats(done: WriterStats, current: WriterStats, files: number): WriterStats {
+  const t = { ...done };
+  accumulate(t, current);
+  t.closed = current.closed;
+  t.lastError = current.lastError ?? done.lastError;
+  t.files = files;
+  return t;
 }
 
 function u32(b: Uint8Array, at: number): number {

@@ -4,8 +4,8 @@
  */
 import type { WriterStats } from './writer';
 
-const STATS_F64 = 8;
-const STATS_ERR_AT = 64;
+const STATS_F64 = 9;
+const STATS_ERR_AT = 72;
 const STATS_BYTES = 320;
 
 /**
@@ -41,6 +41,7 @@ export class RecordingStatsView {
     f[5] = s.writeErrors;
     f[6] = s.processes;
     f[7] = s.closed ? 1 : 0;
+    f[8] = s.files ?? 0;
     if (s.lastError !== null && s.lastError !== this.lastWritten) {
       // Rare (one per distinct error): a reader may see a torn message once, never a crash.
       this.lastWritten = s.lastError;
@@ -56,7 +57,7 @@ export class RecordingStatsView {
     const n = Atomics.load(this.i32, 0);
     return {
       records: f[0], recordsWritten: f[1], bytes: f[2], frames: f[3], recordsLost: f[4],
-      writeErrors: f[5], processes: f[6], closed: f[7] === 1,
+      writeErrors: f[5], processes: f[6], closed: f[7] === 1, ...(f[8] > 0 ? { files: f[8] } : {}),
       lastError: n > 0 ? Buffer.from(this.u8.slice(0, n)).toString('utf8') : null,
     };
   }

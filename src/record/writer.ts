@@ -53,8 +53,10 @@ export interface WriterOptions {
   /** fsync on close. Default true. */
   fsyncOnClose?: boolean;
   /** Write to this descriptor (opened for writing, empty) instead of opening the path; the writer
-   * owns it from now on and closes it. */
+   * owns it from now on and closes it (unless keepFd). */
   fd?: number;
+  /** close() leaves `fd` open: a rotation (rotation.ts) reuses its files' descriptors. */
+  keepFd?: boolean;
   /** File operations (tests inject write faults here). Default: fs. */
   io?: WriterIo;
 }
@@ -80,6 +82,8 @@ export interface WriterStats {
   /** PROCESS frames appended. */
   processes: number;
   closed: boolean;
+  /** A rotation (rotation.ts): files started so far. */
+  files?: number;
 }
 
 let cachedVersion: string | null = null;
@@ -130,6 +134,7 @@ export class RecordingWriter {
   private lastFlush = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly fsyncOnClose: boolean;
+  private readonly keepFd: boolean;
   private readonly io: WriterIo;
   private readonly st: WriterStats = {
     records: 0, recordsWritten: 0, bytes: 0, frames: 0, recordsLost: 0, writeErrors: 0,
@@ -195,6 +200,7 @@ export class RecordingWriter {
     this.buf = Buffer.allocUnsafe(this.frameBytes + FRAME_HEADER);
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
     this.fsyncOnClose = opts.fsyncOnClose ?? true;
+    this.keepFd = opts.keepFd ?? false;
     this.io = opts.io ?? fs;
     this.lastFlush = Date.now();
     this.writeHeader();
@@ -276,6 +282,11 @@ export class RecordingWriter {
     return { ...this.st };
   }
 
+  /** Bytes in the file once what is buffered is written (a rotation's size check). */
+  get size(): number {
+    return this.st.bytes + this.used;
+  }
+
   /** Flush, append the END frame, fsync and close. Idempotent; never throws. */
   close(): WriterStats {
     if (this.st.closed) return this.stats();
@@ -297,10 +308,12 @@ export class RecordingWriter {
     } catch {
       /* e.g. EINVAL on a device: fine */
     }
-    try {
-      fs.closeSync(this.fd);
-    } catch (e) {
-      this.noteError(e);
+    if (!this.keepFd) {
+      try {
+        fs.closeSync(this.fd);
+      } catch (e) {
+        this.noteError(e);
+      }
     }
     this.fd = -1;
     this.onFlush?.(this.st);

@@ -247,6 +247,42 @@ test('socktop record -w FILE --duration 3s: exact accepts/connects and process n
   }
 });
 
+// ------------------------------------------------------------------------------------ flight recorder
+
+test('record -W 20 -G 1: files in turn, each a whole recording of its stretch, made as the user before the privilege drop', { ...liveTestOptions(), timeout: 120000 }, async () => {
+  const file = path.join(dir, 'flight.socktop');
+  const env = process.env.SUDO_UID ? process.env : { ...process.env, SUDO_UID: '65534', SUDO_GID: '65534' };
+  const owner = expectedOwner(env);
+  const rec = spawnTo(process.execPath, [CLI, 'record', '-w', file, '-W', '20', '-G', '1', '--duration', '5s'], null, env);
+  await waitStderr(rec, /^recording /m);
+  const first = await traffic();
+  await sleep(1500); // past -G 1: the next events start a new file
+  const second = await traffic();
+  const code = await rec.exited;
+  assert.equal(code, 0, rec.stderr());
+  assert.match(rec.stderr(), /\(file \d+, rotating\): \d+ events, .* 0 drops .*: done\n$/);
+  const used = fs.readdirSync(dir).filter((f) => /^flight\.\d\d\.socktop$/.test(f)).sort();
+  assert.ok(used.length >= 2, `rotated: ${used.join(' ')}`);
+  // Each file: the user's, 0600, a whole recording (END frame, no warning); replayed one after
+  // the other they hold both traffic runs exactly.
+  const all = path.join(dir, 'flight-all.jsonl');
+  fs.writeFileSync(all, '');
+  for (const f of used) {
+    const p = path.join(dir, f);
+    assert.deepEqual(fileMode(p), { mode: 0o600, ...owner }, f);
+    const r = openRecording(p);
+    assert.deepEqual(r.warnings, [], f);
+    assert.ok(r.end, `${f}: END frame`);
+    r.close();
+    const out = path.join(dir, `${f}.jsonl`);
+    const rp = replay([p, '--json'], out, owner.uid, owner.gid);
+    assert.equal(rp.code, 0, rp.stderr);
+    fs.appendFileSync(all, fs.readFileSync(out));
+  }
+  checkTrafficEvents(all, first);
+  checkTrafficEvents(all, second);
+});
+
 // ------------------------------------------------------------------------------------ kill -9
 
 test('a recording killed with SIGKILL mid-capture replays its whole records with one warning', { ...liveTestOptions(), timeout: 120000 }, async () => {

@@ -10,7 +10,10 @@ export const record: SocktopCommand = {
   builder: (y: Argv) => forceOption(probeOption(y))
     .option('write', { alias: 'w', type: 'string', demandOption: true, requiresArg: true, description: 'recording file' })
     .option('duration', { type: 'string', description: 'stop after this long (30s, 2m)' })
-    .option('quiet', { alias: 'q', type: 'boolean', description: 'no status line on stderr' }),
+    .option('quiet', { alias: 'q', type: 'boolean', description: 'no status line on stderr' })
+    .option('W', { type: 'number', requiresArg: true, description: 'flight recorder: N files (x.0.socktop ... for -w x.socktop) written in turn, the oldest reused' })
+    .option('C', { type: 'number', requiresArg: true, description: 'with -W: start the next file after this many MB' })
+    .option('G', { type: 'number', requiresArg: true, description: 'with -W: start the next file after this many seconds' }),
   async handler(argv: CliArgs): Promise<number> {
     return (await import('../run/record')).runRecord(normalizeOptions(argv), argv);
   },

@@ -4,6 +4,7 @@
  * batch mode and the stop signal, so recordings and replays behave like the live commands.
  */
 import type { CliArgs } from '../command';
+import { parseRotation } from '../../record/rotation';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
 
@@ -17,7 +18,7 @@ export async function runRecord(o: CommonOptions, argv: CliArgs): Promise<number
   return recordCommand(
     {
       write: String(argv.write), duration: argv.duration as string | undefined, probe: o.probe, force: o.force,
-      quiet: Boolean(argv.quiet),
+      quiet: Boolean(argv.quiet), rotation: parseRotation(argv.C, argv.G, argv.W),
     },
     {
       startLive: async (extra) => (await startLiveCapture(o.probe, extra)).session,
