@@ -55,7 +55,7 @@ export function createRecordingStage(
   const statsView = opts.statsSab ? new RecordingStatsView(opts.statsSab) : null;
   /** Totals of the files a rotation finished. */
   const done = emptyStats();
-  const total = (): WriterStats => addStats(done, writer.stats(), ring?.started ?? 1);
+  const total = (): WriterStats => addStats(done, writer.stats(), ring?.started);
   const open = (): RecordingWriter => {
     const w = ring
       ? RecordingWriter.create(ring.current.path, { ...headerInfo, startWallMs: undefined, startMonoNs: undefined },
@@ -186,12 +186,12 @@ function accumulate(into: WriterStats, s: WriterStats): void {
 }
 
 /** The finished files' totals plus the current file's counters. */
-function addStats(done: WriterStats, current: WriterStats, files: number): WriterStats {
+function addStats(done: WriterStats, current: WriterStats, files: number | undefined): WriterStats {
   const t = { ...done };
   accumulate(t, current);
   t.closed = current.closed;
   t.lastError = current.lastError ?? done.lastError;
-  t.files = files;
+  if (files !== undefined) t.files = files;
   return t;
 }
 
