@@ -60,7 +60,7 @@ import { cleanUpAll } from './storm/cleanup';
 import { readSysctl, writeSysctl } from './storm/host';
 import { loadgenArgs } from './storm/load';
 import type { RunRecord } from './storm/measured-run';
-import { type StormOptions, argValue, parseStormOptions, parseSocktopKind } from './storm/options';
+import { STORM_USAGE, type StormOptions, argValue, parseSocktopKind, parseStormOptions } from './storm/options';
 import { LOADGEN, ROOT } from './storm/paths';
 import { preparePeers } from './storm/peer-install';
 import { provenance } from './storm/provenance';
@@ -122,6 +122,10 @@ async function storm(o: StormOptions): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(STORM_USAGE);
+    return 0;
+  }
   let o: StormOptions;
   try {
     o = parseStormOptions(argv);

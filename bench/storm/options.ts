@@ -36,6 +36,22 @@ export interface StormOptions {
   headlessArgs: string[];
 }
 
+/** --help: the options parseStormOptions reads, with their defaults. */
+export const STORM_USAGE = `usage: node dist/bench/storm.js [options]        (root; or npm run bench -- storm [options])
+       node dist/bench/storm.js --report FILE  (the tables of a saved run again; no runs, no root)
+  --rates 10000,0            connection rates per second (0: as fast as it goes)
+  --duration 5 --grace 2     seconds of starting connections per run, then loadgen's grace
+  --reps 1                   the whole sequence N times per rate (medians [min-max])
+  --threads 1 --sources 64 --concurrency 64 --refused-every 10    the load generator
+  --modes tui,json,record    socktop's modes
+  --probes auto              backends each mode runs on: auto, cgroup, kprobe, tracepoint
+  --peers ${ALL_PEERS.join(',')}    (--no-peers: none)
+  --no-install               skip missing peers instead of apt-get installing them
+  --quiet-wait 60 --quiet-cores 0.3    wait for a quiet machine before each run
+  --max-other 0.25 --retries 2         repeat a run that other load disturbed
+  --headless-args '...'      more bench/headless.js arguments for the tui mode
+  --out FILE                 raw results (default bench/results/storm-DATE.json)`;
+
 /** The value after `--name` in argv (undefined when absent). */
 export function argValue(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
