@@ -70,32 +70,37 @@ function tellsTransition(view: DataView, off: number, kind: number): number {
 
 // ------------------------------------------------------------------------------------- options
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+function argValue(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
 }
-function numArg(name: string, def: number): number {
-  const v = argValue(name);
+function numArg(argv: readonly string[], name: string, def: number): number {
+  const v = argValue(argv, name);
   if (v === undefined) return def;
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: '${v}' is not a non-negative number`);
   return n;
 }
 
-const opts = {
-  durationSec: numArg('duration', 0), // 0: until `stop`, EOF on stdin, SIGINT or SIGTERM
-  probe: (argValue('probe') ?? 'auto') as ProbeChoice,
-  ringCapacity: numArg('ring', DEFAULT_RING_CAPACITY),
-  drainMs: numArg('drain-ms', DRAIN_INTERVAL_MS),
-  delaySec: numArg('delay', 1),
-  /** Also count, per kind, the records whose local or remote port is one of these (the load's). */
-  ports: (argValue('ports') ?? '').split(',').filter(Boolean).map(Number),
-  comms: (argValue('comm') ?? 'lg-client,lg-server,loadgen').split(',').filter(Boolean),
-  model: !process.argv.includes('--no-model'),
-  bpfRingBytes: argValue('bpf-ring-bytes') !== undefined ? numArg('bpf-ring-bytes', 0) : undefined,
-  /** Another BPF object (an experiment built elsewhere); the CLI's start path otherwise. */
-  object: argValue('object'),
-};
+type HeadlessOptions = ReturnType<typeof parseHeadlessOptions>;
+
+/** The options from a command line (read in main, not at import). */
+function parseHeadlessOptions(argv: readonly string[]) {
+  return {
+    durationSec: numArg(argv, 'duration', 0), // 0: until `stop`, EOF on stdin, SIGINT or SIGTERM
+    probe: (argValue(argv, 'probe') ?? 'auto') as ProbeChoice,
+    ringCapacity: numArg(argv, 'ring', DEFAULT_RING_CAPACITY),
+    drainMs: numArg(argv, 'drain-ms', DRAIN_INTERVAL_MS),
+    delaySec: numArg(argv, 'delay', 1),
+    /** Also count, per kind, the records whose local or remote port is one of these (the load's). */
+    ports: (argValue(argv, 'ports') ?? '').split(',').filter(Boolean).map(Number),
+    comms: (argValue(argv, 'comm') ?? 'lg-client,lg-server,loadgen').split(',').filter(Boolean),
+    model: !argv.includes('--no-model'),
+    bpfRingBytes: argValue(argv, 'bpf-ring-bytes') !== undefined ? numArg(argv, 'bpf-ring-bytes', 0) : undefined,
+    /** Another BPF object (an experiment built elsewhere); the CLI's start path otherwise. */
+    object: argValue(argv, 'object'),
+  };
+}
 
 // ------------------------------------------------------------------------------------- helpers
 
@@ -124,7 +129,7 @@ function cpuMs(): { userMs: number; sysMs: number } {
 }
 
 /** The CLI's start (src/cli/live.ts), or the same with another object file / BPF ring size. */
-async function start(): Promise<{ session: CaptureSession; backend: string; reason: string }> {
+async function start(opts: HeadlessOptions): Promise<{ session: CaptureSession; backend: string; reason: string }> {
   if (opts.object === undefined && opts.bpfRingBytes === undefined) {
     return startLiveCapture(opts.probe, { ringCapacity: opts.ringCapacity });
   }
@@ -157,9 +162,10 @@ interface Mark { wallMs: number; userMs: number; sysMs: number; threads: ThreadC
 // ------------------------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
+  const opts = parseHeadlessOptions(process.argv);
   const t0Ms = performance.now(); // ms since the process started (performance.timeOrigin)
   const tidsBefore = new Set(fs.readdirSync('/proc/self/task').map(Number));
-  const { session, backend, reason } = await start();
+  const { session, backend, reason } = await start(opts);
   const readyMs = performance.now();
   const roles = new Map<number, string>([[process.pid, 'main']]);
   // The capture worker is the thread that appeared during start (Node names every thread "node").
@@ -364,7 +370,8 @@ function diffThreads(a: ThreadCpu[], b: ThreadCpu[]): Record<string, { userMs: n
   const out: Record<string, { userMs: number; sysMs: number }> = {};
   for (const t of b) {
     const p = before.get(t.tid);
-    const o = (out[t.role] ??= { userMs: 0, sysMs: 0 });
+    out[t.role] ??= { userMs: 0, sysMs: 0 };
+    const o = out[t.role];
     o.userMs += t.userMs - (p?.userMs ?? 0);
     o.sysMs += t.sysMs - (p?.sysMs ?? 0);
   }

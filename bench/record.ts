@@ -24,14 +24,10 @@ import { RecordingWriter } from '../src/record/writer';
 import { createRecordingStage } from '../src/record/recording-stage';
 import { replayJson } from '../src/record/commands';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
+function arg(argv: readonly string[], name: string, def: number): number {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : def;
 }
-const N = arg('records', 2_000_000);
-const REPS = arg('reps', 3);
-const dirArg = process.argv.indexOf('--dir');
-const DIR = dirArg >= 0 ? process.argv[dirArg + 1] : fs.mkdtempSync(path.join(os.tmpdir(), 'socktop-bench-'));
 const BATCH = 4096;
 
 /** One staging buffer of BATCH records, restamped per batch (like the worker's reused staging). */
@@ -72,26 +68,27 @@ function fmt(label: string, rates: number[], extra = ''): void {
   console.log(`${label.padEnd(34)} ${r(m.med).padStart(8)} records/s  [${r(m.lo)} .. ${r(m.hi)}]  ${extra}`);
 }
 
-function writeOnce(file: string, viaHook: boolean, pids: number): number {
+/** One write of `n` records; records per second. */
+function writeOnce(file: string, n: number, viaHook: boolean, pids: number): number {
   const staging = makeStaging(pids);
   const t0 = performance.now();
   if (viaHook) {
     const h = createRecordingStage(file, { backend: 'bench' }, { timer: false });
     const view = new DataView(staging.buffer);
-    for (let done = 0; done < N; done += BATCH) {
+    for (let done = 0; done < n; done += BATCH) {
       stamp(staging, done);
-      h.batch(staging, view, Math.min(BATCH, N - done));
+      h.batch(staging, view, Math.min(BATCH, n - done));
     }
     h.close();
   } else {
     const w = RecordingWriter.create(file, { backend: 'bench' }, { timer: false });
-    for (let done = 0; done < N; done += BATCH) {
+    for (let done = 0; done < n; done += BATCH) {
       stamp(staging, done);
-      w.appendRecords(staging, Math.min(BATCH, N - done));
+      w.appendRecords(staging, Math.min(BATCH, n - done));
     }
     w.close();
   }
-  return N / ((performance.now() - t0) / 1000);
+  return n / ((performance.now() - t0) / 1000);
 }
 
 async function replayOnce(file: string, consumer: 'drain' | 'model'): Promise<number> {
@@ -124,16 +121,20 @@ async function replayOnce(file: string, consumer: 'drain' | 'model'): Promise<nu
   return rate;
 }
 
-async function main(): Promise<void> {
+async function main(argv: readonly string[]): Promise<void> {
+  const N = arg(argv, 'records', 2_000_000);
+  const REPS = arg(argv, 'reps', 3);
+  const dirArg = argv.indexOf('--dir');
+  const DIR = dirArg >= 0 ? argv[dirArg + 1] : fs.mkdtempSync(path.join(os.tmpdir(), 'socktop-bench-'));
   console.log(`record/replay bench: ${N} records of ${RECORD_SIZE} bytes (${(N * RECORD_SIZE / 1e6).toFixed(0)} MB), ` +
     `${REPS} runs, dir ${DIR}, node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const file = path.join(DIR, 'bench.socktop');
   const w: number[] = [];
-  for (let i = 0; i < REPS; i++) w.push(writeOnce(file, false, 50));
+  for (let i = 0; i < REPS; i++) w.push(writeOnce(file, N, false, 50));
   const size = fs.statSync(file).size;
   fmt('write (writer, batches of 4096)', w, `${(median(w).med * RECORD_SIZE / 1e6).toFixed(0)} MB/s`);
   const h: number[] = [];
-  for (let i = 0; i < REPS; i++) h.push(writeOnce(file, true, 50));
+  for (let i = 0; i < REPS; i++) h.push(writeOnce(file, N, true, 50));
   fmt('write (recording hook, 50 pids)', h);
   const o: number[] = [];
   for (let i = 0; i < REPS; i++) {
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
   if (dirArg < 0) fs.rmSync(DIR, { recursive: true, force: true });
 }
 
-main().catch((e) => {
+main(process.argv).catch((e) => {
   console.error(e);
   process.exit(1);
 });

@@ -16,20 +16,26 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  HeadlessResult, LoadResult, O, foreignAtEnd, log, median, procCpuMs, progIdsOf, provenance, runLoad, runSocktop, sleep, table,
-  waitQuiet,
-} from './storm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { table } from './storm/format';
+import { procCpuMs, progIdsOf, waitQuiet } from './storm/host';
+import { type LoadResult, finished as finishedAttempts, foreignAtEnd, otherCores, runLoad } from './storm/load';
+import { log } from './storm/log';
+import { type StormOptions, parseStormOptions } from './storm/options';
+import { ROOT } from './storm/paths';
+import { provenance } from './storm/provenance';
+import { type HeadlessResult, runSocktop } from './storm/socktop-run';
+import { median } from './storm/stats';
 
 /** The load with an arbitrary command attached; its CPU over the load. */
-async function runWithCommand(rate: number, cmdline: string): Promise<{ load: LoadResult; cpuMs: number; progIds: number[] }> {
+async function runWithCommand(rate: number, o: StormOptions, cmdline: string): Promise<{ load: LoadResult; cpuMs: number; progIds: number[] }> {
   const child = spawn('sh', ['-c', `exec ${cmdline}`], { stdio: ['ignore', 'ignore', 'ignore'] });
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   await sleep(3000);
   const pid = child.pid ?? 0;
   const progIds = progIdsOf(pid);
   const cpu0 = procCpuMs(pid);
-  const load = await runLoad(rate);
+  const load = await runLoad(rate, o);
   const cpuMs = procCpuMs(pid) - cpu0;
   child.kill('SIGINT');
   await Promise.race([exited, sleep(5000)]);
@@ -39,11 +45,11 @@ async function runWithCommand(rate: number, cmdline: string): Promise<{ load: Lo
 
 interface Variant { name: string; args: string[] }
 
-function variants(): Variant[] {
+function variants(argv: readonly string[]): Variant[] {
   const out: Variant[] = [];
-  process.argv.forEach((a, i) => {
+  argv.forEach((a, i) => {
     if (a !== '--variant') return;
-    const spec = process.argv[i + 1] ?? '';
+    const spec = argv[i + 1] ?? '';
     const eq = spec.indexOf('=');
     const name = eq >= 0 ? spec.slice(0, eq) : spec;
     out.push({ name, args: (eq >= 0 ? spec.slice(eq + 1) : '').split(' ').filter(Boolean) });
@@ -51,9 +57,9 @@ function variants(): Variant[] {
   return out.length ? out : [{ name: 'current', args: [] }];
 }
 
-function argNum(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
+function argNum(argv: readonly string[], name: string, def: number): number {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : def;
 }
 
 interface Sample {
@@ -68,39 +74,33 @@ interface Sample {
 }
 
 /** Connection attempts the load generator finished. */
-function finished(l: LoadResult): number {
-  return l.gt.connects_ok + l.gt.connects_refused + l.gt.connects_failed_other;
-}
-
-/** Machine busy minus loadgen minus the tool, in cores. */
-function other(load: LoadResult, toolCpuMs: number): number {
-  return +(load.machineBusyCores - load.loadgenCpuMs / load.wallMs - toolCpuMs / load.wallMs).toFixed(3);
-}
+const finished = (l: LoadResult): number => finishedAttempts(l.gt);
 
 /** One measurement, repeated (--retries) while other load used more than --max-other cores. */
-async function measure(run: () => Promise<Omit<Sample, 'round' | 'variant'>>): Promise<Omit<Sample, 'round' | 'variant'>> {
+async function measure(o: StormOptions, run: () => Promise<Omit<Sample, 'round' | 'variant'>>): Promise<Omit<Sample, 'round' | 'variant'>> {
   let best: Omit<Sample, 'round' | 'variant'> | null = null;
-  for (let attempt = 0; attempt <= O.retries; attempt++) {
-    await waitQuiet();
+  for (let attempt = 0; attempt <= o.retries; attempt++) {
+    await waitQuiet(o);
     const s = await run();
     const d = (x: typeof s): number => x.otherCores + (x.foreign ? 1 : 0);
     if (!best || d(s) < d(best)) best = s;
-    if (d(s) <= O.maxOther) break;
+    if (d(s) <= o.maxOther) break;
     log(`  disturbed: other load ${s.otherCores} cores, ${s.foreign} foreign tracing programs: again`);
   }
   return best!;
 }
 
-async function main(): Promise<void> {
-  const rate = argNum('rate', 0);
-  const rounds = argNum('rounds', 3);
-  const vs = variants();
+async function main(argv: string[]): Promise<void> {
+  const o = parseStormOptions(argv);
+  const rate = argNum(argv, 'rate', 0);
+  const rounds = argNum(argv, 'rounds', 3);
+  const vs = variants(argv);
   const samples: Sample[] = [];
   for (let round = 0; round < rounds; round++) {
     log(`round ${round + 1}/${rounds}: baseline`);
-    const b = await measure(async () => {
-      const load = await runLoad(rate);
-      return { load, otherCores: other(load, 0), foreign: foreignAtEnd(load, []).length };
+    const b = await measure(o, async () => {
+      const load = await runLoad(rate, o);
+      return { load, otherCores: otherCores(load, 0), foreign: foreignAtEnd(load, []).length };
     });
     samples.push({ round, variant: 'baseline', ...b });
     log(`  ${b.load.gt.rate.toFixed(0)} conn/s (other ${b.otherCores})`);
@@ -109,18 +109,18 @@ async function main(): Promise<void> {
     for (const v of order) {
       log(`round ${round + 1}/${rounds}: ${v.name} ${v.args.join(' ')}`);
       const cmd = v.args.join(' ').startsWith('cmd:') ? v.args.join(' ').slice(4) : null;
-      const s = await measure(async () => {
+      const s = await measure(o, async () => {
         if (cmd !== null) {
-          const c = await runWithCommand(rate, cmd);
+          const c = await runWithCommand(rate, o, cmd);
           return {
-            load: c.load, cpuPct: (100 * c.cpuMs) / c.load.wallMs, otherCores: other(c.load, c.cpuMs),
+            load: c.load, cpuPct: (100 * c.cpuMs) / c.load.wallMs, otherCores: otherCores(c.load, c.cpuMs),
             foreign: foreignAtEnd(c.load, c.progIds).length, cmdCpuMs: c.cpuMs,
           };
         }
-        const r = await runSocktop(rate, v.args);
+        const r = await runSocktop(rate, o, v.args);
         const cpuMs = r.headless.cpu.load ? r.headless.cpu.load.userMs + r.headless.cpu.load.sysMs : 0;
         return {
-          load: r.load, headless: r.headless, cpuPct: r.tool.cpuPctOfCore, otherCores: other(r.load, cpuMs),
+          load: r.load, headless: r.headless, cpuPct: r.tool.cpuPctOfCore, otherCores: otherCores(r.load, cpuMs),
           foreign: foreignAtEnd(r.load, r.tool.progIds).length,
         };
       });
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   }
 
   // Medians over the undisturbed samples (all of them when none was).
-  const disturbed = (s: Sample): boolean => s.otherCores + (s.foreign ? 1 : 0) > O.maxOther;
+  const disturbed = (s: Sample): boolean => s.otherCores + (s.foreign ? 1 : 0) > o.maxOther;
   const pick = (v: string): Sample[] => {
     const all = samples.filter((s) => s.variant === v);
     const clean = all.filter((s) => !disturbed(s));
@@ -168,13 +168,15 @@ async function main(): Promise<void> {
   for (const v of vs) console.log(`  ${v.name}: headless ${v.args.join(' ') || '(as the CLI runs it)'}`);
   console.log(table(rows));
   const started = new Date();
-  const out = path.resolve(__dirname, '../../bench/results', `storm-ab-${started.toISOString().replace(/[:]/g, '-').replace(/\..*/, '')}.json`);
+  const out = path.join(ROOT, 'bench/results', `storm-ab-${started.toISOString().replace(/[:]/g, '-').replace(/\..*/, '')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, `${JSON.stringify({ bench: 'storm-ab', date: started.toISOString(), provenance: provenance(), rate, rounds, variants: vs, options: O, samples }, null, 2)}\n`);
+  fs.writeFileSync(out, `${JSON.stringify({ bench: 'storm-ab', date: started.toISOString(), provenance: provenance(), rate, rounds, variants: vs, options: o, samples }, null, 2)}\n`);
   console.log(`raw results: ${path.relative(process.cwd(), out)}`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
