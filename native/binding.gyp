@@ -24,7 +24,8 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
-      "libraries": ["-lbpf", "-lelf", "-lz"]
+      "libraries": ["-lbpf", "-lelf", "-lz"],
+      "ldflags": ["-Wl,-rpath,'$$ORIGIN'"]
     }
   ]
 }
