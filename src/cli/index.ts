@@ -7,11 +7,12 @@
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { PROBE_CHOICES } from '../capture/addon';
+import { HELP_TOPICS } from './commands/help-topics';
 import { UsageError } from './errors';
 import { CommonOptions, normalizeOptions, RawArgs } from './options';
 import { finish, installShutdownHandlers, setVerbose, stopSignal } from './shutdown';
 
-export type CommandName = 'top' | 'check' | 'record' | 'replay';
+export type CommandName = 'top' | 'check' | 'record' | 'replay' | 'help';
 
 export interface ParsedCli {
   command: CommandName;
@@ -40,6 +41,12 @@ function globalOptions(y: Argv): Argv {
     .option('verbose', { type: 'boolean', description: 'show stack traces with errors' });
 }
 
+/** yargs' completions, less the `$0` it offers for the default command. */
+function completeWithoutDefault(_current: string, _argv: unknown,
+  defaults: (onCompleted: (err: Error | null, names?: string[]) => void) => void, done: (names: string[]) => void): void {
+  defaults((_err, names) => done((names ?? []).filter((n) => n !== '$0')));
+}
+
 /**
  * Parse `args`. Resolves to the command to run, or null when yargs printed help or the version.
  * Bad usage rejects with a UsageError (exit code 2).
@@ -62,6 +69,11 @@ export async function parseCli(args: string[]): Promise<ParsedCli | null> {
       .positional('file', { type: 'string', description: 'recording file' })
       .option('speed', { type: 'number', default: 1, description: 'replay speed (0 = as fast as possible)' })
       .option('paused', { type: 'boolean', description: 'start paused' }), pick('replay'))
+    .command('help <topic>', `more on a topic: ${HELP_TOPICS.join(', ')}`, (c) => c
+      .positional('topic', { type: 'string', choices: HELP_TOPICS }), pick('help'))
+    // Listed for --help; parseCli prints the script (yargs' own handling trips over --strict).
+    .command('completion', 'print a bash/zsh completion script (socktop completion >> ~/.bashrc)', () => undefined, () => undefined)
+    .completion('completion', false, completeWithoutDefault)
     .epilog(EPILOG)
     .strict()
     .help()
@@ -73,6 +85,10 @@ export async function parseCli(args: string[]): Promise<ParsedCli | null> {
     .fail((msg, err) => {
       throw new UsageError(msg || err?.message || 'bad usage');
     });
+  if (args.length === 1 && args[0] === 'completion') {
+    y.showCompletionScript();
+    return null;
+  }
   const argv = (await y.parseAsync()) as Record<string, unknown>;
   if (argv.help || argv.version || chosen === null) return null;
   rejectOptionsThatDoNotApply(chosen, argv);
@@ -106,6 +122,9 @@ export async function runCommand(p: ParsedCli): Promise<number> {
       return (await import('./commands/record')).runRecord(p);
     case 'replay':
       return (await import('./commands/record')).runReplay(p);
+    case 'help':
+      process.stdout.write((await import('./commands/help-topics')).helpTopic(String(p.argv.topic)));
+      return 0;
     default:
       if (o.json) return (await import('./commands/json')).jsonCommand(o);
       if (o.batch) await (await import('./commands/batch')).batchCommand(o);

@@ -157,16 +157,26 @@ function stop(child: ChildProcess): Promise<number | null> {
 /** Shared objects the process has mapped (from /proc/PID/maps). */
 function mappedFiles(pid: number): string[] {
   const maps = fs.readFileSync(`/proc/${pid}/maps`, 'utf8');
-  return [...new Set(maps.split('\n').map((l) => l.split(/\s+/)[5]).filter((f) => f && f.startsWith('/')))];
+  return [...new Set(maps.split('\n').map((l) => l.split(/\s+/)[5]).filter((f) => f?.startsWith('/')))];
+}
+
+/** What test/live/fixtures/traffic.ts reports: its pids and ports. */
+interface Traffic {
+  serverPid: number;
+  clientPid: number;
+  port4: number;
+  port6: number;
+  closedPort: number;
+  accepted: number;
 }
 
 async function liveCapture(inst: Installed): Promise<void> {
   const socktop = await startInstalled(inst, ['--json']);
-  let traffic: any;
+  let traffic: Traffic;
   let maps: string[];
   try {
     maps = mappedFiles(socktop.child.pid!);
-    traffic = JSON.parse((await runNode(TRAFFIC, ['server', String(N), String(M), String(await closedPort())])).trim());
+    traffic = <Traffic>JSON.parse((await runNode(TRAFFIC, ['server', String(N), String(M), String(await closedPort())])).trim());
     await new Promise((r) => setTimeout(r, 500)); // the reader polls on a short timeout
   } finally {
     assert.equal(await stop(socktop.child), 0, socktop.err());
