@@ -9,9 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The running Node's own headers, so node-gyp downloads nothing (nodejs.org may be out of reach).
+# Through the environment: node-gyp lets npm_config_nodedir (from an npmrc) override --nodedir.
 nodedir=$(node scripts/node-headers.js)
+[ -z "$nodedir" ] || export npm_config_nodedir="$nodedir"
 args=(rebuild --directory native)
-[ -n "$nodedir" ] && args+=("--nodedir=$nodedir")
 if [ -x node_modules/.bin/node-gyp ]; then node_modules/.bin/node-gyp "${args[@]}"; else npx --yes node-gyp "${args[@]}"; fi
 
 [ "$(uname -s)" = Linux ] || exit 0
