@@ -170,6 +170,21 @@ interface Traffic {
   accepted: number;
 }
 
+/**
+ * What the installed prebuilt addon needs at run time, as ldd resolves it: the README's list
+ * ("Install"). libbpf must come from the package itself.
+ */
+function assertRuntimeLibraries(inst: Installed): void {
+  const prebuilt = path.join(inst.pkg, 'native/prebuilds/linux-x64');
+  const out = execFileSync('ldd', [path.join(prebuilt, 'socktop.napi.glibc.node')], { encoding: 'utf8' });
+  console.log(`ldd of the installed prebuilt addon:\n${out.trimEnd()}`);
+  const libs = new Map(out.split('\n').map((l) => /^\s*(\S+) => (\S+)/.exec(l)).filter((m) => m !== null)
+    .map((m) => [m[1], m[2]]));
+  assert.deepEqual([...libs.keys()].sort(),
+    ['libbpf.so.1', 'libc.so.6', 'libelf.so.1', 'libgcc_s.so.1', 'libm.so.6', 'libstdc++.so.6', 'libz.so.1']);
+  assert.equal(libs.get('libbpf.so.1'), path.join(prebuilt, 'libbpf.so.1'));
+}
+
 async function liveCapture(inst: Installed): Promise<void> {
   const socktop = await startInstalled(inst, ['--json']);
   let traffic: Traffic;
@@ -222,6 +237,7 @@ test('the npm package installs without a compiler and runs check, a live capture
     const version = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
     assert.equal(run(inst, ['--version']).trim(), version);
     assert.match(run(inst, ['check']), /socktop can run here\./);
+    assertRuntimeLibraries(inst);
 
     await liveCapture(inst);
 
