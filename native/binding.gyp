@@ -1,6 +1,7 @@
 # Builds native/build/Release/socktop.node: the libbpf session (open, attach, poll, stats) and the
 # read-only probes used by `socktop check` and the layout test.
-# Build: npx node-gyp rebuild --directory native
+# Build: bash scripts/build-addon.sh (node-gyp rebuild with the running Node's headers, then the
+# prebuilt copy the npm package ships), or npx node-gyp rebuild --directory native.
 {
   "targets": [
     {
@@ -24,7 +25,12 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
-      "libraries": ["-lbpf", "-lelf", "-lz"]
+      # NAPI_VERSION=8 (Node 12.22+): one binary loads on Node 20, 22 and 24.
+      # libbpf is linked as a shared library and found through RUNPATH $ORIGIN: the npm package
+      # ships libbpf.so.1 beside the prebuilt addon (Debian's libbpf.a is not -fPIC, so it cannot be
+      # linked into a .node); a source build finds the system's. libelf and zlib come from the system.
+      "libraries": ["-lbpf", "-lelf", "-lz"],
+      "ldflags": ["-Wl,-rpath,'$$ORIGIN'"]
     }
   ]
 }

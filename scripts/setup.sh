@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Set up socktop on Debian/Ubuntu: system packages, npm dependencies, and the build
-# (BPF object, native addon, TypeScript). Run as root (it calls apt-get).
+# (BPF object, native addon and its prebuilt copy for the npm package, TypeScript). Run as root (it
+# calls apt-get).
+#
+# Node: any Node 20+ with npm starts it. `npm ci` then installs Node 24 (the LTS) as a
+# devDependency (the npm package `node`, a real Node binary in node_modules/.bin/node), so every npm
+# script (`npm run build`, `npm test`) runs on Node 24 whatever node is on PATH. Node 20 and 22 are
+# checked by scripts/smoke.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,9 +31,11 @@ install_packages() {
   command -v bpftool >/dev/null || [ -x /usr/sbin/bpftool ] || missing+=(bpftool)
   if [ ${#missing[@]} -gt 0 ]; then
     log "apt-get install ${missing[*]}"
-    apt-get update -qq
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    # Wait for another apt-get (a parallel setup, unattended-upgrades) instead of failing at once.
+    local apt=(apt-get -o DPkg::Lock::Timeout=600)
+    "${apt[@]}" update -qq
+    if ! DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}"; then
+      DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends \
         "${missing[@]/bpftool/linux-tools-common}" "linux-tools-$(uname -r)"
     fi
   fi
@@ -35,8 +43,8 @@ install_packages() {
 
 need_node
 install_packages
-log "npm ci"
+log "npm ci (with Node 24 for the npm scripts)"
 npm ci --no-audit --no-fund
-log "build: BPF object, native addon, TypeScript"
+log "build on $(npm exec -c 'node -v'): BPF object, native addon (+ prebuilt copy), TypeScript"
 npm run build
-log "socktop is ready: sudo node dist/src/cli/main.js   (or: sudo npx socktop)"
+log "socktop is ready: sudo node dist/src/cli/main.js   (npm pack makes the installable package)"

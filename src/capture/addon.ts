@@ -1,7 +1,13 @@
 /**
- * addon.ts: the typed face of the native addon (native/src/addon.cc), loaded from
- * native/build/Release/socktop.node. Only the capture worker opens sessions; `check` and tests use
- * the read-only probes. The addon is context-aware: each worker thread gets its own instance.
+ * addon.ts: the typed face of the native addon (native/src/addon.cc). Only the capture worker opens
+ * sessions; `check` and tests use the read-only probes. The addon is context-aware: each worker
+ * thread gets its own instance.
+ *
+ * Where the files are: node-gyp-build picks native/build/Release/socktop.node (a build from source,
+ * as in a checkout) or else the prebuilt native/prebuilds/linux-x64/socktop.napi.glibc.node that the
+ * npm package ships (N-API: one binary for every Node version). Both paths are relative to the
+ * package root, which is three levels above this file's compiled dist/src/capture/addon.js in a
+ * checkout and in an installed package alike.
  */
 import * as path from 'path';
 
@@ -103,15 +109,45 @@ export interface CapabilityDrop {
   error: string;
 }
 
+/** The checkout or installed package socktop runs from (holds package.json, bpf/, native/). */
+export const PACKAGE_ROOT = path.resolve(__dirname, '../../..');
+
+const NATIVE_DIR = path.join(PACKAGE_ROOT, 'native');
+
+/** Where a source build puts the addon: the path to name when there is none at all. */
+const SOURCE_BUILD = path.join(NATIVE_DIR, 'build/Release/socktop.node');
+
+/**
+ * The addon file this process would load: a source build first, else the prebuilt one for this
+ * platform and libc. When there is neither, the source build's path (which does not exist), so
+ * callers can say what is missing.
+ */
 export function nativeAddonPath(): string {
-  return path.resolve(__dirname, '../../../native/build/Release/socktop.node');
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  try {
+    return nodeGypBuild.resolve(NATIVE_DIR);
+  } catch {
+    return SOURCE_BUILD;
+  }
 }
 
+/** The CO-RE BPF object: built by `make -C bpf` in a checkout, shipped as is in the package. */
 export function bpfObjectPath(): string {
-  return path.resolve(__dirname, '../../../bpf/socktop.bpf.o');
+  return path.join(PACKAGE_ROOT, 'bpf/socktop.bpf.o');
 }
 
 export function loadAddon(): NativeAddon {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return require(nativeAddonPath()) as NativeAddon;
+  const file = nativeAddonPath();
+  try {
+    return require(file) as NativeAddon;
+  } catch (err) {
+    throw new Error(`cannot load socktop's native addon (${file}): ${oneLine(err)}; ${ADDON_HELP}`);
+  }
+}
+
+const ADDON_HELP = 'the npm package ships one for linux-x64 with glibc 2.34+ (it needs libelf1 and zlib at run time); '
+  + 'elsewhere build it from a checkout (README "Building from source")';
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }

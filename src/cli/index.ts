@@ -7,6 +7,7 @@
 import yargs from 'yargs';
 import { check } from './commands/check';
 import { exporter } from './commands/exporter';
+import { help } from './commands/help';
 import { record } from './commands/record';
 import { replay } from './commands/replay';
 import { top } from './commands/top';
@@ -16,7 +17,7 @@ import { CommonOptions, normalizeOptions, RawArgs } from './options';
 import { finish, installShutdownHandlers, setVerbose, stopSignal } from './shutdown';
 
 /** Every command, the default (live) one first. */
-const COMMANDS: readonly SocktopCommand[] = [top, check, record, replay, exporter];
+const COMMANDS: readonly SocktopCommand[] = [top, check, record, replay, exporter, help];
 
 export interface ParsedCli {
   command: string;
@@ -31,6 +32,22 @@ const EPILOG = [
   'Esc clear filters, s < > sort column, r reverse, space pause.',
   'Live capture needs root or CAP_BPF+CAP_PERFMON; `socktop check` says what this kernel offers.',
 ].join('\n');
+
+/**
+ * yargs' completions, less the `$0` it offers for the default command, plus the default command's
+ * own options (yargs offers only the global ones when no command is typed yet).
+ */
+function completeWithoutDefault(current: string, argv: unknown,
+  defaults: (onCompleted: (err: Error | null, names?: string[]) => void) => void, done: (names: string[]) => void): void {
+  defaults((_err, names) => {
+    const words = (names ?? []).filter((n) => n !== '$0');
+    const typed = ((argv as { _?: unknown[] })._ ?? []).map(String);
+    if (current.startsWith('-') && !COMMANDS.some((c) => c !== top && typed.includes(c.name))) {
+      for (const o of optionNames(top)) if (!words.includes(o)) words.push(o);
+    }
+    done(words);
+  });
+}
 
 /**
  * Parse `args`. Resolves to the command to run, or null when yargs printed help or the version.
@@ -50,7 +67,11 @@ export async function parseCli(args: string[]): Promise<ParsedCli | null> {
       },
     });
   }
-  y = y.epilog(EPILOG)
+  y = y
+    // Listed for --help; parseCli prints the script (yargs' own handling trips over --strict).
+    .command('completion', 'print a bash/zsh completion script (socktop completion >> ~/.bashrc)', () => undefined, () => undefined)
+    .completion('completion', false, completeWithoutDefault)
+    .epilog(EPILOG)
     .strict()
     .help()
     .alias('help', 'h')
@@ -61,6 +82,10 @@ export async function parseCli(args: string[]): Promise<ParsedCli | null> {
     .fail((msg, err) => {
       throw new UsageError(usageMessage(msg || err?.message || 'bad usage', args));
     });
+  if (args.length === 1 && args[0] === 'completion') {
+    y.showCompletionScript();
+    return null;
+  }
   const argv = (await y.parseAsync()) as CliArgs;
   const command: SocktopCommand | null = chosen;
   if (argv.help || argv.version || command === null) return null;
@@ -88,13 +113,27 @@ function usageMessage(msg: string, args: string[]): string {
   return `${keys.map(asOption).join(', ')}: not an option of \`${where}\` (\`${where} --help\` lists them)`;
 }
 
+/** A command's options as typed: --name, or -x for a one-letter alias. */
+function optionNames(c: SocktopCommand): string[] {
+  const o = declaredOptions(c);
+  const out: string[] = [];
+  for (const k of Object.keys(o.key)) {
+    out.push(k.length === 1 ? `-${k}` : `--${k}`);
+  }
+  return out;
+}
+
+/** What a command's builder declares (getOptions() is yargs' own, not in @types/yargs). */
+function declaredOptions(c: SocktopCommand): { key: Record<string, unknown>; alias: Record<string, string[]> } {
+  const built = c.builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } };
+  return built.getOptions();
+}
+
 /** Every option name and alias some command declares. */
 function optionsOfAnyCommand(): Set<string> {
   const names = new Set<string>();
   for (const c of COMMANDS) {
-    // getOptions() is yargs' own (not in @types/yargs): the options a builder declared.
-    const built = c.builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } };
-    const o = built.getOptions();
+    const o = declaredOptions(c);
     for (const k of Object.keys(o.key)) names.add(k);
     for (const list of Object.values(o.alias)) for (const a of list) names.add(a);
   }
