@@ -88,8 +88,16 @@ export class Aggregator implements SlotListener {
     this.latencySumSec = new Float64Array(slots);
   }
 
-  /** A slot went to another name: its series start again from zero. */
+  /**
+   * A slot went to another name: its series start again from zero, and what the demoted name had
+   * counted moves to ~other, so that a sum over comm never goes down (rate() of a sum stays right).
+   */
   slotReassigned(slot: number): void {
+    if (slot !== OTHER_SLOT) {
+      for (let c = 0; c < COLUMNS; c++) this.counters[OTHER_SLOT * COLUMNS + c] += this.counters[slot * COLUMNS + c];
+      for (let b = 0; b < BUCKETS; b++) this.latencyBuckets[OTHER_SLOT * BUCKETS + b] += this.latencyBuckets[slot * BUCKETS + b];
+      this.latencySumSec[OTHER_SLOT] += this.latencySumSec[slot];
+    }
     this.counters.fill(0, slot * COLUMNS, (slot + 1) * COLUMNS);
     this.latencyBuckets.fill(0, slot * BUCKETS, (slot + 1) * BUCKETS);
     this.latencySumSec[slot] = 0;

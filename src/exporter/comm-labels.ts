@@ -8,7 +8,8 @@
  * event). Once the slots are full, rerank() (called before a scrape, at most every
  * RERANK_INTERVAL_MS) gives a slot to a name whose decayed activity is more than twice that of the
  * least active labelled one; that name's counters start from zero (a new series), the demoted
- * name's series ends. Every series is a monotonic counter.
+ * name's series ends and its counts move to ~other (aggregator.ts). Every series is a monotonic
+ * counter, and so is every sum over comm.
  *
  * Cost: a direct-mapped cache on the comm's four 32-bit words answers most records without a
  * string; a miss decodes the name once (a few per second in a storm of one program).

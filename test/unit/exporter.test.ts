@@ -169,7 +169,7 @@ test('5,000 distinct comms: at most --top-comms + 2 comm values and seriesBound 
   console.log(`# 5000 comms, --top-comms ${TOP}: ${comms.size} comm values, ${s.length} series (bound ${bound}, ${SERIES_PER_COMM} per comm), ${a.labels.tracked} names tracked`);
 });
 
-test('rerank: a name busier than a labelled one takes its slot, its series starts at zero; ~other never goes back', async () => {
+test('rerank: a name busier than a labelled one takes its slot, its series starts at zero; the demoted name\'s counts move to ~other, so sums never go back', async () => {
   const a = new Aggregator({ topComms: 2 });
   let sock = 1;
   const conns = (comm: string, n: number) => {
@@ -185,9 +185,12 @@ test('rerank: a name busier than a labelled one takes its slot, its series start
   feed(a, conns('c', 2));
   s = await scrape(a);
   assert.equal(value(s, 'socktop_connects_total', { comm: 'c', result: 'refused' }), 2, 'counted from its promotion');
-  assert.equal(value(s, 'socktop_connects_total', { comm: '~other', result: 'refused' }), 3, 'monotonic');
+  // The demoted name (a or b) had one refused connect: it is under ~other now, with c's first 3.
+  assert.equal(value(s, 'socktop_connects_total', { comm: '~other', result: 'refused' }), 4, 'monotonic, and holds the demoted name');
   const labelled = new Set(s.filter((x) => x.name === 'socktop_connects_total').map((x) => x.labels.comm));
   assert.equal(labelled.has('a') && labelled.has('b'), false, 'one of a, b gave up its slot');
+  const total = s.filter((x) => x.name === 'socktop_connects_total' && x.labels.result === 'refused').reduce((n, x) => n + x.value, 0);
+  assert.equal(total, 7, 'the sum over comm is every refused connect: none lost to the reassignment');
   a.labels.rerank(RERANK_INTERVAL_MS + 1);
   assert.equal(a.labels.reassignments, 1, 'at most one rerank per interval');
 });
