@@ -15,12 +15,16 @@
  * prom-client's process_* and nodejs_* metrics included, is about --series; the series are then
  * counted from the text itself (one per sample line).
  *
- * Timed, --scrapes times each after --warmup untimed ones:
- *   http      GET /metrics through the real server on 127.0.0.1 (a fresh connection each; the
- *             comm re-ranking the server does before each scrape included), to the last byte
- *   registry  registry.metrics() alone (the text made in-process, no HTTP)
+ * The exporter's side (aggregator, registry, server) runs in a process of its own (this file,
+ * forked with --serve N), so the client that times it shares no event loop with it. Timed,
+ * --scrapes times each after --warmup untimed ones:
+ *   http      GET /metrics through the real server on 127.0.0.1, from the parent process (a fresh
+ *             connection each; the comm re-ranking the server does before each scrape included),
+ *             to the last byte
+ *   registry  registry.metrics() alone, in the exporter's process before it serves (no HTTP)
  * Figures: median [min-max] ms, the body's bytes, the series count (all, socktop_*).
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import { EventKind as K, TcpState as S } from '../src/capture/layout';
@@ -139,25 +143,50 @@ async function timeHttp(url: string, o: Options): Promise<{ t: Timing; bytes: nu
   return { t: timing(ms), bytes: last.bytes, text: last.body };
 }
 
-async function benchOne(target: number, base: number, o: Options): Promise<ScrapeResult> {
-  // Active slots export SERIES_PER_COMM each: N labelled, plus ~other and ~unknown.
-  const topComms = Math.max(1, Math.round((target - base) / SERIES_PER_COMM) - 2);
+/** What the exporter's process reports once it serves. */
+interface Served { port: number; records: number; registryMs: Timing; registryBytes: number }
+
+/**
+ * The exporter's side (`--serve N`), in a process of its own so that the client timing it shares
+ * no event loop with it: fed, registry.metrics() timed alone, then serving until the parent goes.
+ */
+async function serve(topComms: number, o: Options): Promise<void> {
   const view = exporterView(topComms);
   const records = feed(view.aggregator, topComms, topComms);
   const reg = buildRegistry(view);
+  const registry = await timeRegistry(reg, o);
   const server = await serveMetrics({ host: '127.0.0.1', port: 0 }, reg, { beforeScrape: () => view.aggregator.labels.rerank(Date.now()) });
+  process.once('disconnect', () => void server.close());
+  const served: Served = { port: server.address.port, records, registryMs: registry.t, registryBytes: registry.bytes };
+  process.send!(served);
+}
+
+/** Fork this file as the exporter's process; resolves once it serves. */
+function startExporter(topComms: number, argv: readonly string[]): Promise<{ child: ChildProcess; served: Served }> {
+  const child = fork(__filename, [...argv, '--serve', String(topComms)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve({ child, served: m as Served }));
+    child.once('exit', (code) => reject(new Error(`the exporter's process exited (${code}) before serving`)));
+  });
+}
+
+async function benchOne(target: number, base: number, o: Options, argv: readonly string[]): Promise<ScrapeResult> {
+  // Active slots export SERIES_PER_COMM each: N labelled, plus ~other and ~unknown.
+  const topComms = Math.max(1, Math.round((target - base) / SERIES_PER_COMM) - 2);
+  const { child, served } = await startExporter(topComms, argv);
   try {
-    const http = await timeHttp(`http://127.0.0.1:${server.address.port}/metrics`, o);
-    const registry = await timeRegistry(reg, o);
+    const http = await timeHttp(`http://127.0.0.1:${served.port}/metrics`, o);
     const samples = parseExposition(http.text);
     const counted = countSeries(samples);
     return {
-      target, topComms, records, commLabels: new Set(samples.map((s) => s.labels.comm).filter(Boolean)).size,
+      target, topComms, records: served.records, commLabels: new Set(samples.map((s) => s.labels.comm).filter(Boolean)).size,
       series: counted.all, socktopSeries: counted.socktop, bytes: http.bytes,
-      httpMs: http.t, registryMs: registry.t, registryBytes: registry.bytes,
+      httpMs: http.t, registryMs: served.registryMs, registryBytes: served.registryBytes,
     };
   } finally {
-    await server.close();
+    const exited = new Promise((r) => child.once('exit', r));
+    child.disconnect();
+    await exited;
   }
 }
 
@@ -179,9 +208,14 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`exporter-scrape: ${(e as Error).message}`);
     return 2;
   }
+  const serveAs = argValue(argv, 'serve');
+  if (serveAs !== undefined) {
+    await serve(Number(serveAs), o);
+    return 0;
+  }
   const base = await baseSeries();
   const results: ScrapeResult[] = [];
-  for (const target of o.series) results.push(await benchOne(target, base, o));
+  for (const target of o.series) results.push(await benchOne(target, base, o, argv));
   printTable(results, o);
   if (o.json) console.log(JSON.stringify({ bench: 'exporter-scrape', node: process.version, options: o, results }));
   return 0;
