@@ -26,6 +26,7 @@ export const BENCHES: Bench[] = [
   { name: 'frame', file: 'frame' },
   { name: 'drain', file: 'drain' },
   { name: 'record', file: 'record' },
+  { name: 'exporter-scrape', file: 'exporter-scrape' },
 ];
 
 function runOne(b: Bench, extra: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

@@ -1,10 +1,10 @@
 /**
  * bench/storm.ts: a loopback connection storm from bench/loadgen (its counters are the ground
- * truth), without and with socktop attached (in three modes, on the chosen probe backends), and with
+ * truth), without and with socktop attached (in four modes, on the chosen probe backends), and with
  * peer tools on the same load.
  *
  *   node dist/bench/storm.js [--rates 10000,0] [--duration 5] [--reps 1] [--threads 1]
- *        [--sources 64] [--refused-every 10] [--modes tui,json,record] [--probes auto]
+ *        [--sources 64] [--refused-every 10] [--modes tui,json,record,exporter] [--probes auto]
  *        [--peers tcplife,tcpstates,bpftrace,tcplife-bpfcc] [--no-peers] [--no-install]
  *        [--quiet-wait 60] [--out FILE]
  *   node dist/bench/storm.js --report bench/results/storm-DATE.json   (the tables again, no runs)
@@ -18,6 +18,9 @@
  *   socktop-json[P] (--modes json) the CLI, `socktop --json --probe P` with stdout to a file in /tmp
  *   socktop-record[P] (--modes record) the CLI, `socktop record -w FILE --probe P`; the load's events
  *                   counted afterwards from `socktop replay FILE --json` (bench/storm/socktop-cli.ts)
+ *   socktop-exporter[P] (--modes exporter) the CLI, `socktop exporter --probe P --listen 127.0.0.1:0`;
+ *                   the load's events from its scraped counters for loadgen's comms, caught up when
+ *                   they stop growing; one timed GET /metrics at the end (bench/storm/socktop-exporter.ts)
  *                   ... once per backend P of --probes (auto, cgroup, kprobe, tracepoint: a list)
  *   tcplife, tcpstates (libbpf-tools), bpftrace (a one-liner counting inet_sock_set_state for
  *                   the load's ports), tcplife-bpfcc (BCC; needs kernel headers: Debian's 6.1
@@ -48,9 +51,10 @@
  * comparison of every tool and mode) and writes the raw results to bench/results/storm-<date>.json.
  *
  * This file wires bench/storm/: options.ts (the command line), sequence.ts and measured-run.ts (the
- * runs), load.ts (loadgen and its ground truth), socktop-run.ts and socktop-cli.ts (socktop's
- * modes), peers.ts and peer-install.ts (the other tools), host.ts (/proc, bpftool, sysctl, the
- * quiet-machine wait), summary.ts and report.ts (the tables), cleanup.ts (what an interrupt stops).
+ * runs), load.ts (loadgen and its ground truth), socktop-run.ts, socktop-cli.ts and
+ * socktop-exporter.ts (socktop's modes), peers.ts and peer-install.ts (the other tools), host.ts
+ * (/proc, bpftool, sysctl, the quiet-machine wait), summary.ts and report.ts (the tables),
+ * cleanup.ts (what an interrupt stops); ../exposition.ts reads the exporter's /metrics.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -9,6 +9,7 @@ import { log } from './log';
 import { type Peer, type RunKind, type StormOptions, parseSocktopKind } from './options';
 import { type PeerResult, runPeer } from './peers';
 import { type CliResult, runCli } from './socktop-cli';
+import { runExporterCli } from './socktop-exporter';
 import { type HeadlessResult, type ToolRun, runSocktop } from './socktop-run';
 
 /** What a run needs: the storm's options, and whether `socktop record` has --quiet (asked once). */
@@ -30,7 +31,7 @@ export interface RunRecord {
   headless?: HeadlessResult;
   tool?: ToolRun;
   peer?: Omit<PeerResult, 'load' | 'tool'>;
-  /** socktop --json / socktop record runs (bench/storm/socktop-cli.ts). */
+  /** socktop --json / record / exporter runs (bench/storm/socktop-cli.ts, socktop-exporter.ts). */
   cli?: Omit<CliResult, 'load' | 'tool'>;
   error?: string;
   /** Other load above --max-other even in the best of the tries. */
@@ -81,7 +82,10 @@ async function runKind(ctx: RunContext, rate: number, kind: RunKind, rec: RunRec
     rec.headless = r.headless;
     rec.tool = r.tool;
   } else if (st) {
-    const { load, tool, ...cli } = await runCli(st.mode, st.probe, rate, { load: o, recordQuiet: ctx.recordQuiet });
+    const cliOptions = { load: o, recordQuiet: ctx.recordQuiet };
+    const { load, tool, ...cli } = st.mode === 'exporter'
+      ? await runExporterCli(st.probe, rate, cliOptions)
+      : await runCli(st.mode, st.probe, rate, cliOptions);
     rec.load = load;
     rec.tool = tool;
     rec.cli = cli;
@@ -105,7 +109,8 @@ async function oneRun(ctx: RunContext, rate: number, kind: RunKind, rep: number)
     if (!l.gt.ok) log(`  loadgen reported ok=false`);
     log(`  ${l.gt.rate.toFixed(0)} conn/s (ok ${l.gt.connects_ok}, refused ${l.gt.connects_refused}, accepts ${l.gt.accepts})`
       + (rec.tool ? `, tool CPU ${rec.tool.cpuPctOfCore.toFixed(1)}%` : '')
-      + (rec.cli ? `, missing ${rec.cli.missing} (drops reported ${rec.cli.lostReported}), counted in ${rec.cli.countMs} ms` : ''));
+      + (rec.cli ? `, missing ${rec.cli.missing} (drops reported ${rec.cli.lostReported}), counted in ${rec.cli.countMs} ms` : '')
+      + (rec.cli?.scrape ? `, last scrape ${rec.cli.scrape.ms.toFixed(1)} ms (${rec.cli.scrape.bytes} bytes, ${rec.cli.scrape.series} series)` : ''));
   } catch (e) {
     rec.error = (e as Error).message;
     log(`  FAILED: ${rec.error}`);

@@ -6,9 +6,9 @@
 export const ALL_PEERS = ['tcplife', 'tcpstates', 'bpftrace', 'tcplife-bpfcc'] as const;
 export type Peer = (typeof ALL_PEERS)[number];
 const PROBES = ['auto', 'cgroup', 'kprobe', 'tracepoint'];
-export const CLI_MODES = ['tui', 'json', 'record'] as const;
+export const CLI_MODES = ['tui', 'json', 'record', 'exporter'] as const;
 export type Mode = (typeof CLI_MODES)[number];
-/** 'baseline', a peer, or a socktop mode on a backend: socktop[P], socktop-json[P], socktop-record[P]. */
+/** 'baseline', a peer, or a socktop mode on a backend: socktop[P], socktop-json[P], socktop-record[P], socktop-exporter[P]. */
 export type RunKind = string;
 
 /** Everything the storm's runs and report depend on (written as `options` to the raw results). */
@@ -22,7 +22,7 @@ export interface StormOptions {
   concurrency: number;
   refusedEvery: number;
   peers: Peer[];
-  /** socktop's modes: tui (bench/headless.js), json (the CLI's --json), record (the CLI's record). */
+  /** socktop's modes: tui (bench/headless.js), json (the CLI's --json), record (the CLI's record), exporter (the CLI's exporter). */
   modes: Mode[];
   /** Probe backends each mode runs on, one run kind per backend. */
   probes: string[];
@@ -43,7 +43,7 @@ export const STORM_USAGE = `usage: node dist/bench/storm.js [options]        (ro
   --duration 5 --grace 2     seconds of starting connections per run, then loadgen's grace
   --reps 1                   the whole sequence N times per rate (medians [min-max])
   --threads 1 --sources 64 --concurrency 64 --refused-every 10    the load generator
-  --modes tui,json,record    socktop's modes
+  --modes tui,json,record,exporter    socktop's modes
   --probes auto              backends each mode runs on: auto, cgroup, kprobe, tracepoint
   --peers ${ALL_PEERS.join(',')}    (--no-peers: none)
   --no-install               skip missing peers instead of apt-get installing them
@@ -103,6 +103,6 @@ export const socktopKind = (mode: Mode, probe: string): RunKind =>
 
 /** The mode and backend of a socktop run kind (null: baseline or a peer). */
 export function parseSocktopKind(kind: RunKind): { mode: Mode; probe: string } | null {
-  const m = /^socktop(?:-(json|record))?\[([a-z]+)\]$/.exec(kind);
+  const m = /^socktop(?:-(json|record|exporter))?\[([a-z]+)\]$/.exec(kind);
   return m ? { mode: (m[1] ?? 'tui') as Mode, probe: m[2] } : null;
 }

@@ -76,7 +76,8 @@ function printSeen(summaries: Summary[], o: ReportOptions): void {
   const seenCols = summaries.flatMap((s) => Object.keys(s.socktopSeen).map((label) => ({ s, label, rs: s.socktopSeen[label] })));
   if (seenCols.length) {
     console.log(`\nsocktop's modes: the load's events seen / loadgen's truth${o.reps > 1 ? ` (over ${o.reps} reps: "all equal", or how many short, median [min-max])` : ''}`);
-    console.log('(tui: the model\'s counters for loadgen\'s processes; json and record: the lines on the load\'s ports, closes once per socket)');
+    console.log('(tui: the model\'s counters for loadgen\'s processes; json and record: the lines on the load\'s ports, closes once per socket;');
+    console.log(' exporter: its scraped counters for loadgen\'s comms, drops from socktop_events_lost_total)');
     const rows2: string[][] = [['', ...seenCols.map((c) => `${rateName(c.s.rate)} ${c.label}`)]];
     const add = (label: string, f: (rs: SeenRun[]) => string): void => void rows2.push([label, ...seenCols.map((c) => f(c.rs))]);
     add('connects ok seen / truth', (rs) => seenCell(rs, 'connectsOk'));
@@ -89,6 +90,16 @@ function printSeen(summaries: Summary[], o: ReportOptions): void {
       : '-'));
     add('missing (truth - seen)', (rs) => fStat(stat(rs.map((r) => r.missing)), f0));
     add('missing with no drop reported', (rs) => fStat(stat(rs.map((r) => r.missingNoDrop)), f0));
+    if (seenCols.some((c) => c.rs.some((r) => r.scrape))) {
+      const scrapes = (rs: SeenRun[]) => rs.flatMap((r) => (r.scrape ? [r.scrape] : []));
+      add('exporter: last GET /metrics ms', (rs) => (scrapes(rs).length ? fStat(stat(scrapes(rs).map((x) => x.ms)), f1) : '-'));
+      add('  its KB / series (socktop_*)', (rs) => {
+        const xs = scrapes(rs);
+        return xs.length
+          ? `${fStat(stat(xs.map((x) => x.bytes / 1024)), f1)} / ${fStat(stat(xs.map((x) => x.series)), f0)} (${fStat(stat(xs.map((x) => x.socktopSeries)), f0)})`
+          : '-';
+      });
+    }
     console.log(table(rows2));
   }
 }

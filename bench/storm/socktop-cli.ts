@@ -44,7 +44,7 @@ export interface CliRunOptions {
 }
 
 export interface CliResult {
-  mode: 'json' | 'record';
+  mode: 'json' | 'record' | 'exporter';
   probe: string;
   /** The backend it ran on (json: its "attached" line; record: the records' backend field). */
   backend: string | null;
@@ -70,6 +70,18 @@ export interface CliResult {
   catchUpMs: number;
   countMs: number;
   events: { written?: number; read?: number };
+  /** exporter: one GET /metrics once it had caught up (bench/storm/socktop-exporter.ts). */
+  scrape?: ScrapeAtEnd;
+}
+
+/** The exporter's last scrape: its time, size and series. */
+export interface ScrapeAtEnd {
+  ms: number;
+  bytes: number;
+  series: number;
+  socktopSeries: number;
+  /** Scrapes made after the load to see it catch up (each one costs the exporter CPU). */
+  pollScrapes: number;
 }
 
 /**
@@ -98,7 +110,7 @@ async function waitCaughtUp(file: string, pid: number, quietMs: number, allowByt
 }
 
 /** The CLI process: its stderr (the tail, past 1 MiB) and its exit. */
-class CliProcess {
+export class CliProcess {
   stderr = '';
   exitCode: number | null | undefined;
   readonly exited: Promise<void>;
@@ -126,7 +138,7 @@ class CliProcess {
 }
 
 /** Wait until the CLI is attached; json: the backend and attach time from its "attached" line. */
-async function waitAttached(mode: 'json' | 'record', p: CliProcess): Promise<{ backend: string | null; attachMsReported: number | null }> {
+export async function waitAttached(mode: 'json' | 'record' | 'exporter', p: CliProcess): Promise<{ backend: string | null; attachMsReported: number | null }> {
   if (mode === 'record') {
     const ok = await waitProgramRun(p.pid, () => p.running, 60000);
     if (!ok) throw new Error(`socktop record did not attach: ${p.lastLines(2).slice(0, 300)}`);
@@ -134,7 +146,7 @@ async function waitAttached(mode: 'json' | 'record', p: CliProcess): Promise<{ b
   }
   const until = Date.now() + 60000;
   while (!p.stderr.includes('attached') && p.running && Date.now() < until) await sleep(10);
-  if (!p.stderr.includes('attached')) throw new Error(`socktop --json did not attach: ${p.lastLines(2).slice(0, 300)}`);
+  if (!p.stderr.includes('attached')) throw new Error(`socktop ${mode === 'json' ? '--json' : mode} did not attach: ${p.lastLines(2).slice(0, 300)}`);
   const m = /attached (\S+) (\S+) programs(?: in (\d+) ms)?/.exec(p.stderr);
   return { backend: m?.[2] ?? null, attachMsReported: m?.[3] !== undefined ? Number(m[3]) : null };
 }

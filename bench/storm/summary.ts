@@ -6,6 +6,7 @@ import { type GroundTruth, finished, loadUsPerConn, stateChanges } from './load'
 import { type LoadTruth, loadTruth, missingEvents } from './load-events';
 import type { RunRecord } from './measured-run';
 import { parseSocktopKind } from './options';
+import type { ScrapeAtEnd } from './socktop-cli';
 import type { HeadlessResult } from './socktop-run';
 import { type Stat, stat } from './stats';
 
@@ -92,7 +93,11 @@ export interface CompareRow {
   genRate: Stat; pctOfBase: Stat; cpuPct: Stat; rssMB: Stat; lost: Stat; missing: Stat; missingNoDrop: Stat; attachMs: Stat;
 }
 
-export interface SeenRun { rep: number; seen: Partial<LoadTruth>; truth: LoadTruth; drops: Record<string, number>; missing: number; missingNoDrop: number }
+export interface SeenRun {
+  rep: number; seen: Partial<LoadTruth>; truth: LoadTruth; drops: Record<string, number>; missing: number; missingNoDrop: number;
+  /** exporter: its last GET /metrics (time, size, series). */
+  scrape?: ScrapeAtEnd;
+}
 
 /** The headless (tui) pipeline's median run, in detail (socktop's own table). */
 export interface HeadlessDetail {
@@ -179,6 +184,7 @@ export function summarize(rate: number, runs: RunRecord[]): Summary {
     if (st) {
       s.socktopSeen[label] = rs.map((r) => ({ r, f: figures(r, baselineRate) })).filter((x) => x.f?.truth).map(({ r, f }) => ({
         rep: r.rep, seen: f!.seen!, truth: f!.truth!, drops: f!.drops ?? {}, missing: f!.missing, missingNoDrop: f!.missingNoDrop,
+        scrape: r.cli?.scrape,
       }));
     }
   }
