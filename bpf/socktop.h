@@ -65,6 +65,10 @@ enum socktop_backend {
 #define SKF_LOCAL_ERROR 0x20   /* CONNECT: failed in the syscall before any SYN was sent     */
 #define SKF_FIRST_TOUCH 0x40   /* ACCEPT: seen when the acceptor first used the socket (cgroup
 				* backend: no hook runs in accept() itself)                  */
+#define SKF_NO_TASK 0x80       /* fired in interrupt context (softirq, hardirq): no process made
+				* it, so tid is 0 and means nothing (JSON: "tid": null); pid,
+				* uid and comm are still the socket's owner when its history
+				* knows one (else 0 with SKF_OWNER_UNKNOWN)                  */
 
 struct socktop_event {
 	__u64 ts_ns;          /*   0: bpf_ktime_get_ns(), CLOCK_MONOTONIC                     */
@@ -75,7 +79,7 @@ struct socktop_event {
 	__u64 bytes_received; /*  24: RECV: delta; CLOSE: socket total                        */
 	__u64 duration_ns;    /*  32: CONNECT: SYN to result; CLOSE: socket lifetime          */
 	__u32 pid;            /*  40: owner's process id (tgid); 0 when unknown               */
-	__u32 tid;            /*  44: thread that made the call (0 in softirq)                */
+	__u32 tid;            /*  44: thread that made the call; 0 with SKF_NO_TASK           */
 	__u32 uid;            /*  48: owner's uid                                             */
 	__s32 error;          /*  52: 0 or a positive errno (ECONNREFUSED, ...)               */
 	__u8 kind;            /*  56: enum socktop_kind                                       */

@@ -14,7 +14,8 @@ export interface EventJson {
   ts_ns: number;
   kind: string;
   pid: number;
-  tid: number;
+  /** null: made in interrupt context (Flag.NoTask), where no thread made the event. */
+  tid: number | null;
   uid: number;
   comm: string;
   family?: 'inet' | 'inet6';
@@ -147,7 +148,7 @@ export function decodeEvent(view: DataView, off: number): EventJson {
     ts_ns: Number(view.getBigUint64(off + Offset.ts_ns, true)),
     kind: KIND_NAMES[kind] ?? `unknown_${kind}`,
     pid: view.getUint32(off + Offset.pid, true),
-    tid: view.getUint32(off + Offset.tid, true),
+    tid: flags & Flag.NoTask ? null : view.getUint32(off + Offset.tid, true),
     uid: view.getUint32(off + Offset.uid, true),
     comm: readComm(view, off),
   };

@@ -28,7 +28,7 @@ export function jsonLine(view: DataView, off: number): string {
   const flags = view.getUint8(off + Offset.flags);
   const kindName = KIND_NAMES[kind] ?? `unknown_${kind}`;
   let s = `{"ts_ns":${u64(view, off + Offset.ts_ns)},"kind":${q(kindName)},"pid":${view.getUint32(off + Offset.pid, true)}`
-    + `,"tid":${view.getUint32(off + Offset.tid, true)},"uid":${view.getUint32(off + Offset.uid, true)}`
+    + `,"tid":${flags & Flag.NoTask ? 'null' : view.getUint32(off + Offset.tid, true)},"uid":${view.getUint32(off + Offset.uid, true)}`
     + `,"comm":${commJson(view, off)}`;
   if (kind === EventKind.Drops) {
     const stage = STAGE_NAMES[view.getUint8(off + Offset.new_state)] ?? 'unknown';

@@ -95,6 +95,8 @@ export const Flag = {
   ByDestroy: 0x10,
   LocalError: 0x20,
   FirstTouch: 0x40,
+  /** Made in interrupt context: no tid (JSON "tid": null); pid/comm only from the socket's owner. */
+  NoTask: 0x80,
 } as const;
 
 /** enum socktop_backend: which program made a record (0: one every backend loads). */

@@ -11,6 +11,9 @@ import {
   Backend, BACKEND_NAMES, COMM_LEN, DropStage, EventKind, Flag, KIND_MAX, KIND_NAMES, RECORD_SIZE, RECORD_VERSION, STAGE_NAMES,
 } from '../../src/capture/layout';
 import { TRACEPOINTS } from '../../src/capture/kernel';
+import { decodeEvent, stringifyEvent } from '../../src/capture/decode';
+import { jsonLine } from '../../src/capture/json-line';
+import { makeRecord } from './helpers/records';
 
 const HEADER = fs.readFileSync(path.resolve(__dirname, '../../../bpf/socktop.h'), 'utf8');
 
@@ -72,4 +75,15 @@ test('record size, version and COMM_LEN: socktop.h and layout.ts agree', () => {
   assert.equal(define('SOCKTOP_RECORD_SIZE'), RECORD_SIZE);
   assert.equal(define('SOCKTOP_RECORD_VERSION'), RECORD_VERSION);
   assert.equal(define('SOCKTOP_COMM_LEN'), COMM_LEN);
+});
+
+test('SKF_NO_TASK: no tid, shown as "tid": null by both JSON encoders; the owner\'s pid stays', () => {
+  assert.match(HEADER, /#define SKF_NO_TASK 0x80\b/);
+  for (const [flags, tid] of [[Flag.NoTask, null], [0, 77]] as const) {
+    const bytes = makeRecord({ kind: EventKind.Close, pid: 42, tid: flags ? 0 : 77, comm: 'srv', flags });
+    const view = new DataView(bytes.buffer);
+    const line = jsonLine(view, 0);
+    assert.equal(line, stringifyEvent(decodeEvent(view, 0)));
+    assert.deepEqual([JSON.parse(line).tid, JSON.parse(line).pid], [tid, 42]);
+  }
 });
