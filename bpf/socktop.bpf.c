@@ -159,7 +159,7 @@ static __always_inline struct socktop_event *reserve_in(__u8 kind, __u16 backend
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
 	e->kind = kind;
-	e->backend = backend;
+	e->backend = (__u8)backend;
 	if (task)
 		e->tid = (__u32)bpf_get_current_pid_tgid();
 	else
@@ -510,6 +510,8 @@ static __always_inline void emit_close(struct sock *sk, struct sock_info *info, 
 		socket_totals(sk, e->proto, info, &e->bytes_sent, &e->bytes_received);
 		if (info && info->start_ns)
 			e->duration_ns = e->ts_ns - info->start_ns;
+		else
+			e->flags2 |= SKF2_START_UNKNOWN; /* it began before we saw it: not 0 */
 		submit(e);
 	}
 	if (info)
@@ -631,6 +633,8 @@ static __always_inline void emit_connect_result(struct sock *sk, struct sock_inf
 	}
 	if (info && info->syn_ns)
 		e->duration_ns = e->ts_ns - info->syn_ns;
+	else
+		e->flags2 |= SKF2_START_UNKNOWN;
 	submit(e);
 }
 

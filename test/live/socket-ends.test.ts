@@ -7,7 +7,8 @@
  *    CLOSE, duration 0 and the same bytes again), made in softirq: no tid, the owner's pid;
  *  - abort: a side that closes with SO_LINGER 0 sends the reset from its own close(): the reset
  *    carries its pid, comm, tid and local port; the peer's received reset has no tid;
- *  - sockets that existed before socktop started, in the half-close pattern: one close each.
+ *  - sockets that existed before socktop started, in the half-close pattern: one close each, its
+ *    duration unknown (null), not 0.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -42,6 +43,14 @@ function assertOneCloseEach(events: Ev[], t: Truth): void {
   assert.equal(new Set(ids).size, ids.length, 'no socket id closed twice');
 }
 
+/** duration_us: the lifetime where socktop saw the socket begin, else null (unknown, not 0). */
+function assertDurations(closes: Ev[], known: boolean): void {
+  for (const e of closes) {
+    if (known) assert.ok(typeof e.duration_us === 'number' && e.duration_us > 0, `lifetime: ${JSON.stringify(e)}`);
+    else assert.equal(e.duration_us, null, `began before socktop: ${JSON.stringify(e)}`);
+  }
+}
+
 function assertHalfClose(events: Ev[], t: Truth, softirqEnd: boolean): void {
   assertOneCloseEach(events, t);
   for (const c of t.conns) {
@@ -59,6 +68,7 @@ function assertHalfClose(events: Ev[], t: Truth, softirqEnd: boolean): void {
     }
     const sClose = server.filter((e) => e.kind === 'close');
     assert.equal(sClose.length, 1, `server end of ${c.clientPort}`);
+    assertDurations([cClose[0], sClose[0]], softirqEnd);
     assert.deepEqual([sClose[0].pid, sClose[0].comm, sClose[0].bytes_sent, sClose[0].bytes_received], [t.serverPid, 'ends-server', c.sent, 0]);
   }
 }
