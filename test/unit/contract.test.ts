@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Backend, BACKEND_NAMES, COMM_LEN, DropStage, EventKind, Flag, KIND_MAX, KIND_NAMES, RECORD_SIZE, RECORD_VERSION, STAGE_NAMES,
+  Backend, BACKEND_NAMES, COMM_LEN, DropStage, EventKind, Flag, Flag2, KIND_MAX, KIND_NAMES, RECORD_SIZE, RECORD_VERSION, STAGE_NAMES,
 } from '../../src/capture/layout';
 import { TRACEPOINTS } from '../../src/capture/kernel';
 import { decodeEvent, stringifyEvent } from '../../src/capture/decode';
@@ -50,6 +50,19 @@ test('drop stages: socktop.h and layout.ts agree, with a name each', () => {
 test('flags: socktop.h and layout.ts agree', () => {
   const c = new Map([...cValues('SKF_')].map(([k, v]) => [pascal(k), v]));
   assert.deepEqual(c, new Map(Object.entries(Flag)));
+});
+
+test('flags2: socktop.h and layout.ts agree; an unknown duration is null in both JSON encoders', () => {
+  const c = new Map([...cValues('SKF2_')].map(([k, v]) => [pascal(k), v]));
+  assert.deepEqual(c, new Map(Object.entries(Flag2)));
+  for (const [kind, field] of [[EventKind.Close, 'duration_us'], [EventKind.Connect, 'latency_us']] as const) {
+    for (const [flags2, want] of [[Flag2.StartUnknown, null], [0, 5]] as const) {
+      const view = new DataView(makeRecord({ kind, pid: 1, duration_ns: flags2 ? 0 : 5000, flags2 }).buffer);
+      const line = jsonLine(view, 0);
+      assert.equal(line, stringifyEvent(decodeEvent(view, 0)));
+      assert.equal(JSON.parse(line)[field], want);
+    }
+  }
 });
 
 test('backend codes: socktop.h and layout.ts agree, with a name for each program backend', () => {
