@@ -417,6 +417,8 @@ static __always_inline void on_accepted(struct sock *sk, __u16 backend)
 		claim_accept(sk, info, backend, 0);
 		return;
 	}
+	if (info && !info->ended)
+		return; /* claimed already: its first use came before this */
 	info = track(sk, bpf_ktime_get_ns(), false);
 	emit_simple(SK_ACCEPT, sk, info, 0, backend, true);
 }
@@ -820,6 +822,44 @@ int kt_sys_exit_accept_opt(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/* io_uring's accept and socket operations make no syscall. Their completion is where the new
+ * descriptor is seen, in the submitting process (its thread, or an io-wq worker thread of it: they
+ * share its descriptor table): the accept claims the connection right there (an accepted socket
+ * that never does I/O is still its acceptor's), and a socket no other hook saw created (the
+ * tracepoint backend has only the socket() syscall) gets its SOCKET record. A "direct" descriptor
+ * (IORING_FILE_INDEX_ALLOC, a fixed-file slot) is in no descriptor table: those are left to the
+ * first use, as before. io_accept and io_socket both overlay the request's first bytes. */
+#define IORING_OP_ACCEPT_ 13
+#define IORING_OP_SOCKET_ 45
+
+static __always_inline void on_uring_complete(struct io_kiocb *req, int res)
+{
+	if (res < 0)
+		return;
+	__u8 op = BPF_CORE_READ(req, opcode);
+	if (op != IORING_OP_ACCEPT_ && op != IORING_OP_SOCKET_)
+		return;
+	__u32 slot = op == IORING_OP_ACCEPT_ ? BPF_CORE_READ((struct io_accept *)req, file_slot)
+					     : BPF_CORE_READ((struct io_socket *)req, file_slot);
+	if (slot)
+		return;
+	struct sock *sk = sk_from_fd(res);
+	if (!is_inet_sock(sk))
+		return;
+	struct sock_info *info = lookup(sk);
+	if (op == IORING_OP_ACCEPT_)
+		on_accepted(sk, BACKEND_COMMON);
+	else if (!info || info->ended) /* else a socket hook of this backend told it already */
+		on_socket_created(sk, BACKEND_COMMON);
+}
+
+SEC("tracepoint/io_uring/io_uring_complete")
+int kt_io_uring_complete_opt(struct trace_event_raw_io_uring_complete *ctx)
+{
+	on_uring_complete((struct io_kiocb *)ctx->req, ctx->res);
+	return 0;
+}
+
 static __always_inline void on_process_exit(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -1192,6 +1232,15 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(cg_tcp_send_reset_opt, struct sock *sk)
 {
 	on_send_reset(sk);
+	return 0;
+}
+
+/* Only the first two arguments (ctx, req) are the same on every kernel since 5.19: the result is
+ * read from the request. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(cg_io_uring_complete_opt, void *ring, struct io_kiocb *req)
+{
+	on_uring_complete(req, BPF_CORE_READ(req, cqe.res));
 	return 0;
 }
 
