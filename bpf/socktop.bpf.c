@@ -834,7 +834,9 @@ int kt_sys_exit_accept_opt(struct trace_event_raw_sys_exit *ctx)
 
 static __always_inline void on_uring_complete(struct io_kiocb *req, int res)
 {
-	if (res < 0)
+	/* CO-RE: a kernel whose io_uring lacks these (older, or built without it) skips the rest. */
+	if (!bpf_core_field_exists(req->opcode) || !bpf_core_type_exists(struct io_accept) ||
+	    !bpf_core_type_exists(struct io_socket) || res < 0)
 		return;
 	__u8 op = BPF_CORE_READ(req, opcode);
 	if (op != IORING_OP_ACCEPT_ && op != IORING_OP_SOCKET_)
@@ -856,7 +858,8 @@ static __always_inline void on_uring_complete(struct io_kiocb *req, int res)
 SEC("tracepoint/io_uring/io_uring_complete")
 int kt_io_uring_complete_opt(struct trace_event_raw_io_uring_complete *ctx)
 {
-	on_uring_complete((struct io_kiocb *)ctx->req, ctx->res);
+	if (bpf_core_field_exists(ctx->req)) /* 5.19+ */
+		on_uring_complete((struct io_kiocb *)ctx->req, ctx->res);
 	return 0;
 }
 
@@ -1240,7 +1243,8 @@ int BPF_PROG(cg_tcp_send_reset_opt, struct sock *sk)
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(cg_io_uring_complete_opt, void *ring, struct io_kiocb *req)
 {
-	on_uring_complete(req, BPF_CORE_READ(req, cqe.res));
+	if (bpf_core_field_exists(req->cqe))
+		on_uring_complete(req, BPF_CORE_READ(req, cqe.res));
 	return 0;
 }
 
