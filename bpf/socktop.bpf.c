@@ -96,6 +96,8 @@ struct sock_info {
 			       * addresses are reused as soon as a socket is freed)          */
 	__u64 accept_pending; /* born by a passive open, no process has claimed it yet
 			       * (64 bits: the compare-and-swap that claims it)             */
+	__u64 owner_sent;     /* bytes the owner's own calls sent / received since the last */
+	__u64 owner_received; /* report: its share when another process takes the socket over */
 	__u64 ended;          /* its CLOSE record is out: the entry stays, as the socket's
 			       * history, until the kernel destroys the socket (a reset its
 			       * owner's close sends still names the owner), and nothing the
@@ -522,23 +524,6 @@ static __always_inline void emit_close(struct sock *sk, struct sock_info *info, 
 		remember_ended(sk, bpf_ktime_get_ns());
 }
 
-/* close()/release of a socket: the end of it only if TCP never left CLOSE, or UDP (a connected
- * TCP socket ends through its state machine, caught by the state tracepoint). */
-static __always_inline void on_user_close(struct sock *sk, __u16 backend)
-{
-	if (!sk)
-		return;
-	struct sock_info *info = lookup(sk);
-	if (!info)
-		return;
-	touch(sk, info, backend);
-	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
-	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
-		return;
-	emit_close(sk, info, SKF_BY_CLOSE, backend, 0, 0, true); /* nothing if it ended already */
-	forget(sk); /* released in CLOSE: nothing more can happen to it (no reset, no bytes) */
-}
-
 /* Claim the right to report this socket's bytes now: at most once per BYTES_REPORT_NS, and only
  * one of the racing reporters (a send on one CPU, a receive on another, the flush) wins. */
 static __always_inline bool claim_bytes_report(struct sock_info *info, __u64 now)
@@ -579,6 +564,68 @@ static __always_inline void report_bytes(struct sock *sk, struct sock_info *info
 		emit_bytes(SK_RECV, sk, info, received - info->reported_received, backend, task);
 		info->reported_received = received;
 	}
+	info->owner_sent = 0;
+	info->owner_received = 0;
+}
+
+/* The unreported bytes the owner's own calls moved, as its last SEND/RECV records before another
+ * process takes the socket over (TCP's counters also hold bytes that arrived but nobody read yet:
+ * those go to whoever reads them). No tid: the running thread is the new owner's. */
+static __always_inline void report_owner_share(struct sock *sk, struct sock_info *info, __u16 backend)
+{
+	__u64 sent = 0, received = 0;
+	socket_totals(sk, BPF_CORE_READ(sk, sk_protocol), info, &sent, &received);
+	__u64 share = sent > info->reported_sent ? sent - info->reported_sent : 0;
+	if (share > info->owner_sent)
+		share = info->owner_sent;
+	if (share) {
+		emit_bytes(SK_SEND, sk, info, share, backend, false);
+		info->reported_sent += share;
+	}
+	share = received > info->reported_received ? received - info->reported_received : 0;
+	if (share > info->owner_received)
+		share = info->owner_received;
+	if (share) {
+		emit_bytes(SK_RECV, sk, info, share, backend, false);
+		info->reported_received += share;
+	}
+}
+
+/* Another process acts on the socket in process context: a forked child that inherited it, the
+ * receiver of a descriptor passed with SCM_RIGHTS. Each record names the process that did it, so
+ * from now on that process is the socket's owner (the one its interrupt-context records name);
+ * the earlier records keep theirs, and the bytes the previous owner's own calls moved are reported
+ * for it first. An unclaimed accepted socket is
+ * claimed by touch() instead, an ended one belongs to its history. */
+static __always_inline void hand_over(struct sock *sk, struct sock_info *info, __u16 backend)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (!info->pid || info->pid == pid || info->accept_pending || info->ended)
+		return;
+	__u64 last = info->last_report_ns;
+	if (__sync_val_compare_and_swap(&info->last_report_ns, last, bpf_ktime_get_ns()) == last)
+		report_owner_share(sk, info, backend);
+	set_info_owner_current(info);
+	info->owner_sent = 0;
+	info->owner_received = 0;
+}
+
+/* close()/release of a socket: the end of it only if TCP never left CLOSE, or UDP (a connected
+ * TCP socket ends through its state machine, caught by the state tracepoint). */
+static __always_inline void on_user_close(struct sock *sk, __u16 backend)
+{
+	if (!sk)
+		return;
+	struct sock_info *info = lookup(sk);
+	if (!info)
+		return;
+	touch(sk, info, backend);
+	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
+	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+		return;
+	hand_over(sk, info, backend); /* its closer ends it */
+	emit_close(sk, info, SKF_BY_CLOSE, backend, 0, 0, true); /* nothing if it ended already */
+	forget(sk); /* released in CLOSE: nothing more can happen to it (no reset, no bytes) */
 }
 
 /* A send or receive on a socket: UDP adds the datagram's n bytes; TCP reads the kernel counters
@@ -596,6 +643,8 @@ static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u1
 	if (!info || info->ended) /* an ended socket's CLOSE carried its totals */
 		return;
 	touch(sk, info, backend);
+	hand_over(sk, info, backend);
+	__sync_fetch_and_add(sending ? &info->owner_sent : &info->owner_received, n);
 	__u8 proto = BPF_CORE_READ(sk, sk_protocol);
 	if (proto != IPPROTO_TCP) {
 		if (sending)
@@ -701,6 +750,9 @@ static __always_inline void on_state_change(struct trace_event_raw_inet_sock_set
 	 * tracepoint claimed it first (kernels before 6.3 lack them). */
 	if ((newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) && info && info->accept_pending)
 		claim_accept(sk, info, BACKEND_COMMON, SKF_FIRST_TOUCH);
+	/* Connect, listen, shutdown, close: whoever does them now acts on the socket. */
+	if (task && info)
+		hand_over(sk, info, BACKEND_COMMON);
 
 	/* A transition that another record tells (connect start, connect result, listen, the end) is
 	 * not sent twice: those records carry old_state and new_state. At storm rates this is about
