@@ -299,9 +299,8 @@ static __always_inline void forget(struct sock *sk)
 	bpf_map_delete_elem(&socks, &key);
 }
 
-/* An ended socket's history when it had none (one that existed before socktop started, ended by
- * the kernel): what the process still does with it (read what is left, close) must not start it
- * again. No owner: interrupt context, and nobody claimed it. */
+/* An ended socket's history when it had none (one that existed before socktop started): what its
+ * process still does with it (read what is left, close) must not start it again. */
 static __always_inline void remember_ended(struct sock *sk, __u64 now)
 {
 	__u64 key = (__u64)sk;
@@ -595,8 +594,8 @@ static __always_inline void report_owner_share(struct sock *sk, struct sock_info
  * receiver of a descriptor passed with SCM_RIGHTS. Each record names the process that did it, so
  * from now on that process is the socket's owner (the one its interrupt-context records name);
  * the earlier records keep theirs, and the bytes the previous owner's own calls moved are reported
- * for it first. An unclaimed accepted socket is
- * claimed by touch() instead, an ended one belongs to its history. */
+ * for it first. An unclaimed accepted socket is claimed by touch() instead; an ended one belongs
+ * to its history. */
 static __always_inline void hand_over(struct sock *sk, struct sock_info *info, __u16 backend)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
