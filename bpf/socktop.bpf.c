@@ -27,7 +27,9 @@
  * "current" is whichever task was interrupted (on loopback, often the peer!). So the owner of a
  * socket is taken only in process context (socket(), connect, listen, accept, send, recv) and kept
  * in the `socks` map keyed by the struct sock address; every later event of the socket reports that
- * owner. Events for sockets with no known owner carry pid 0 and SKF_OWNER_UNKNOWN.
+ * owner. Events for sockets with no known owner carry pid 0 and SKF_OWNER_UNKNOWN; events made in
+ * interrupt context carry no tid (SKF_NO_TASK). When another process acts on the socket (a forked
+ * child, an SCM_RIGHTS receiver), it becomes the owner from then on (hand_over).
  *
  * Accepted sockets are born in softirq (SYN_RECV -> ESTABLISHED): they get an entry with no owner
  * and `accept_pending`. The accept syscall (kprobe and tracepoint backends) claims it; where no hook
@@ -36,7 +38,8 @@
  *
  * The end of a socket is caught once, whichever comes first: the state change to TCP_CLOSE, the
  * tcp_destroy_sock tracepoint (sockets the kernel frees without a final state change), or close()
- * / inet_release of a socket that never left CLOSE (never connected; UDP).
+ * / inet_release of a socket that never left CLOSE (never connected; UDP). Its entry stays, marked
+ * ended, until the socket is destroyed or released, so that nothing after the end starts it again.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
