@@ -4,7 +4,7 @@
  * same text faster). The hot path (model) reads fields directly instead.
  */
 import {
-  AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, BACKEND_NAMES, COMM_LEN, EventKind, Flag, Flag2,
+  AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, BACKEND_NAMES, COMM_LEN, durationKnown, EventKind, Flag,
   KIND_NAMES, Offset, STAGE_NAMES, TCP_STATE_NAMES,
 } from './layout';
 import { errnoName } from './errno';
@@ -185,7 +185,7 @@ export function decodeEvent(view: DataView, off: number): EventJson {
     if (kind === EventKind.State || oldState !== 0) ev.old_state = TCP_STATE_NAMES[oldState] ?? 'UNKNOWN';
     ev.new_state = TCP_STATE_NAMES[newState] ?? 'UNKNOWN';
   }
-  const duration = view.getUint8(off + Offset.flags2) & Flag2.StartUnknown ? null
+  const duration = !durationKnown(view, off) ? null
     : Math.round(Number(view.getBigUint64(off + Offset.duration_ns, true)) / 1000);
   if (kind === EventKind.Connect) ev.latency_us = duration;
   if (kind === EventKind.Close) {

@@ -7,7 +7,7 @@
  * cheaper than the object and JSON.stringify.
  */
 import {
-  AF_INET, AF_INET6, BACKEND_NAMES, EventKind, Flag, Flag2, IPPROTO_TCP, IPPROTO_UDP, KIND_NAMES, Offset,
+  AF_INET, AF_INET6, BACKEND_NAMES, durationKnown, EventKind, Flag, IPPROTO_TCP, IPPROTO_UDP, KIND_NAMES, Offset,
   STAGE_NAMES, TCP_STATE_NAMES,
 } from './layout';
 import { commJson, formatAddress, sockId } from './decode';
@@ -52,7 +52,7 @@ export function jsonLine(view: DataView, off: number): string {
     if (kind === EventKind.State || oldState !== 0) s += `,"old_state":${q(TCP_STATE_NAMES[oldState] ?? 'UNKNOWN')}`;
     s += `,"new_state":${q(TCP_STATE_NAMES[newState] ?? 'UNKNOWN')}`;
   }
-  const duration = view.getUint8(off + Offset.flags2) & Flag2.StartUnknown ? 'null'
+  const duration = !durationKnown(view, off) ? 'null'
     : Math.round(u64(view, off + Offset.duration_ns) / 1000);
   if (kind === EventKind.Connect) s += `,"latency_us":${duration}`;
   if (kind === EventKind.Close) {

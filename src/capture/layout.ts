@@ -107,6 +107,12 @@ export const Flag2 = {
   StartUnknown: 0x01,
 } as const;
 
+/** Whether a CONNECT's latency / a CLOSE's lifetime (duration_ns) is known: not when its start
+ * was not seen (Flag2.StartUnknown, where duration_ns is 0 but means "unknown"). */
+export function durationKnown(view: DataView, off: number): boolean {
+  return (view.getUint8(off + Offset.flags2) & Flag2.StartUnknown) === 0;
+}
+
 /** enum socktop_backend: which program made a record (0: one every backend loads). */
 export const Backend = { Common: 0, Kprobe: 1, Tracepoint: 2, Snapshot: 3, Cgroup: 4 } as const;
 export const BACKEND_NAMES: Record<number, string> = { 1: 'kprobe', 2: 'tracepoint', 3: 'snapshot', 4: 'cgroup' };
