@@ -19,11 +19,16 @@ const FIXTURE = path.resolve(__dirname, '../../../test/live/fixtures/owners.py')
 const N = 5;
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 500)); // the reader's poll timeout
 
-type Ev = Record<string, any>;
+type Ev = ReturnType<typeof parseJsonLines>[number];
+interface ForkTruth { parentPid: number; port: number; conns: { clientPort: number; childPid: number; request: number; reply: number }[] }
+interface PassTruth {
+  senderPid: number; receiverPid: number; serverPid: number; port: number; senderBytes: number;
+  conns: { clientPort: number; request: number; reply: number }[];
+}
 
-async function capture(probe: string, mode: string): Promise<{ truth: any; events: Ev[] }> {
+async function capture<T>(probe: string, mode: string): Promise<{ truth: T; events: Ev[] }> {
   const socktop = await startSocktop(['--json', '--probe', probe]);
-  let truth: any;
+  let truth: T;
   try {
     truth = JSON.parse(execFileSync('python3', [FIXTURE, mode, String(N)], { encoding: 'utf8', timeout: 30000 }).trim());
     await settle();
@@ -53,7 +58,7 @@ function bytesOf(side: Ev[], pid: number): [number, number] {
 
 for (const probe of ['cgroup', 'tracepoint']) {
   test(`--probe ${probe}: forking server: the children own their bytes and closes, the parent its accepts`, liveTestOptions(), async () => {
-    const { truth, events } = await capture(probe, 'fork');
+    const { truth, events } = await capture<ForkTruth>(probe, 'fork');
     assert.equal(truth.conns.length, N);
     for (const c of truth.conns) {
       const side = events.filter((e) => e.proto === 'tcp' && e.lport === truth.port && e.rport === c.clientPort);
@@ -73,7 +78,7 @@ for (const probe of ['cgroup', 'tracepoint']) {
   });
 
   test(`--probe ${probe}: a socket passed with SCM_RIGHTS: the receiver owns what it did`, liveTestOptions(), async () => {
-    const { truth, events } = await capture(probe, 'pass');
+    const { truth, events } = await capture<PassTruth>(probe, 'pass');
     assert.equal(truth.conns.length, N);
     for (const c of truth.conns) {
       // CONNECT_START comes before the port is chosen: the socket's records by its id.

@@ -23,7 +23,7 @@ const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 500)); // t
 
 interface Conn { clientPort: number; sent: number; aborter?: 'client' | 'server' }
 interface Truth { serverPid: number; clientPid: number; port: number; conns: Conn[] }
-type Ev = Record<string, any>;
+type Ev = ReturnType<typeof parseJsonLines>[number];
 
 /** The records of one connection's two ends: [client side, server side]. */
 function ends(events: Ev[], t: Truth, c: Conn): [Ev[], Ev[]] {
