@@ -43,7 +43,7 @@ function makeStaging(pids: number): Uint8Array {
     v.setUint8(at + Offset.proto, IPPROTO_TCP);
     v.setUint16(at + Offset.lport, 1024 + (i % 50000), true);
     v.setUint16(at + Offset.rport, 8080, true);
-    v.setUint16(at + Offset.backend, 2, true);
+    v.setUint8(at + Offset.backend, 2);
     buf.set([127, 0, 0, 1], at + Offset.laddr);
     buf.set([127, 0, 0, 1], at + Offset.raddr);
     buf.set(Buffer.from('bench'), at + Offset.comm);

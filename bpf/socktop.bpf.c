@@ -27,7 +27,9 @@
  * "current" is whichever task was interrupted (on loopback, often the peer!). So the owner of a
  * socket is taken only in process context (socket(), connect, listen, accept, send, recv) and kept
  * in the `socks` map keyed by the struct sock address; every later event of the socket reports that
- * owner. Events for sockets with no known owner carry pid 0 and SKF_OWNER_UNKNOWN.
+ * owner. Events for sockets with no known owner carry pid 0 and SKF_OWNER_UNKNOWN; events made in
+ * interrupt context carry no tid (SKF_NO_TASK). When another process acts on the socket (a forked
+ * child, an SCM_RIGHTS receiver), it becomes the owner from then on (hand_over).
  *
  * Accepted sockets are born in softirq (SYN_RECV -> ESTABLISHED): they get an entry with no owner
  * and `accept_pending`. The accept syscall (kprobe and tracepoint backends) claims it; where no hook
@@ -36,7 +38,8 @@
  *
  * The end of a socket is caught once, whichever comes first: the state change to TCP_CLOSE, the
  * tcp_destroy_sock tracepoint (sockets the kernel frees without a final state change), or close()
- * / inet_release of a socket that never left CLOSE (never connected; UDP).
+ * / inet_release of a socket that never left CLOSE (never connected; UDP). Its entry stays, marked
+ * ended, until the socket is destroyed or released, so that nothing after the end starts it again.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -96,6 +99,13 @@ struct sock_info {
 			       * addresses are reused as soon as a socket is freed)          */
 	__u64 accept_pending; /* born by a passive open, no process has claimed it yet
 			       * (64 bits: the compare-and-swap that claims it)             */
+	__u64 owner_sent;     /* bytes the owner's own calls sent / received since the last */
+	__u64 owner_received; /* report: its share when another process takes the socket over */
+	__u64 ended;          /* its CLOSE record is out: the entry stays, as the socket's
+			       * history, until the kernel destroys the socket (a reset its
+			       * owner's close sends still names the owner), and nothing the
+			       * process does with it afterwards (read what is left, close)
+			       * starts it again or ends it twice                            */
 };
 
 /* Owner and counters of every socket we have seen in process context. LRU: a socket whose end we
@@ -139,7 +149,12 @@ static __always_inline void count_drop(void)
 		*n += 1; /* per-CPU slot: no atomic needed */
 }
 
-static __always_inline struct socktop_event *reserve(__u8 kind, __u16 backend)
+/* A record. `task`: the program runs in the context of the process acting on the socket (a syscall,
+ * io_uring's worker, the backlog a process handles as it releases the socket), so "current" made
+ * this event; else it runs in interrupt context (softirq, a timer), "current" is whichever task was
+ * interrupted, and the record gets no tid and SKF_NO_TASK (its owner can only come from the socket's
+ * history, sock_info). */
+static __always_inline struct socktop_event *reserve_in(__u8 kind, __u16 backend, bool task)
 {
 	struct socktop_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -149,9 +164,18 @@ static __always_inline struct socktop_event *reserve(__u8 kind, __u16 backend)
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
 	e->kind = kind;
-	e->backend = backend;
-	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->backend = (__u8)backend;
+	if (task)
+		e->tid = (__u32)bpf_get_current_pid_tgid();
+	else
+		e->flags |= SKF_NO_TASK;
 	return e;
+}
+
+/* A record made in process context (every hook but the TCP state machine and the tcp: events). */
+static __always_inline struct socktop_event *reserve(__u8 kind, __u16 backend)
+{
+	return reserve_in(kind, backend, true);
 }
 
 static __always_inline void submit(struct socktop_event *e)
@@ -256,6 +280,37 @@ static __always_inline struct sock_info *lookup(struct sock *sk)
 	return bpf_map_lookup_elem(&socks, &key);
 }
 
+/* Whether "current" is the process acting on sk, for the hooks that run in either context (the TCP
+ * state machine, tcp:* events): a process holds the socket's lock (lock_sock: connect, listen,
+ * send, receive, shutdown, close, and the backlog and deferred timer work it runs as it releases
+ * the lock). Interrupt context (softirq, timers) acts on a socket only while no process owns it,
+ * and defers to the owner otherwise; request and timewait sockets have no such lock. Read from
+ * the socket, not the CPU's preempt count: that lives in a per-CPU variable, which a kernel without
+ * CONFIG_KALLSYMS_ALL does not let BPF find. */
+static __always_inline bool by_lock_owner(struct sock *sk)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
+		return false;
+	return BPF_CORE_READ(sk, sk_lock.owned) != 0;
+}
+
+/* The socket is gone (destroyed, or released after its end): its history goes with it. */
+static __always_inline void forget(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	bpf_map_delete_elem(&socks, &key);
+}
+
+/* An ended socket's history when it had none (one that existed before socktop started): what its
+ * process still does with it (read what is left, close) must not start it again. */
+static __always_inline void remember_ended(struct sock *sk, __u64 now)
+{
+	__u64 key = (__u64)sk;
+	struct sock_info info = { .last_report_ns = now, .ended = 1 };
+	bpf_map_update_elem(&socks, &key, &info, BPF_NOEXIST);
+}
+
 static __always_inline struct sock *sk_of_socket(struct socket *so)
 {
 	return BPF_CORE_READ(so, sk);
@@ -303,9 +358,9 @@ static __always_inline bool is_inet_sock(struct sock *sk)
 /* ------------------------------------------------------------------ shared event logic */
 
 static __always_inline void emit_transition(__u8 kind, struct sock *sk, struct sock_info *info,
-					    __s32 error, __u16 backend, __u8 oldstate, __u8 newstate)
+					    __s32 error, __u16 backend, __u8 oldstate, __u8 newstate, bool task)
 {
-	struct socktop_event *e = reserve(kind, backend);
+	struct socktop_event *e = reserve_in(kind, backend, task);
 	if (!e)
 		return;
 	fill_tuple(e, sk);
@@ -317,9 +372,9 @@ static __always_inline void emit_transition(__u8 kind, struct sock *sk, struct s
 }
 
 static __always_inline void emit_simple(__u8 kind, struct sock *sk, struct sock_info *info,
-					__s32 error, __u16 backend)
+					__s32 error, __u16 backend, bool task)
 {
-	emit_transition(kind, sk, info, error, backend, 0, 0);
+	emit_transition(kind, sk, info, error, backend, 0, 0, task);
 }
 
 static __always_inline void on_socket_created(struct sock *sk, __u16 backend)
@@ -327,7 +382,7 @@ static __always_inline void on_socket_created(struct sock *sk, __u16 backend)
 	if (!is_inet_sock(sk))
 		return;
 	struct sock_info *info = track(sk, bpf_ktime_get_ns(), false);
-	emit_simple(SK_SOCKET, sk, info, 0, backend);
+	emit_simple(SK_SOCKET, sk, info, 0, backend, true);
 }
 
 static __always_inline void on_bind_done(struct sock *sk, int ret, __u16 backend)
@@ -337,7 +392,7 @@ static __always_inline void on_bind_done(struct sock *sk, int ret, __u16 backend
 	struct sock_info *info = lookup(sk);
 	if (!info)
 		info = track(sk, bpf_ktime_get_ns(), true);
-	emit_simple(SK_BIND, sk, info, ret < 0 ? -ret : 0, backend);
+	emit_simple(SK_BIND, sk, info, ret < 0 ? -ret : 0, backend, true);
 }
 
 /* The current task claims an accepted socket whose owner is not known yet: it becomes the owner,
@@ -366,8 +421,10 @@ static __always_inline void on_accepted(struct sock *sk, __u16 backend)
 		claim_accept(sk, info, backend, 0);
 		return;
 	}
+	if (info && !info->ended)
+		return; /* claimed already: its first use came before this */
 	info = track(sk, bpf_ktime_get_ns(), false);
-	emit_simple(SK_ACCEPT, sk, info, 0, backend);
+	emit_simple(SK_ACCEPT, sk, info, 0, backend, true);
 }
 
 /* Any use of a socket in process context claims it if it was accepted and not yet claimed. */
@@ -439,10 +496,13 @@ static __always_inline void socket_totals(struct sock *sk, __u8 proto, struct so
 	}
 }
 
+/* The one end of a socket: a CLOSE record, once. The entry stays, marked ended (see sock_info). */
 static __always_inline void emit_close(struct sock *sk, struct sock_info *info, __u8 flags,
-				       __u16 backend, __u16 lport, __u16 rport)
+				       __u16 backend, __u16 lport, __u16 rport, bool task)
 {
-	struct socktop_event *e = reserve(SK_CLOSE, backend);
+	if (info && info->ended)
+		return; /* told already: the state change, then the close() that follows it */
+	struct socktop_event *e = reserve_in(SK_CLOSE, backend, task);
 	if (e) {
 		fill_tuple(e, sk);
 		if (!e->lport)
@@ -456,10 +516,100 @@ static __always_inline void emit_close(struct sock *sk, struct sock_info *info, 
 		socket_totals(sk, e->proto, info, &e->bytes_sent, &e->bytes_received);
 		if (info && info->start_ns)
 			e->duration_ns = e->ts_ns - info->start_ns;
+		else
+			e->flags2 |= SKF2_START_UNKNOWN; /* it began before we saw it: not 0 */
 		submit(e);
 	}
-	__u64 key = (__u64)sk;
-	bpf_map_delete_elem(&socks, &key);
+	if (info)
+		info->ended = 1;
+	else
+		remember_ended(sk, bpf_ktime_get_ns());
+}
+
+/* Claim the right to report this socket's bytes now: at most once per BYTES_REPORT_NS, and only
+ * one of the racing reporters (a send on one CPU, a receive on another, the flush) wins. */
+static __always_inline bool claim_bytes_report(struct sock_info *info, __u64 now)
+{
+	__u64 last = info->last_report_ns;
+	if (now - last < BYTES_REPORT_NS)
+		return false;
+	return __sync_val_compare_and_swap(&info->last_report_ns, last, now) == last;
+}
+
+static __always_inline void emit_bytes(__u8 kind, struct sock *sk, struct sock_info *info, __u64 delta,
+				       __u16 backend, bool task)
+{
+	struct socktop_event *e = reserve_in(kind, backend, task);
+	if (!e)
+		return;
+	fill_tuple(e, sk);
+	set_owner(e, info);
+	if (kind == SK_SEND)
+		e->bytes_sent = delta;
+	else
+		e->bytes_received = delta;
+	submit(e);
+}
+
+/* The bytes each way since the last report: a SEND record for what was sent, a RECV record for
+ * what was received (each only when nonzero). */
+static __always_inline void report_bytes(struct sock *sk, struct sock_info *info, __u8 proto,
+					 __u16 backend, bool task)
+{
+	__u64 sent = 0, received = 0;
+	socket_totals(sk, proto, info, &sent, &received);
+	if (sent > info->reported_sent) {
+		emit_bytes(SK_SEND, sk, info, sent - info->reported_sent, backend, task);
+		info->reported_sent = sent;
+	}
+	if (received > info->reported_received) {
+		emit_bytes(SK_RECV, sk, info, received - info->reported_received, backend, task);
+		info->reported_received = received;
+	}
+	info->owner_sent = 0;
+	info->owner_received = 0;
+}
+
+/* The unreported bytes the owner's own calls moved, as its last SEND/RECV records before another
+ * process takes the socket over (TCP's counters also hold bytes that arrived but nobody read yet:
+ * those go to whoever reads them). No tid: the running thread is the new owner's. */
+static __always_inline void report_owner_share(struct sock *sk, struct sock_info *info, __u16 backend)
+{
+	__u64 sent = 0, received = 0;
+	socket_totals(sk, BPF_CORE_READ(sk, sk_protocol), info, &sent, &received);
+	__u64 share = sent > info->reported_sent ? sent - info->reported_sent : 0;
+	if (share > info->owner_sent)
+		share = info->owner_sent;
+	if (share) {
+		emit_bytes(SK_SEND, sk, info, share, backend, false);
+		info->reported_sent += share;
+	}
+	share = received > info->reported_received ? received - info->reported_received : 0;
+	if (share > info->owner_received)
+		share = info->owner_received;
+	if (share) {
+		emit_bytes(SK_RECV, sk, info, share, backend, false);
+		info->reported_received += share;
+	}
+}
+
+/* Another process acts on the socket in process context: a forked child that inherited it, the
+ * receiver of a descriptor passed with SCM_RIGHTS. Each record names the process that did it, so
+ * from now on that process is the socket's owner (the one its interrupt-context records name);
+ * the earlier records keep theirs, and the bytes the previous owner's own calls moved are reported
+ * for it first. An unclaimed accepted socket is claimed by touch() instead; an ended one belongs
+ * to its history. */
+static __always_inline void hand_over(struct sock *sk, struct sock_info *info, __u16 backend)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (!info->pid || info->pid == pid || info->accept_pending || info->ended)
+		return;
+	__u64 last = info->last_report_ns;
+	if (__sync_val_compare_and_swap(&info->last_report_ns, last, bpf_ktime_get_ns()) == last)
+		report_owner_share(sk, info, backend);
+	set_info_owner_current(info);
+	info->owner_sent = 0;
+	info->owner_received = 0;
 }
 
 /* close()/release of a socket: the end of it only if TCP never left CLOSE, or UDP (a connected
@@ -475,49 +625,9 @@ static __always_inline void on_user_close(struct sock *sk, __u16 backend)
 	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
 	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
 		return;
-	emit_close(sk, info, SKF_BY_CLOSE, backend, 0, 0);
-}
-
-/* Claim the right to report this socket's bytes now: at most once per BYTES_REPORT_NS, and only
- * one of the racing reporters (a send on one CPU, a receive on another, the flush) wins. */
-static __always_inline bool claim_bytes_report(struct sock_info *info, __u64 now)
-{
-	__u64 last = info->last_report_ns;
-	if (now - last < BYTES_REPORT_NS)
-		return false;
-	return __sync_val_compare_and_swap(&info->last_report_ns, last, now) == last;
-}
-
-static __always_inline void emit_bytes(__u8 kind, struct sock *sk, struct sock_info *info, __u64 delta,
-				       __u16 backend)
-{
-	struct socktop_event *e = reserve(kind, backend);
-	if (!e)
-		return;
-	fill_tuple(e, sk);
-	set_owner(e, info);
-	if (kind == SK_SEND)
-		e->bytes_sent = delta;
-	else
-		e->bytes_received = delta;
-	submit(e);
-}
-
-/* The bytes each way since the last report: a SEND record for what was sent, a RECV record for
- * what was received (each only when nonzero). */
-static __always_inline void report_bytes(struct sock *sk, struct sock_info *info, __u8 proto,
-					 __u16 backend)
-{
-	__u64 sent = 0, received = 0;
-	socket_totals(sk, proto, info, &sent, &received);
-	if (sent > info->reported_sent) {
-		emit_bytes(SK_SEND, sk, info, sent - info->reported_sent, backend);
-		info->reported_sent = sent;
-	}
-	if (received > info->reported_received) {
-		emit_bytes(SK_RECV, sk, info, received - info->reported_received, backend);
-		info->reported_received = received;
-	}
+	hand_over(sk, info, backend); /* its closer ends it */
+	emit_close(sk, info, SKF_BY_CLOSE, backend, 0, 0, true); /* nothing if it ended already */
+	forget(sk); /* released in CLOSE: nothing more can happen to it (no reset, no bytes) */
 }
 
 /* A send or receive on a socket: UDP adds the datagram's n bytes; TCP reads the kernel counters
@@ -532,9 +642,11 @@ static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u1
 	struct sock_info *info = lookup(sk);
 	if (!info)
 		info = track(sk, now, true); /* process context: the caller is the owner */
-	if (!info)
+	if (!info || info->ended) /* an ended socket's CLOSE carried its totals */
 		return;
 	touch(sk, info, backend);
+	hand_over(sk, info, backend);
+	__sync_fetch_and_add(sending ? &info->owner_sent : &info->owner_received, n);
 	__u8 proto = BPF_CORE_READ(sk, sk_protocol);
 	if (proto != IPPROTO_TCP) {
 		if (sending)
@@ -543,7 +655,7 @@ static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u1
 			__sync_fetch_and_add(&info->received, n);
 	}
 	if (claim_bytes_report(info, now))
-		report_bytes(sk, info, proto, backend);
+		report_bytes(sk, info, proto, backend, true);
 }
 
 /* ------------------------------------------------------------------ common: TCP state machine */
@@ -556,9 +668,10 @@ static __always_inline void mark_syn_seen(void)
 		p->syn_seen = 1;
 }
 
-static __always_inline void emit_connect_result(struct sock *sk, struct sock_info *info, int newstate)
+static __always_inline void emit_connect_result(struct sock *sk, struct sock_info *info, int newstate,
+					       bool task)
 {
-	struct socktop_event *e = reserve(SK_CONNECT, BACKEND_COMMON);
+	struct socktop_event *e = reserve_in(SK_CONNECT, BACKEND_COMMON, task);
 	if (!e)
 		return;
 	fill_tuple(e, sk);
@@ -573,14 +686,16 @@ static __always_inline void emit_connect_result(struct sock *sk, struct sock_inf
 	}
 	if (info && info->syn_ns)
 		e->duration_ns = e->ts_ns - info->syn_ns;
+	else
+		e->flags2 |= SKF2_START_UNKNOWN;
 	submit(e);
 }
 
 /* A STATE record, its tuple from the tracepoint's own fields (no reads from the socket). */
 static __always_inline void emit_state(struct trace_event_raw_inet_sock_set_state *ctx, struct sock *sk,
-				       struct sock_info *info)
+				       struct sock_info *info, bool task)
 {
-	struct socktop_event *e = reserve(SK_STATE, BACKEND_COMMON);
+	struct socktop_event *e = reserve_in(SK_STATE, BACKEND_COMMON, task);
 	if (!e)
 		return;
 	e->sock = (__u64)sk;
@@ -603,9 +718,10 @@ static __always_inline void emit_state(struct trace_event_raw_inet_sock_set_stat
 }
 
 /* A STATE record, its tuple read from the socket (tp_btf: the tracepoint's raw arguments). */
-static __always_inline void emit_state_sk(struct sock *sk, struct sock_info *info, int oldstate, int newstate)
+static __always_inline void emit_state_sk(struct sock *sk, struct sock_info *info, int oldstate, int newstate,
+					  bool task)
 {
-	emit_transition(SK_STATE, sk, info, 0, BACKEND_COMMON, oldstate, newstate);
+	emit_transition(SK_STATE, sk, info, 0, BACKEND_COMMON, oldstate, newstate, task);
 }
 
 /* One TCP state change of sk. `ctx` is the classic tracepoint's record (kprobe and tracepoint
@@ -615,12 +731,13 @@ static __always_inline void on_state_change(struct trace_event_raw_inet_sock_set
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct sock_info *info = lookup(sk);
+	bool task = by_lock_owner(sk);
 
 	/* SYN_SENT and LISTEN are entered inside connect()/listen(): process context, so "current"
 	 * is the owner. */
 	if (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN) {
-		if (!info || oldstate == TCP_CLOSE)
-			info = info ? info : track(sk, now, false);
+		if (!info || info->ended) /* a socket's first life, or a new one after its end */
+			info = track(sk, now, false);
 		if (info && newstate == TCP_SYN_SENT) {
 			info->syn_ns = now;
 			mark_syn_seen();
@@ -628,13 +745,16 @@ static __always_inline void on_state_change(struct trace_event_raw_inet_sock_set
 	}
 
 	/* A passive open completed (softirq: "current" is not the owner). The acceptor claims it. */
-	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED && !info)
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED && (!info || info->ended))
 		info = new_entry(sk, now, false, false);
 	/* FIN_WAIT1 and LAST_ACK are entered only by close() or shutdown() (tcp_close_state), in the
 	 * context of the process ending the connection: a use of the socket, where no send/receive
 	 * tracepoint claimed it first (kernels before 6.3 lack them). */
 	if ((newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) && info && info->accept_pending)
 		claim_accept(sk, info, BACKEND_COMMON, SKF_FIRST_TOUCH);
+	/* Connect, listen, shutdown, close: whoever does them now acts on the socket. */
+	if (task && info)
+		hand_over(sk, info, BACKEND_COMMON);
 
 	/* A transition that another record tells (connect start, connect result, listen, the end) is
 	 * not sent twice: those records carry old_state and new_state. At storm rates this is about
@@ -645,19 +765,19 @@ static __always_inline void on_state_change(struct trace_event_raw_inet_sock_set
 		    newstate == TCP_CLOSE || (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV);
 	if (!told) {
 		if (ctx)
-			emit_state(ctx, sk, info);
+			emit_state(ctx, sk, info, task);
 		else
-			emit_state_sk(sk, info, oldstate, newstate);
+			emit_state_sk(sk, info, oldstate, newstate, task);
 	}
 
 	if (newstate == TCP_SYN_SENT)
-		emit_transition(SK_CONNECT_START, sk, info, 0, BACKEND_COMMON, oldstate, newstate);
+		emit_transition(SK_CONNECT_START, sk, info, 0, BACKEND_COMMON, oldstate, newstate, task);
 	else if (newstate == TCP_LISTEN)
-		emit_transition(SK_LISTEN, sk, info, 0, BACKEND_COMMON, oldstate, newstate);
+		emit_transition(SK_LISTEN, sk, info, 0, BACKEND_COMMON, oldstate, newstate, task);
 	if (oldstate == TCP_SYN_SENT)
-		emit_connect_result(sk, info, newstate);
+		emit_connect_result(sk, info, newstate, task);
 	if (newstate == TCP_CLOSE)
-		emit_close(sk, info, 0, BACKEND_COMMON, ctx ? ctx->sport : 0, ctx ? ctx->dport : 0);
+		emit_close(sk, info, 0, BACKEND_COMMON, ctx ? ctx->sport : 0, ctx ? ctx->dport : 0, task);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -674,8 +794,10 @@ int kt_tcp_destroy_sock_opt(struct trace_event_raw_tcp_event_sk *ctx)
 {
 	struct sock *sk = (struct sock *)ctx->skaddr;
 	struct sock_info *info = lookup(sk);
-	if (info)
-		emit_close(sk, info, SKF_BY_DESTROY, BACKEND_COMMON, ctx->sport, ctx->dport);
+	if (info) {
+		emit_close(sk, info, SKF_BY_DESTROY, BACKEND_COMMON, ctx->sport, ctx->dport, by_lock_owner(sk));
+		forget(sk);
+	}
 	return 0;
 }
 
@@ -691,20 +813,20 @@ struct skb_sk_tp_ctx {
 static __always_inline void on_retransmit(struct sock *sk)
 {
 	if (sk)
-		emit_simple(SK_RETRANSMIT, sk, lookup(sk), 0, BACKEND_COMMON);
+		emit_simple(SK_RETRANSMIT, sk, lookup(sk), 0, BACKEND_COMMON, by_lock_owner(sk));
 }
 
 static __always_inline void on_receive_reset(struct sock *sk)
 {
 	if (sk)
-		emit_simple(SK_RESET, sk, lookup(sk), 0, BACKEND_COMMON);
+		emit_simple(SK_RESET, sk, lookup(sk), 0, BACKEND_COMMON, by_lock_owner(sk));
 }
 
 static __always_inline void on_send_reset(struct sock *sk)
 {
 	if (!sk) /* an RST for no socket (e.g. a refused SYN): nobody owns it */
 		return;
-	struct socktop_event *e = reserve(SK_RESET, BACKEND_COMMON);
+	struct socktop_event *e = reserve_in(SK_RESET, BACKEND_COMMON, by_lock_owner(sk));
 	if (e) {
 		fill_tuple(e, sk);
 		set_owner(e, lookup(sk));
@@ -754,6 +876,47 @@ int kt_sys_exit_accept_opt(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/* io_uring's accept and socket operations make no syscall. Their completion is where the new
+ * descriptor is seen, in the submitting process (its thread, or an io-wq worker thread of it: they
+ * share its descriptor table): the accept claims the connection right there (an accepted socket
+ * that never does I/O is still its acceptor's), and a socket no other hook saw created (the
+ * tracepoint backend has only the socket() syscall) gets its SOCKET record. A "direct" descriptor
+ * (IORING_FILE_INDEX_ALLOC, a fixed-file slot) is in no descriptor table: those are left to the
+ * first use, as before. io_accept and io_socket both overlay the request's first bytes. */
+#define IORING_OP_ACCEPT_ 13
+#define IORING_OP_SOCKET_ 45
+
+static __always_inline void on_uring_complete(struct io_kiocb *req, int res)
+{
+	/* CO-RE: a kernel whose io_uring lacks these (older, or built without it) skips the rest. */
+	if (!bpf_core_field_exists(req->opcode) || !bpf_core_type_exists(struct io_accept) ||
+	    !bpf_core_type_exists(struct io_socket) || res < 0)
+		return;
+	__u8 op = BPF_CORE_READ(req, opcode);
+	if (op != IORING_OP_ACCEPT_ && op != IORING_OP_SOCKET_)
+		return;
+	__u32 slot = op == IORING_OP_ACCEPT_ ? BPF_CORE_READ((struct io_accept *)req, file_slot)
+					     : BPF_CORE_READ((struct io_socket *)req, file_slot);
+	if (slot)
+		return;
+	struct sock *sk = sk_from_fd(res);
+	if (!is_inet_sock(sk))
+		return;
+	struct sock_info *info = lookup(sk);
+	if (op == IORING_OP_ACCEPT_)
+		on_accepted(sk, BACKEND_COMMON);
+	else if (!info || info->ended) /* else a socket hook of this backend told it already */
+		on_socket_created(sk, BACKEND_COMMON);
+}
+
+SEC("tracepoint/io_uring/io_uring_complete")
+int kt_io_uring_complete_opt(struct trace_event_raw_io_uring_complete *ctx)
+{
+	if (bpf_core_field_exists(ctx->req)) /* 5.19+ */
+		on_uring_complete((struct io_kiocb *)ctx->req, ctx->res);
+	return 0;
+}
+
 static __always_inline void on_process_exit(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -785,7 +948,7 @@ static long flush_one(struct bpf_map *map, __u64 *key, struct sock_info *info, v
 {
 	struct sock *sk = (struct sock *)*key;
 	__u64 now = bpf_ktime_get_ns();
-	if (now - info->last_report_ns < BYTES_REPORT_NS)
+	if (info->ended || now - info->last_report_ns < BYTES_REPORT_NS)
 		return 0;
 	__u8 proto = BPF_CORE_READ(sk, sk_protocol);
 	if (proto == IPPROTO_TCP) {
@@ -800,8 +963,8 @@ static long flush_one(struct bpf_map *map, __u64 *key, struct sock_info *info, v
 	} else if (info->sent <= info->reported_sent && info->received <= info->reported_received) {
 		return 0;
 	}
-	if (claim_bytes_report(info, now))
-		report_bytes(sk, info, proto, BACKEND_COMMON);
+	if (claim_bytes_report(info, now)) /* run by socktop's reader: no process made these */
+		report_bytes(sk, info, proto, BACKEND_COMMON, false);
 	return 0;
 }
 
@@ -1101,8 +1264,10 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(cg_tcp_destroy_sock_opt, struct sock *sk)
 {
 	struct sock_info *info = lookup(sk);
-	if (info)
-		emit_close(sk, info, SKF_BY_DESTROY, BACKEND_COMMON, 0, 0);
+	if (info) {
+		emit_close(sk, info, SKF_BY_DESTROY, BACKEND_COMMON, 0, 0, by_lock_owner(sk));
+		forget(sk);
+	}
 	return 0;
 }
 
@@ -1124,6 +1289,16 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(cg_tcp_send_reset_opt, struct sock *sk)
 {
 	on_send_reset(sk);
+	return 0;
+}
+
+/* Only the first two arguments (ctx, req) are the same on every kernel since 5.19: the result is
+ * read from the request. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(cg_io_uring_complete_opt, void *ring, struct io_kiocb *req)
+{
+	if (bpf_core_field_exists(req->cqe))
+		on_uring_complete(req, BPF_CORE_READ(req, cqe.res));
 	return 0;
 }
 

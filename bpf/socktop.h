@@ -14,7 +14,9 @@
 #define SOCKTOP_H
 
 #define SOCKTOP_RECORD_SIZE 128
-#define SOCKTOP_RECORD_VERSION 1
+/* 2: `backend` became a byte and `flags2` took its high byte (always 0 in version 1, whose backend
+ * codes were below 256): a version 1 record reads the same as version 2 with no flags2 bits. */
+#define SOCKTOP_RECORD_VERSION 2
 #define SOCKTOP_COMM_LEN 16
 
 /* Event kinds. Keep in step with EventKind in src/capture/layout.ts. */
@@ -65,6 +67,15 @@ enum socktop_backend {
 #define SKF_LOCAL_ERROR 0x20   /* CONNECT: failed in the syscall before any SYN was sent     */
 #define SKF_FIRST_TOUCH 0x40   /* ACCEPT: seen when the acceptor first used the socket (cgroup
 				* backend: no hook runs in accept() itself)                  */
+#define SKF_NO_TASK 0x80       /* fired in interrupt context (softirq, hardirq): no process made
+				* it, so tid is 0 and means nothing (JSON: "tid": null); pid,
+				* uid and comm are still the socket's owner when its history
+				* knows one (else 0 with SKF_OWNER_UNKNOWN)                  */
+
+/* Bits in flags2 (the flags byte is full). */
+#define SKF2_START_UNKNOWN 0x01 /* duration_ns is unknown, not 0: the start was not seen (CLOSE: a
+				 * socket from before socktop started, or adopted mid-life;
+				 * CONNECT: a SYN sent before) (JSON: null, TUI: "?")          */
 
 struct socktop_event {
 	__u64 ts_ns;          /*   0: bpf_ktime_get_ns(), CLOCK_MONOTONIC                     */
@@ -73,9 +84,10 @@ struct socktop_event {
 			       *      before anything else sees it (no kernel address leaves it) */
 	__u64 bytes_sent;     /*  16: SEND: delta; CLOSE: socket total                        */
 	__u64 bytes_received; /*  24: RECV: delta; CLOSE: socket total                        */
-	__u64 duration_ns;    /*  32: CONNECT: SYN to result; CLOSE: socket lifetime          */
+	__u64 duration_ns;    /*  32: CONNECT: SYN to result; CLOSE: socket lifetime (0 and
+			       *      SKF2_START_UNKNOWN when the start was not seen)          */
 	__u32 pid;            /*  40: owner's process id (tgid); 0 when unknown               */
-	__u32 tid;            /*  44: thread that made the call (0 in softirq)                */
+	__u32 tid;            /*  44: thread that made the call; 0 with SKF_NO_TASK           */
 	__u32 uid;            /*  48: owner's uid                                             */
 	__s32 error;          /*  52: 0 or a positive errno (ECONNREFUSED, ...)               */
 	__u8 kind;            /*  56: enum socktop_kind                                       */
@@ -86,7 +98,8 @@ struct socktop_event {
 	__u8 flags;           /*  61: SKF_* bits                                              */
 	__u16 lport;          /*  62: local port, host byte order                             */
 	__u16 rport;          /*  64: remote port, host byte order                            */
-	__u16 backend;        /*  66: enum socktop_backend (which program produced it)        */
+	__u8 backend;         /*  66: enum socktop_backend (which program produced it)        */
+	__u8 flags2;          /*  67: SKF2_* bits                                             */
 	__u32 count;          /*  68: DROPS: events lost; EXIT: exit code                     */
 	__u8 laddr[16];       /*  72: local address (IPv4 in the first 4 bytes)               */
 	__u8 raddr[16];       /*  88: remote address                                          */

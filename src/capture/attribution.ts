@@ -138,7 +138,7 @@ function writeSnapshotRecord(view: DataView, off: number, s: ExistingSocket, now
   view.setUint8(off + Offset.flags, Flag.Snapshot);
   view.setUint16(off + Offset.lport, s.lport, true);
   view.setUint16(off + Offset.rport, s.rport, true);
-  view.setUint16(off + Offset.backend, Backend.Snapshot, true);
+  view.setUint8(off + Offset.backend, Backend.Snapshot);
   for (let i = 0; i < 16; i++) {
     view.setUint8(off + Offset.laddr + i, s.laddr[i]);
     view.setUint8(off + Offset.raddr + i, s.raddr[i]);

@@ -4,7 +4,7 @@
  * same text faster). The hot path (model) reads fields directly instead.
  */
 import {
-  AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, BACKEND_NAMES, COMM_LEN, EventKind, Flag,
+  AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, BACKEND_NAMES, COMM_LEN, durationKnown, EventKind, Flag,
   KIND_NAMES, Offset, STAGE_NAMES, TCP_STATE_NAMES,
 } from './layout';
 import { errnoName } from './errno';
@@ -14,7 +14,8 @@ export interface EventJson {
   ts_ns: number;
   kind: string;
   pid: number;
-  tid: number;
+  /** null: made in interrupt context (Flag.NoTask), where no thread made the event. */
+  tid: number | null;
   uid: number;
   comm: string;
   family?: 'inet' | 'inet6';
@@ -29,8 +30,10 @@ export interface EventJson {
   bytes?: number;
   bytes_sent?: number;
   bytes_received?: number;
-  latency_us?: number;
-  duration_us?: number;
+  /** CONNECT: SYN to result; null when the SYN was not seen (Flag2.StartUnknown). */
+  latency_us?: number | null;
+  /** CLOSE: the socket's lifetime; null when its start was not seen (Flag2.StartUnknown). */
+  duration_us?: number | null;
   sock?: string;
   owner?: 'unknown';
   reset?: 'sent' | 'received';
@@ -147,7 +150,7 @@ export function decodeEvent(view: DataView, off: number): EventJson {
     ts_ns: Number(view.getBigUint64(off + Offset.ts_ns, true)),
     kind: KIND_NAMES[kind] ?? `unknown_${kind}`,
     pid: view.getUint32(off + Offset.pid, true),
-    tid: view.getUint32(off + Offset.tid, true),
+    tid: flags & Flag.NoTask ? null : view.getUint32(off + Offset.tid, true),
     uid: view.getUint32(off + Offset.uid, true),
     comm: readComm(view, off),
   };
@@ -182,13 +185,13 @@ export function decodeEvent(view: DataView, off: number): EventJson {
     if (kind === EventKind.State || oldState !== 0) ev.old_state = TCP_STATE_NAMES[oldState] ?? 'UNKNOWN';
     ev.new_state = TCP_STATE_NAMES[newState] ?? 'UNKNOWN';
   }
-  if (kind === EventKind.Connect) {
-    ev.latency_us = Math.round(Number(view.getBigUint64(off + Offset.duration_ns, true)) / 1000);
-  }
+  const duration = !durationKnown(view, off) ? null
+    : Math.round(Number(view.getBigUint64(off + Offset.duration_ns, true)) / 1000);
+  if (kind === EventKind.Connect) ev.latency_us = duration;
   if (kind === EventKind.Close) {
     ev.bytes_sent = Number(view.getBigUint64(off + Offset.bytes_sent, true));
     ev.bytes_received = Number(view.getBigUint64(off + Offset.bytes_received, true));
-    ev.duration_us = Math.round(Number(view.getBigUint64(off + Offset.duration_ns, true)) / 1000);
+    ev.duration_us = duration;
     ev.ended_by = flags & Flag.ByClose ? 'close' : flags & Flag.ByDestroy ? 'destroy' : 'state';
   }
   if (kind === EventKind.Send) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_sent, true));
@@ -197,6 +200,6 @@ export function decodeEvent(view: DataView, off: number): EventJson {
   if (kind === EventKind.Accept && flags & Flag.FirstTouch) ev.accepted_at = 'first_use';
   if (flags & Flag.OwnerUnknown) ev.owner = 'unknown';
   if (flags & Flag.Snapshot) ev.snapshot = true;
-  ev.backend = BACKEND_NAMES[view.getUint16(off + Offset.backend, true)];
+  ev.backend = BACKEND_NAMES[view.getUint8(off + Offset.backend)];
   return ev;
 }

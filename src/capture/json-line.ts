@@ -7,7 +7,7 @@
  * cheaper than the object and JSON.stringify.
  */
 import {
-  AF_INET, AF_INET6, BACKEND_NAMES, EventKind, Flag, IPPROTO_TCP, IPPROTO_UDP, KIND_NAMES, Offset,
+  AF_INET, AF_INET6, BACKEND_NAMES, durationKnown, EventKind, Flag, IPPROTO_TCP, IPPROTO_UDP, KIND_NAMES, Offset,
   STAGE_NAMES, TCP_STATE_NAMES,
 } from './layout';
 import { commJson, formatAddress, sockId } from './decode';
@@ -28,7 +28,7 @@ export function jsonLine(view: DataView, off: number): string {
   const flags = view.getUint8(off + Offset.flags);
   const kindName = KIND_NAMES[kind] ?? `unknown_${kind}`;
   let s = `{"ts_ns":${u64(view, off + Offset.ts_ns)},"kind":${q(kindName)},"pid":${view.getUint32(off + Offset.pid, true)}`
-    + `,"tid":${view.getUint32(off + Offset.tid, true)},"uid":${view.getUint32(off + Offset.uid, true)}`
+    + `,"tid":${flags & Flag.NoTask ? 'null' : view.getUint32(off + Offset.tid, true)},"uid":${view.getUint32(off + Offset.uid, true)}`
     + `,"comm":${commJson(view, off)}`;
   if (kind === EventKind.Drops) {
     const stage = STAGE_NAMES[view.getUint8(off + Offset.new_state)] ?? 'unknown';
@@ -52,10 +52,12 @@ export function jsonLine(view: DataView, off: number): string {
     if (kind === EventKind.State || oldState !== 0) s += `,"old_state":${q(TCP_STATE_NAMES[oldState] ?? 'UNKNOWN')}`;
     s += `,"new_state":${q(TCP_STATE_NAMES[newState] ?? 'UNKNOWN')}`;
   }
-  if (kind === EventKind.Connect) s += `,"latency_us":${Math.round(u64(view, off + Offset.duration_ns) / 1000)}`;
+  const duration = !durationKnown(view, off) ? 'null'
+    : Math.round(u64(view, off + Offset.duration_ns) / 1000);
+  if (kind === EventKind.Connect) s += `,"latency_us":${duration}`;
   if (kind === EventKind.Close) {
     s += `,"bytes_sent":${u64(view, off + Offset.bytes_sent)},"bytes_received":${u64(view, off + Offset.bytes_received)}`
-      + `,"duration_us":${Math.round(u64(view, off + Offset.duration_ns) / 1000)}`
+      + `,"duration_us":${duration}`
       + `,"ended_by":${flags & Flag.ByClose ? '"close"' : flags & Flag.ByDestroy ? '"destroy"' : '"state"'}`;
   }
   if (kind === EventKind.Send) s += `,"bytes":${u64(view, off + Offset.bytes_sent)}`;
@@ -64,6 +66,6 @@ export function jsonLine(view: DataView, off: number): string {
   if (kind === EventKind.Accept && flags & Flag.FirstTouch) s += ',"accepted_at":"first_use"';
   if (flags & Flag.OwnerUnknown) s += ',"owner":"unknown"';
   if (flags & Flag.Snapshot) s += ',"snapshot":true';
-  const backend = BACKEND_NAMES[view.getUint16(off + Offset.backend, true)];
+  const backend = BACKEND_NAMES[view.getUint8(off + Offset.backend)];
   return backend === undefined ? `${s}}` : `${s},"backend":${q(backend)}}`;
 }

@@ -73,6 +73,7 @@ export const TRACEPOINTS: readonly { name: string; required: boolean }[] = [
   { name: 'tcp/tcp_receive_reset', required: false },
   { name: 'tcp/tcp_send_reset', required: false },
   { name: 'tcp/tcp_destroy_sock', required: false },
+  { name: 'io_uring/io_uring_complete', required: false },
   { name: 'sched/sched_process_exit', required: true },
 ];
 

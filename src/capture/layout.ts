@@ -5,7 +5,8 @@
  */
 
 export const RECORD_SIZE = 128;
-export const RECORD_VERSION = 1;
+/** 2: backend a byte, flags2 its old high byte (0 in every version 1 record: those read as 2). */
+export const RECORD_VERSION = 2;
 export const COMM_LEN = 16;
 
 /** Byte offsets of each field inside a record (little-endian). */
@@ -28,6 +29,7 @@ export const Offset = {
   lport: 62,
   rport: 64,
   backend: 66,
+  flags2: 67,
   count: 68,
   laddr: 72,
   raddr: 88,
@@ -95,7 +97,21 @@ export const Flag = {
   ByDestroy: 0x10,
   LocalError: 0x20,
   FirstTouch: 0x40,
+  /** Made in interrupt context: no tid (JSON "tid": null); pid/comm only from the socket's owner. */
+  NoTask: 0x80,
 } as const;
+
+/** Bits in flags2 (SKF2_*). */
+export const Flag2 = {
+  /** duration_ns is unknown (the start or the SYN was not seen), not 0: JSON null, TUI "?". */
+  StartUnknown: 0x01,
+} as const;
+
+/** Whether a CONNECT's latency / a CLOSE's lifetime (duration_ns) is known: not when its start
+ * was not seen (Flag2.StartUnknown, where duration_ns is 0 but means "unknown"). */
+export function durationKnown(view: DataView, off: number): boolean {
+  return (view.getUint8(off + Offset.flags2) & Flag2.StartUnknown) === 0;
+}
 
 /** enum socktop_backend: which program made a record (0: one every backend loads). */
 export const Backend = { Common: 0, Kprobe: 1, Tracepoint: 2, Snapshot: 3, Cgroup: 4 } as const;

@@ -155,7 +155,7 @@ class CaptureLoop {
     v.setBigUint64(at + Offset.ts_ns, this.addon.monotonicNs(), true); // same clock as BPF's ts_ns
     v.setUint8(at + Offset.kind, EventKind.Drops);
     v.setUint8(at + Offset.new_state, stage);
-    v.setUint16(at + Offset.backend, this.backendCode, true);
+    v.setUint8(at + Offset.backend, this.backendCode);
     v.setUint32(at + Offset.count, Math.min(count, 0xffffffff), true);
   }
 

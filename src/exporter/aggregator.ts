@@ -9,7 +9,7 @@
  * CLOSE's totals add, resets by direction, retransmits. Snapshot records (sockets that existed at
  * start) only fill the gauges.
  */
-import { dropCounters, EventKind, Flag, Offset, TcpState } from '../capture/layout';
+import { dropCounters, durationKnown, EventKind, Flag, Offset, TcpState } from '../capture/layout';
 import { CommLabels, OTHER_SLOT, SlotListener, UNKNOWN_SLOT } from './comm-labels';
 import { SocketTable } from './socket-table';
 
@@ -202,7 +202,7 @@ export class Aggregator implements SlotListener {
   private onConnect(row: number, slot: number, sock: number, view: DataView, off: number, error: number): void {
     const column = connectColumn(error);
     this.counters[row + column]++;
-    if (column === C.ConnectOk) this.observeLatency(slot, readU64(view, off + Offset.duration_ns));
+    if (column === C.ConnectOk && durationKnown(view, off)) this.observeLatency(slot, readU64(view, off + Offset.duration_ns));
     if (sock < 0 || !this.sockets.isOpen(sock)) return;
     const state = view.getUint8(off + Offset.new_state);
     this.sockets.setState(sock, state !== 0 ? state : error === 0 ? TcpState.Established : TcpState.Close);

@@ -16,7 +16,7 @@
  * About 470 lines on purpose: the meaning of every event kind, in one switch a reader can check
  * against bpf/socktop.h; the state lives in the two tables.
  */
-import { dropCounters, EventKind, Flag, Offset, TcpState } from '../capture/layout';
+import { dropCounters, durationKnown, EventKind, Flag, Offset, TcpState } from '../capture/layout';
 import type { EventJson } from '../capture/decode';
 import { EventLog, WordSource } from './eventlog';
 import { LatencyHistogram } from './latency';
@@ -270,7 +270,8 @@ export class SocketModel {
     if (error === 0) {
       row.connectsOk++;
       if (!row.latency) row.latency = new LatencyHistogram();
-      row.latency.add(readU64(view, off + Offset.duration_ns));
+      // A connect whose SYN went out before socktop started has no latency to count.
+      if (durationKnown(view, off)) row.latency.add(readU64(view, off + Offset.duration_ns));
       if (sock) {
         sock.setTuple(view, off);
         sock.state = TcpState.Established;

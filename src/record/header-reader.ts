@@ -3,7 +3,7 @@
  * checksums and the JSON metadata, with salvage of a damaged header (a field the checksum can
  * restore, metadata whose own checksum finds its length, or the first intact frame after it).
  */
-import { RECORD_SIZE } from '../capture/layout';
+import { RECORD_SIZE, RECORD_VERSION } from '../capture/layout';
 import type { ChunkReader } from './chunk-reader';
 import {
   FILE_HEADER_FIXED, FORMAT_VERSION, HeaderJson, MAGIC, MAX_HEADER_JSON, MAX_PLAUSIBLE_VERSION,
@@ -42,6 +42,17 @@ export function jsonObject(b: Buffer, at: number, len: number): Record<string, u
   } catch {
     return null;
   }
+}
+
+/**
+ * The record layout (bpf/socktop.h SOCKTOP_RECORD_VERSION) the file's records have. Every older
+ * layout reads as this one (version 1 differs only in a byte that was always 0: flags2); a newer
+ * one may give its bytes meanings this socktop does not know, so it is refused.
+ */
+function checkRecordVersion(path: string, version: unknown): void {
+  if (typeof version !== 'number' || !(version > RECORD_VERSION)) return;
+  throw new RecordingError('ENEWER',
+    `${path}: recording record layout version ${version} is newer than this socktop reads (${RECORD_VERSION}): upgrade socktop`);
 }
 
 /** A record size some socktop could have written (anything else is a damaged header). */
@@ -169,6 +180,7 @@ const fail = (code: 'ECORRUPT' | 'ETRUNCATED', what: string): never => {
     }
   }
   const j: Partial<HeaderJson> = json ?? {};
+  checkRecordVersion(p, j.record_version);
   let startMono = 0n;
   try {
     startMono = BigInt(String(j.start_mono_ns ?? '0'));

@@ -1,7 +1,8 @@
 /**
  * Truth checks on real BPF, per backend: a retried non-blocking connect counts once; no kernel
- * address appears in any output (JSON, batch text, the recording's bytes); and the cgroup backend
- * sees a connection made entirely through io_uring, which syscall tracepoints cannot see.
+ * address appears in any output (JSON, batch text, the recording's bytes); and a connection made
+ * entirely through io_uring, which syscall tracepoints cannot see, is seen whole (its socket, its
+ * accept at the operation's completion, with or without I/O on it).
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -72,32 +73,41 @@ function buildUring(): string {
   return out;
 }
 
-test('--probe cgroup sees a connection made entirely through io_uring, with pids on both sides', liveTestOptions(), async () => {
-  const uring = buildUring();
-  const socktop = await startSocktop(['--json', '--probe', 'cgroup']);
-  let run: { serverPid: number; clientPid: number; port: number; bytes: number };
-  try {
-    run = JSON.parse(execFileSync(uring, { encoding: 'utf8' }).trim());
-    await settle();
-  } finally {
-    assert.equal(await socktop.stop('SIGINT'), 0, socktop.stderr());
-    fs.rmSync(uring, { force: true });
+for (const probe of ['cgroup', 'tracepoint']) {
+  for (const mode of ['io', 'noio']) {
+    test(`--probe ${probe} sees a connection made entirely through io_uring${mode === 'noio' ? ', with no I/O on it' : ''}, with pids on both sides`, liveTestOptions(), async () => {
+      const uring = buildUring();
+      const socktop = await startSocktop(['--json', '--probe', probe]);
+      let run: { serverPid: number; clientPid: number; port: number; bytes: number };
+      try {
+        run = JSON.parse(execFileSync(uring, mode === 'noio' ? ['noio'] : [], { encoding: 'utf8' }).trim());
+        await settle();
+      } finally {
+        assert.equal(await socktop.stop('SIGINT'), 0, socktop.stderr());
+        fs.rmSync(uring, { force: true });
+      }
+      assert.equal(run.bytes, mode === 'noio' ? 0 : 1000);
+      const events = parseJsonLines(socktop.stdout());
+      const of = (pid: number, kind: string) => events.filter((e) => e.pid === pid && e.kind === kind);
+      // The client's socket came from IORING_OP_SOCKET: no socket() syscall ran (the tracepoint
+      // backend sees it at the operation's completion).
+      const sockets = of(run.clientPid, 'socket');
+      assert.equal(sockets.length, 1, `client socket: ${JSON.stringify(events.filter((e) => e.pid === run.clientPid))}`);
+      assert.equal(sockets[0].comm, 'uring-client');
+      const connects = of(run.clientPid, 'connect');
+      assert.deepEqual(connects.map((e) => [e.error, e.rport]), [[null, run.port]]);
+      // The accept came from IORING_OP_ACCEPT: claimed by the server when the operation completed,
+      // not at its first use (with no I/O there is none before its close).
+      const accepts = of(run.serverPid, 'accept');
+      assert.deepEqual(accepts.map((e) => [e.comm, e.lport, e.rport, e.accepted_at]), [['uring-server', run.port, connects[0].lport, undefined]]);
+      const serverSock = events.filter((e) => e.sock === accepts[0].sock);
+      const serverClose = serverSock.filter((e) => e.kind === 'close');
+      assert.deepEqual(serverClose.map((e) => [e.pid, e.comm, e.bytes_received]), [[run.serverPid, 'uring-server', run.bytes]],
+        'the accepted socket closed once, by the server, under its accept id');
+      assert.equal(serverSock.filter((e) => e.ts_ns > accepts[0].ts_ns && e.pid !== run.serverPid).length, 0, 'the server\'s from its accept on');
+      const clientClose = of(run.clientPid, 'close').filter((e) => e.rport === run.port);
+      assert.equal(clientClose.length, 1);
+      assert.equal(clientClose[0].bytes_sent, run.bytes);
+    });
   }
-  const events = parseJsonLines(socktop.stdout());
-  const of = (pid: number, kind: string) => events.filter((e) => e.pid === pid && e.kind === kind);
-  // The client's socket came from IORING_OP_SOCKET: no socket() syscall ran.
-  const sockets = of(run.clientPid, 'socket');
-  assert.equal(sockets.length, 1, `client socket: ${JSON.stringify(events.filter((e) => e.pid === run.clientPid))}`);
-  assert.equal(sockets[0].comm, 'uring-client');
-  const connects = of(run.clientPid, 'connect');
-  assert.deepEqual(connects.map((e) => [e.error, e.rport]), [[null, run.port]]);
-  // The accept came from IORING_OP_ACCEPT: claimed by the server when it first received.
-  const accepts = of(run.serverPid, 'accept');
-  assert.deepEqual(accepts.map((e) => [e.comm, e.lport, e.accepted_at]), [['uring-server', run.port, 'first_use']]);
-  const serverClose = of(run.serverPid, 'close').filter((e) => e.sock === accepts[0].sock);
-  assert.equal(serverClose.length, 1, 'the accepted socket closed once, by the server, under its accept id');
-  assert.equal(serverClose[0].bytes_received, run.bytes);
-  const clientClose = of(run.clientPid, 'close').filter((e) => e.rport === run.port);
-  assert.equal(clientClose.length, 1);
-  assert.equal(clientClose[0].bytes_sent, run.bytes);
-});
+}

@@ -8,9 +8,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Backend, BACKEND_NAMES, COMM_LEN, DropStage, EventKind, Flag, KIND_MAX, KIND_NAMES, RECORD_SIZE, RECORD_VERSION, STAGE_NAMES,
+  Backend, BACKEND_NAMES, COMM_LEN, DropStage, EventKind, Flag, Flag2, KIND_MAX, KIND_NAMES, RECORD_SIZE, RECORD_VERSION, STAGE_NAMES,
 } from '../../src/capture/layout';
 import { TRACEPOINTS } from '../../src/capture/kernel';
+import { decodeEvent, stringifyEvent } from '../../src/capture/decode';
+import { jsonLine } from '../../src/capture/json-line';
+import { makeRecord } from './helpers/records';
 
 const HEADER = fs.readFileSync(path.resolve(__dirname, '../../../bpf/socktop.h'), 'utf8');
 
@@ -49,6 +52,19 @@ test('flags: socktop.h and layout.ts agree', () => {
   assert.deepEqual(c, new Map(Object.entries(Flag)));
 });
 
+test('flags2: socktop.h and layout.ts agree; an unknown duration is null in both JSON encoders', () => {
+  const c = new Map([...cValues('SKF2_')].map(([k, v]) => [pascal(k), v]));
+  assert.deepEqual(c, new Map(Object.entries(Flag2)));
+  for (const [kind, field] of [[EventKind.Close, 'duration_us'], [EventKind.Connect, 'latency_us']] as const) {
+    for (const [flags2, want] of [[Flag2.StartUnknown, null], [0, 5]] as const) {
+      const view = new DataView(makeRecord({ kind, pid: 1, duration_ns: flags2 ? 0 : 5000, flags2 }).buffer);
+      const line = jsonLine(view, 0);
+      assert.equal(line, stringifyEvent(decodeEvent(view, 0)));
+      assert.equal(JSON.parse(line)[field], want);
+    }
+  }
+});
+
 test('backend codes: socktop.h and layout.ts agree, with a name for each program backend', () => {
   const c = new Map([...cValues('SK_BACKEND_')].map(([k, v]) => [pascal(k), v]));
   assert.deepEqual(c, new Map(Object.entries(Backend)));
@@ -72,4 +88,15 @@ test('record size, version and COMM_LEN: socktop.h and layout.ts agree', () => {
   assert.equal(define('SOCKTOP_RECORD_SIZE'), RECORD_SIZE);
   assert.equal(define('SOCKTOP_RECORD_VERSION'), RECORD_VERSION);
   assert.equal(define('SOCKTOP_COMM_LEN'), COMM_LEN);
+});
+
+test('SKF_NO_TASK: no tid, shown as "tid": null by both JSON encoders; the owner\'s pid stays', () => {
+  assert.match(HEADER, /#define SKF_NO_TASK 0x80\b/);
+  for (const [flags, tid] of [[Flag.NoTask, null], [0, 77]] as const) {
+    const bytes = makeRecord({ kind: EventKind.Close, pid: 42, tid: flags ? 0 : 77, comm: 'srv', flags });
+    const view = new DataView(bytes.buffer);
+    const line = jsonLine(view, 0);
+    assert.equal(line, stringifyEvent(decodeEvent(view, 0)));
+    assert.deepEqual([JSON.parse(line).tid, JSON.parse(line).pid], [tid, 42]);
+  }
 });

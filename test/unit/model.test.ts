@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SocketModel } from '../../src/model/model';
 import { UserNames } from '../../src/capture/users';
 import { NO_FILTER, parsePidFilter } from '../../src/model/filter';
-import { EventKind as K, Flag, TcpState } from '../../src/capture/layout';
+import { EventKind as K, Flag, Flag2, TcpState } from '../../src/capture/layout';
 import { feed, kernelSock, makeRecord, MS, RecordFields, SEC } from './helpers/records';
 
 const T0 = 1000 * SEC;
@@ -463,4 +463,17 @@ test('exit ends the sockets the kernel reports no end for: UDP and never-connect
   feed(m, [rec({ kind: K.Close, pid, comm, sock: connected, ts_ns: T0 + 3 * SEC, ...tuple })]);
   m.refresh(T0 + 4 * SEC);
   assert.equal(m.process(pid)!.open, 0);
+});
+
+test('a connect whose SYN socktop did not see counts as a connect, not as a 0 µs latency', () => {
+  const m = model();
+  const tuple = { laddr: '127.0.0.1', lport: 40000, raddr: '127.0.0.1', rport: 8080 };
+  feed(m, [
+    rec({ kind: K.Connect, pid: 30, comm: 'old', sock: kernelSock(700), duration_ns: 0, flags2: Flag2.StartUnknown, ...tuple }),
+    rec({ kind: K.Connect, pid: 30, comm: 'old', sock: kernelSock(701), duration_ns: 2 * MS, ...tuple, lport: 40001 }),
+  ]);
+  m.refresh(T0 + SEC);
+  const row = m.process(30)!;
+  assert.equal(row.connectsOk, 2);
+  assert.ok(row.p50Ns > MS, `p50 ${row.p50Ns}: only the known latency`);
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { DropStage, EventKind, Offset, RECORD_SIZE } from '../../src/capture/layout';
+import { DropStage, EventKind, Offset, RECORD_SIZE, RECORD_VERSION } from '../../src/capture/layout';
 import { decodeEvent } from '../../src/capture/decode';
 import {
   FILE_HEADER_FIXED, FORMAT_VERSION, FRAME_HEADER, FrameType, RecordingError, crc32, crc32Slow,
@@ -379,6 +379,16 @@ test('foreign, newer, wrong record size, empty, missing: clear one-line errors',
   newer.writeUInt16LE(FORMAT_VERSION + 1, 8);
   const e = expectError(() => openRecording(f('newer.socktop', newer)), 'ENEWER', /format version 2 is newer .* upgrade socktop/);
   assert.match(e.message, /newer\.socktop/);
+  // A newer record layout in the metadata (its checksums made right): refused the same way.
+  const layout = Buffer.from(full);
+  const json = layout.toString('latin1', FILE_HEADER_FIXED, FILE_HEADER_FIXED + layout.readUInt32LE(16));
+  const at = json.indexOf(`"record_version":${RECORD_VERSION}`);
+  assert.ok(at > 0, json);
+  layout.write(`"record_version":${RECORD_VERSION + 7}`, FILE_HEADER_FIXED + at, 'latin1');
+  layout.writeUInt32LE(crc32(layout, FILE_HEADER_FIXED, FILE_HEADER_FIXED + layout.readUInt32LE(16)), 20);
+  layout.writeUInt32LE(crc32(layout, 0, 24), 24);
+  expectError(() => openRecording(f('layout.socktop', layout)), 'ENEWER',
+    new RegExp(`record layout version ${RECORD_VERSION + 7} is newer than this socktop reads \\(${RECORD_VERSION}\\): upgrade socktop$`));
   const size64 = Buffer.from(full);
   size64.writeUInt16LE(64, 10);
   expectError(() => openRecording(f('size64.socktop', size64)), 'ERECORDSIZE', /64-byte records/);

@@ -159,6 +159,11 @@ test('event descriptions and sparklines', () => {
   assert.equal(describeEvent({ ts_ns: 0, kind: 'exit', pid: 1, tid: 1, uid: 0, comm: 'x', exit_code: 2 }), 'exit code 2');
   assert.equal(describeEvent({ ts_ns: 0, kind: 'connect', pid: 1, tid: 1, uid: 0, comm: 'x', family: 'inet', laddr: '1.2.3.4', lport: 5, raddr: '5.6.7.8', rport: 80, error: 'ECONNREFUSED', latency_us: 12 }),
     '1.2.3.4:5 -> 5.6.7.8:80  ECONNREFUSED  12us');
+  // Unknown (null) is "?", never 0: a socket that began before socktop, a SYN it did not see.
+  const close = { ts_ns: 0, kind: 'close', pid: 1, tid: null, uid: 0, comm: 'x', bytes_sent: 0, bytes_received: 20, ended_by: 'state' } as const;
+  assert.match(describeEvent({ ...close, duration_us: null }), /lived \?/);
+  assert.match(describeEvent({ ...close, duration_us: 1500 }), /lived 1\.5ms/);
+  assert.match(describeEvent({ ts_ns: 0, kind: 'connect', pid: 1, tid: 1, uid: 0, comm: 'x', error: null, latency_us: null }), /ok {2}\?$/);
   assert.equal(sparkline([0, 1, 2, 4, 8], 5), ' ▁▂▄█');
   assert.equal(sparkline([0, 0, 0], 2), '  ');
 });

@@ -97,6 +97,11 @@ function eventLines(events: EventJson[], d: DetailInput): string[] {
   return out;
 }
 
+/** A duration in microseconds; "?" where its start was not seen (null: unknown, not zero). */
+function fmtDuration(us: number | null): string {
+  return us === null ? '?' : fmtLatency(us * 1000);
+}
+
 /** The interesting part of an event in one short phrase. */
 export function describeEvent(e: EventJson): string {
   const local = e.laddr !== undefined ? `${e.family === 'inet6' ? `[${e.laddr}]` : e.laddr}:${e.lport}` : '';
@@ -106,10 +111,10 @@ export function describeEvent(e: EventJson): string {
     case 'exit': return `exit code ${e.exit_code}`;
     case 'drops': return `${e.dropped} lost at ${e.stage}`;
     case 'state': parts.push(`${e.old_state} -> ${e.new_state}`, local, remote ? `-> ${remote}` : ''); break;
-    case 'connect': parts.push(`${local} -> ${remote}`, e.error ?? 'ok', e.latency_us !== undefined ? fmtLatency(e.latency_us * 1000) : ''); break;
+    case 'connect': parts.push(`${local} -> ${remote}`, e.error ?? 'ok', e.latency_us === undefined ? '' : fmtDuration(e.latency_us)); break;
     case 'accept': parts.push(`${local} <- ${remote}`); break;
     case 'close': parts.push(`${local} ${remote}`, `sent ${fmtBytes(e.bytes_sent ?? 0)} received ${fmtBytes(e.bytes_received ?? 0)}`,
-      `lived ${fmtLatency((e.duration_us ?? 0) * 1000)}`, e.ended_by ? `by ${e.ended_by}` : ''); break;
+      `lived ${fmtDuration(e.duration_us ?? null)}`, e.ended_by ? `by ${e.ended_by}` : ''); break;
     case 'reset': parts.push(`${e.reset}`, local, remote); break;
     default: parts.push(local, remote ? `-> ${remote}` : '', e.bytes !== undefined ? `${e.bytes} bytes` : '', e.error ?? '');
   }

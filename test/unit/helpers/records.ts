@@ -23,6 +23,7 @@ export interface RecordFields {
   lport?: number;
   rport?: number;
   backend?: number;
+  flags2?: number;
   count?: number;
   laddr?: string;
   raddr?: string;
@@ -75,7 +76,8 @@ export function makeRecord(f: RecordFields): Uint8Array {
   v.setUint8(Offset.flags, f.flags ?? 0);
   v.setUint16(Offset.lport, f.lport ?? 0, true);
   v.setUint16(Offset.rport, f.rport ?? 0, true);
-  v.setUint16(Offset.backend, f.backend ?? 2, true);
+  v.setUint8(Offset.backend, f.backend ?? 2);
+  v.setUint8(Offset.flags2, f.flags2 ?? 0);
   v.setUint32(Offset.count, f.count ?? 0, true);
   if (f.laddr) writeAddress(bytes, Offset.laddr, f.laddr, family);
   if (f.raddr) writeAddress(bytes, Offset.raddr, f.raddr, family);
