@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'path';
 import { loadAddon } from '../../src/capture/addon';
-import { DropStage, EventKind, Offset } from '../../src/capture/layout';
+import { DropStage, EventKind, Flag, Offset } from '../../src/capture/layout';
 import { readComm } from '../../src/capture/decode';
 import { CaptureError, CaptureSession, startCapture, stopAllCaptures } from '../../src/capture/session';
 import { START_PID } from './capture-scripts/count-stage';
@@ -71,12 +71,20 @@ test('start records are in the ring, through the hooks, when startCapture() reso
   const before = loadAddon().monotonicNs();
   const session = await startFixture({ pipeline: { testStage: { module: COUNT_STAGE, options: { counterSab, startRecords: 3 } } } });
   try {
-    const first: { pid: number; ts: bigint }[] = [];
+    // The ring starts with the start records: the attribution stage's SNAPSHOT records of the
+    // machine's existing sockets, then the test stage's three.
+    const first: { pid: number; ts: bigint; snapshot: boolean }[] = [];
     session.ring.drain((view, at) => {
-      first.push({ pid: view.getUint32(at + Offset.pid, true), ts: view.getBigUint64(at + Offset.ts_ns, true) });
-    }, 3);
-    assert.deepEqual(first.map((r) => r.pid), [START_PID, START_PID, START_PID]);
-    assert.ok(first.every((r) => r.ts >= before && r.ts <= loadAddon().monotonicNs()));
+      first.push({
+        pid: view.getUint32(at + Offset.pid, true), ts: view.getBigUint64(at + Offset.ts_ns, true),
+        snapshot: (view.getUint8(at + Offset.flags) & Flag.Snapshot) !== 0,
+      });
+    });
+    const ours = first.filter((r) => r.pid === START_PID);
+    assert.equal(ours.length, 3);
+    const lastOurs = first.findIndex((r) => r === ours[2]);
+    assert.ok(first.slice(0, lastOurs + 1).every((r) => r.pid === START_PID || r.snapshot), 'nothing polled before the start records');
+    assert.ok(ours.every((r) => r.ts >= before && r.ts <= loadAddon().monotonicNs()));
     assert.ok(Atomics.load(new Int32Array(counterSab), 0) >= 3, 'the hooks saw them');
   } finally {
     await session.stop();
@@ -94,7 +102,7 @@ test('startCapture() rejects with the addon code and a one-line message', opts, 
 });
 
 test('stop() terminates a worker that does not answer, and the programs still go', opts, async () => {
-  const session = await startFixture({ pipeline: { testStage: { module: COUNT_STAGE, options: { stall: true } } }, stopTimeoutMs: 300 });
+  const session = await startFixture({ pipeline: { testStage: { module: COUNT_STAGE, options: { stallOnPid: process.pid } } }, stopTimeoutMs: 300 });
   void process.ppid; // the first batch stalls the worker in the hook
   await new Promise((r) => setTimeout(r, 200));
   const started = Date.now();

@@ -2,7 +2,9 @@
  * A pipeline test stage (src/capture/pipeline.ts PipelineOptions.testStage), made in the capture
  * worker by createStage(options):
  *   counterSab: Int32 [0] += records seen by the stage.
- *   stall: busy-loop forever on the first batch (stop() must then terminate us).
+ *   stallOnPid: busy-loop forever on the first batch holding a record of that pid (the test's own
+ *     event: not the start records, which go through every stage before 'ready'), so stop()
+ *     must terminate the worker.
  *   startRecords: emit that many start records (pid START_PID, ts_ns = start time).
  */
 import { Offset, RECORD_SIZE } from '../../../src/capture/layout';
@@ -10,7 +12,7 @@ import type { BatchStage, StartRecords } from '../../../src/capture/pipeline';
 
 export const START_PID = 0x7ffffffe;
 
-interface Options { counterSab?: SharedArrayBuffer; stall?: boolean; startRecords?: number }
+interface Options { counterSab?: SharedArrayBuffer; stallOnPid?: number; startRecords?: number }
 
 function startRecords(count: number, nowNs: bigint): StartRecords {
   const bytes = new Uint8Array(count * RECORD_SIZE);
@@ -26,9 +28,13 @@ export function createStage(opts: Options): BatchStage {
   const counter = opts.counterSab ? new Int32Array(opts.counterSab) : null;
   return {
     startRecords: opts.startRecords ? (nowNs) => startRecords(opts.startRecords ?? 0, nowNs) : undefined,
-    batch(_staging, _view, count) {
+    batch(_staging, view, count) {
       if (counter) Atomics.add(counter, 0, count);
-      while (opts.stall) { /* never answers */ }
+      if (opts.stallOnPid === undefined) return;
+      for (let i = 0; i < count; i++) {
+        if (view.getUint32(i * RECORD_SIZE + Offset.pid, true) !== opts.stallOnPid) continue;
+        for (;;) { /* never answers */ }
+      }
     },
   };
 }
