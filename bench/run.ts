@@ -26,6 +26,7 @@ export const BENCHES: Bench[] = [
   { name: 'frame', file: 'frame' },
   { name: 'drain', file: 'drain' },
   { name: 'record', file: 'record' },
+  { name: 'memory', file: 'memory' },
 ];
 
 function runOne(b: Bench, extra: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
