@@ -186,7 +186,7 @@ interface RunFigures {
 function shebangFlags(): string[] {
   const first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0];
   const m = /^#!\S*env\s+(?:-S\s+)?node\s*(.*)$/.exec(first);
-  return m && m[1] ? m[1].trim().split(/\s+/) : [];
+  return m?.[1] ? m[1].trim().split(/\s+/) : [];
 }
 
 async function oneRun(o: Opts): Promise<RunFigures> {
