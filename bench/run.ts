@@ -27,6 +27,7 @@ export const BENCHES: Bench[] = [
   { name: 'drain', file: 'drain' },
   { name: 'record', file: 'record' },
   { name: 'exporter-scrape', file: 'exporter-scrape' },
+  { name: 'memory', file: 'memory' },
 ];
 
 function runOne(b: Bench, extra: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

@@ -43,7 +43,7 @@ import { jsonLine } from '../capture/json-line';
 import type { CaptureSession, StartOptions } from '../capture/session';
 import type { DataSource } from '../source';
 import { RecordingError, formatClock, parseDuration } from './format';
-import { openRecording } from './reader';
+import { openRecordingAsync, Recording } from './reader';
 import { ReplaySource } from './replay-source';
 import { recordingStartOptions } from './recording-file';
 import type { RotationOptions } from './rotation';
@@ -236,16 +236,25 @@ const YIELD_EVERY_BATCHES = 64;
  * `replay --json`: every record as one JSON line, in file order, as fast as stdout takes them.
  * Reads the file directly (no worker, no ring), stepping over damage (reader.ts salvage: warnings
  * first, a DROPS record where records were lost). Stops quietly when stdout is closed (EPIPE) or
- * on SIGINT/SIGTERM (or `stopSignal`), even while stdout does not drain. Resolves to the exit code:
- * 1 when the file was damaged, else 0.
+ * on SIGINT/SIGTERM (or `stopSignal`), even while stdout does not drain, and during the scan of
+ * the file at open (then with 130, nothing printed). Resolves to the exit code: 1 when the file was
+ * damaged, else 0.
  */
 export async function replayJson(
   file: string, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr,
   stopSignal?: AbortSignal,
 ): Promise<number> {
-  const rec = openRecording(file, { salvage: true });
-  for (const w of rec.warnings) stderr.write(`socktop: warning: ${w}\n`);
   const stop = interruption(stopSignal);
+  let rec: Recording;
+  try {
+    // The scan of a big file runs in slices: Ctrl-C is heard during it (exit 130, nothing printed).
+    rec = await openRecordingAsync(file, { salvage: true }, stop.aborted);
+  } catch (e) {
+    stop.dispose();
+    if (e instanceof RecordingError && e.code === 'EINTR') return 130;
+    throw e;
+  }
+  for (const w of rec.warnings) stderr.write(`socktop: warning: ${w}\n`);
   let closed = false;
   const onError = (e: NodeJS.ErrnoException): void => {
     if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') closed = true;

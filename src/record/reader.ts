@@ -16,6 +16,7 @@
  * (header-reader.ts), the buffer (chunk-reader.ts) and the cursor (record-cursor.ts) live apart.
  */
 import * as fs from 'fs';
+import { performance } from 'perf_hooks';
 import { DropStage, EventKind, Offset, RECORD_SIZE } from '../capture/layout';
 import {
   DamageReport, EndInfo, FRAME_HEADER, FrameType, MAX_FRAME_PAYLOAD, MAX_HEADER_JSON, ProcessInfo,
@@ -56,6 +57,9 @@ export interface OpenOptions {
 /** The most one write of the writer puts in the file (a RECORDS frame of 256 KiB and its header):
  * damage at the end of the file beyond that is no torn write. */
 const TORN_WRITE_MAX = 256 * 1024 + FRAME_HEADER;
+
+/** Bytes of frames scanned between two steps of an incremental scan (openRecordingAsync). */
+const SCAN_STEP_BYTES = 1 << 20;
 
 /** At most this many damage warnings; the rest are summed up in one more. */
 const MAX_DAMAGE_WARNINGS = 5;
@@ -145,7 +149,11 @@ export class Recording implements FrameIndex {
   /** Records lost to damage before any record was read: their DROPS record waits for a timestamp. */
   private pendingLost = 0;
 
-  constructor(filePath: string, opts: OpenOptions = {}) {
+  /** The frame scan still to run (a constructor called with `deferScan`), in steps. */
+  private pendingScan: Generator<void, void, void> | null = null;
+
+  /** `deferScan`: read the header only; scanFor() then runs the scan in slices (openRecordingAsync). */
+  constructor(filePath: string, opts: OpenOptions = {}, deferScan = false) {
     this.path = filePath;
     this.chunkBytes = opts.chunkBytes ?? 4 << 20;
     this.salvage = opts.salvage ?? false;
@@ -157,17 +165,45 @@ export class Recording implements FrameIndex {
       const reader = new ChunkReader(this.fd, this.fileSize, this.chunkBytes);
       const first = readRecordingHeader(reader, this.headerContext());
       this.header = first.header;
-      this.scan(reader, first.headerLen, opts.verify ?? true);
+      this.pendingScan = this.scan(reader, first.headerLen, opts.verify ?? true);
     } catch (e) {
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        /* ignore */
-      }
-      this.fd = -1;
-      if (e instanceof RecordingError) throw e;
-      throw new RecordingError('EIO', `cannot read recording ${filePath}: ${errorLine(e)}`);
+      this.failOpen(e);
     }
+    if (!deferScan) this.scanFor(Infinity);
+  }
+
+  /**
+   * Run the scan for about `budgetMs` (one step, SCAN_STEP_BYTES of frames, at least). True once
+   * it is complete; a bad file throws as the constructor would.
+   */
+  scanFor(budgetMs: number): boolean {
+    const scan = this.pendingScan;
+    if (!scan) return true;
+    const until = performance.now() + budgetMs;
+    try {
+      for (;;) {
+        if (scan.next().done) {
+          this.pendingScan = null;
+          return true;
+        }
+        if (performance.now() >= until) return false;
+      }
+    } catch (e) {
+      this.pendingScan = null;
+      this.failOpen(e);
+    }
+  }
+
+  /** Close the file and throw `e` as a RecordingError (a failed open). */
+  private failOpen(e: unknown): never {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      /* ignore */
+    }
+    this.fd = -1;
+    if (e instanceof RecordingError) throw e;
+    throw new RecordingError('EIO', `cannot read recording ${this.path}: ${errorLine(e)}`);
   }
 
   /** True when damage was stepped over (salvage): the replay is incomplete. */
@@ -405,13 +441,19 @@ export class Recording implements FrameIndex {
       `${this.path}: recording was cut short after ${this.records} records: replaying up to the last whole record`);
   }
 
-  private scan(r: ChunkReader, headerLen: number, verify: boolean): void {
+  /** The frame scan, as steps: it yields after every SCAN_STEP_BYTES of the file. */
+  private *scan(r: ChunkReader, headerLen: number, verify: boolean): Generator<void, void, void> {
     const size = this.fileSize;
     let pos = headerLen;
     /** Frames before pos; the one at pos is frame + 1 (1-based, in file order). */
     let frame = 0;
     let unknownWarned = false;
+    let stepEnd = pos + SCAN_STEP_BYTES;
     while (pos < size) {
+      if (pos >= stepEnd) {
+        yield;
+        stepEnd = pos + SCAN_STEP_BYTES;
+      }
       const rem = size - pos;
       if (rem < FRAME_HEADER) {
         if (this.allZero(r, pos)) {
@@ -619,3 +661,21 @@ export function openRecording(filePath: string, opts?: OpenOptions): Recording {
   return new Recording(filePath, opts);
 }
 export const readRecording = openRecording;
+
+/**
+ * openRecording() for the main thread: the scan runs in slices of about 20 ms with the event loop
+ * turning between them, so a signal is heard during the scan of a big file; when `signal` aborts,
+ * the file is closed and the promise rejects with RecordingError EINTR. (A stretch of damage is
+ * searched for the next frame in one slice: a long run of garbage still delays the signal.)
+ */
+export async function openRecordingAsync(filePath: string, opts?: OpenOptions, signal?: AbortSignal): Promise<Recording> {
+  const rec = new Recording(filePath, opts, true);
+  while (!rec.scanFor(20)) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (signal?.aborted) {
+      rec.close();
+      throw new RecordingError('EINTR', `${filePath}: interrupted`);
+    }
+  }
+  return rec;
+}

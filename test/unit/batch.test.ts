@@ -82,6 +82,15 @@ test('runBatch ends after one snapshot when a finite source runs dry', async () 
   assert.equal(out.text().match(/^socktop - /gm)?.length, 1);
 });
 
+test('runBatch prints all N snapshots of a finite source that ran dry at once (replay --speed 0 -b -n 2)', async () => {
+  const src = fakeSource(records());
+  const out = collector();
+  const t0 = Date.now();
+  await runBatch(src, { delaySec: 0.2, iterations: 2, filter: NO_FILTER, out: out.stream, signal: new AbortController().signal });
+  assert.equal(out.text().match(/^socktop - /gm)?.length, 2);
+  assert.ok(Date.now() - t0 >= 190, 'the second snapshot comes -d later');
+});
+
 /** Names a process can give itself (prctl PR_SET_NAME takes any bytes but NUL, 15 of them). */
 const NAMES: Array<string | Uint8Array> = [
   'nginx', '\x1b]0;pwn\x07\x1b[2J', 'a\r\nb', 'héllo→✓', '中文名字', '😀emoji', 'c1\u009b31m\u0085', 'e\u0301\u202e',

@@ -217,6 +217,14 @@ test('TERM=dumb under a real terminal (script(1) gives a pty): exit 2, one line'
   assert.doesNotMatch(r.stdout, /\x1b\[/, 'nothing drawn');
 });
 
+test('replay samples/demo.socktop --speed 0 -b -n 2 -d 0.2 prints two snapshots, then exits 0', () => {
+  const sample = path.resolve(__dirname, '../../../samples/demo.socktop');
+  const r = spawnSync(process.execPath, [MAIN, 'replay', sample, '--speed', '0', '-b', '-n', '2', '-d', '0.2'], { encoding: 'utf8', timeout: 20000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.match(/^socktop - /gm)?.length, 2, r.stdout);
+  assert.equal(r.stdout.match(/events 742 /g)?.length, 2, 'both show the whole recording');
+});
+
 test('findTracefsMount: a tracefs mount from mountinfo, readable or not', () => {
   const info = [
     '22 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw',

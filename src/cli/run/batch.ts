@@ -70,7 +70,12 @@ export interface BatchOptions {
   width?: number;
 }
 
-/** Snapshots of `source` until N are printed, a signal arrives, or a finite source runs dry. */
+/**
+ * Snapshots of `source` until N are printed or a signal arrives. A finite source (a replay) that
+ * has run dry ends the run after its snapshot when no -n was given; with -n N the N snapshots are
+ * all printed, `-d` apart, as `top -b -n N` does on a quiet host (`replay --speed 0 -b -n 2` plays
+ * the whole file before the first one: both show its final state, the second d seconds later).
+ */
 export async function runBatch(source: DataSource, o: BatchOptions): Promise<void> {
   const out = o.out ?? process.stdout;
   const signal = o.signal ?? stopSignal;
@@ -79,8 +84,10 @@ export async function runBatch(source: DataSource, o: BatchOptions): Promise<voi
   source.onReset?.(() => undefined); // batch never seeks
   const started = Date.now();
   const n = o.iterations ?? Infinity;
+  let ended = false;
   for (let i = 0; i < n && !signal.aborted; i++) {
-    const ended = await waitDraining(o.delaySec * 1000, pump, source, signal);
+    if (ended) await sleep(o.delaySec * 1000, signal);
+    else ended = await waitDraining(o.delaySec * 1000, pump, source, signal);
     if (signal.aborted) break;
     pump.drain();
     model.refresh(source.clockNs?.());
@@ -90,7 +97,7 @@ export async function runBatch(source: DataSource, o: BatchOptions): Promise<voi
       width: o.width ?? Infinity, wallTime: new Date(), uptimeMs: Date.now() - started,
     });
     if (!out.write(`${text}\n`)) await new Promise((r) => out.once('drain', r));
-    if (ended) break;
+    if (ended && o.iterations === undefined) break;
   }
 }
 
