@@ -19,6 +19,7 @@ import * as path from 'path';
 import { PACKAGE_ROOT } from '../../src/capture/addon';
 import { liveTestOptions } from './bpf-available';
 import { closedPort, CLI, parseJsonLines, runNode } from './socktop-run';
+import type { Traffic } from './traffic-report';
 
 const N = 4;
 const M = 2500;
@@ -160,15 +161,6 @@ function mappedFiles(pid: number): string[] {
   return [...new Set(maps.split('\n').map((l) => l.split(/\s+/)[5]).filter((f) => f?.startsWith('/')))];
 }
 
-/** What test/live/fixtures/traffic.ts reports: its pids and ports. */
-interface Traffic {
-  serverPid: number;
-  clientPid: number;
-  port4: number;
-  port6: number;
-  closedPort: number;
-  accepted: number;
-}
 
 /**
  * What the installed prebuilt addon needs at run time, as ldd resolves it: the README's list

@@ -26,6 +26,7 @@ import * as path from 'path';
 import { openRecording } from '../../src/record/reader';
 import { liveTestOptions } from './bpf-available';
 import { CLI, closedPort, runNode } from './socktop-run';
+import type { Traffic } from './traffic-report';
 
 const TRAFFIC = path.join(__dirname, 'fixtures/traffic.js');
 const SAMPLE = path.resolve(__dirname, '../../../samples/demo.socktop');
@@ -40,15 +41,6 @@ fs.chmodSync(dir, 0o1777);
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 
-interface Traffic {
-  serverPid: number;
-  clientPid: number;
-  port4: number;
-  port6: number;
-  closedPort: number;
-  accepted: number;
-  clientResult: { refused: string } | null;
-}
 
 async function traffic(n = N, bytes = M): Promise<Traffic> {
   return JSON.parse((await runNode(TRAFFIC, ['server', String(n), String(bytes), String(await closedPort())])).trim());

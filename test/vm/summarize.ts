@@ -5,18 +5,10 @@
  * per-pid event counts and byte totals for diagnosing a difference between backends.
  */
 
-export type Ev = Record<string, any>;
+import type { Traffic } from '../live/traffic-report';
 
-export interface Traffic {
-  serverPid: number;
-  clientPid: number;
-  port4: number;
-  port6: number;
-  closedPort: number;
-  accepted: number;
-  clientExit?: number | null;
-  clientResult: { refused?: string } | null;
-}
+export type { Traffic } from '../live/traffic-report';
+export type Ev = Record<string, any>;
 
 export interface RoleSummary {
   pid: number;
