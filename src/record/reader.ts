@@ -11,7 +11,7 @@
  * re-reads big chunks into one reusable buffer and hands out subarrays of it: no allocation per
  * record, and a batch is only valid until the next read.
  *
- * Longer than most files (about 600 lines) on purpose: the frame scan, its resynchronisation after
+ * Longer than most files (under 700 lines) on purpose: the frame scan, its resynchronisation after
  * damage and the index it builds are one state machine over the same private index; the header
  * (header-reader.ts), the buffer (chunk-reader.ts) and the cursor (record-cursor.ts) live apart.
  */
