@@ -3,7 +3,7 @@
  *
  *   node dist/bench/record.js [--records N] [--reps R] [--dir DIR]
  *
- * 1. write: RecordingWriter.appendRecords in batches of 4096 128-byte records (the capture worker's
+ * 1. write: RecordingWriter.appendRecords in batches of 4096 RECORD_SIZE-byte records (the capture worker's
  *    staging size), to a file, close() included (END frame + fsync): records/s and MB/s.
  * 2. hook: the same through createRecordingStage (per-record pid check, /proc lookup of each new pid).
  * 3. open: openRecording's validating scan (CRCs, index).

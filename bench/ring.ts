@@ -3,7 +3,7 @@
  * SharedArrayBuffer SPSC ring (batched publishing) and, for comparison, through postMessage:
  * one message per record, and one transferred ArrayBuffer per batch of 256 records.
  *
- *   node dist/bench/ring.js [--seconds S] [--only ring|pm-record|pm-batch] [--sizes 64,128]
+ *   node dist/bench/ring.js [--seconds S] [--only ring|pm-record|pm-batch] [--sizes 64,160]
  *   (also SOCKTOP_BENCH_SECONDS=S)
  *
  * Every variant gets a fresh worker, the same producer work (copy a record template, stamp a
@@ -271,7 +271,7 @@ function arg(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const seconds = Number(arg('--seconds') ?? process.env.SOCKTOP_BENCH_SECONDS ?? 3);
-  const sizes = (arg('--sizes') ?? '64,128').split(',').map(Number);
+  const sizes = (arg('--sizes') ?? '64,160').split(',').map(Number);
   const only = arg('--only');
   const kinds: Kind[] = (['ring', 'pm-record', 'pm-batch'] as Kind[]).filter((k) => !only || only.split(',').includes(k));
   console.log(`ring bench: worker -> main thread, ${seconds} s per variant (${WINDOWS} windows, median) after ${WARMUP_MS} ms `

@@ -1,6 +1,6 @@
 /**
  * bench/synthetic.ts: realistic synthetic event records for the UI benches (bench/frame.ts,
- * bench/drain.ts), written with the unit tests' makeRecord (exactly the 128-byte layout the BPF
+ * bench/drain.ts), written with the unit tests' makeRecord (exactly the record layout the BPF
  * side writes).
  *
  * The connection mix follows what socktop really saw under bench/loadgen's storm (bench/results:

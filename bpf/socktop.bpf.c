@@ -190,10 +190,20 @@ static __always_inline bool is_inet(__u16 family)
 	return family == AF_INET || family == AF_INET6;
 }
 
+/* Where a socket lives: its cgroup (set when it was created, from the creator's cgroup: the same
+ * in softirq as in process context) and its network namespace. Both are ids users can look up
+ * (the cgroup directory's inode, /proc/PID/ns/net's inode), not kernel addresses. */
+static __always_inline void fill_place(struct socktop_event *e, struct sock *sk)
+{
+	e->cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
 /* Addresses, ports, family and protocol straight from the socket. */
 static __always_inline void fill_tuple(struct socktop_event *e, struct sock *sk)
 {
 	e->sock = (__u64)sk;
+	fill_place(e, sk);
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	e->proto = (__u8)BPF_CORE_READ(sk, sk_protocol);
 	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
@@ -699,6 +709,7 @@ static __always_inline void emit_state(struct trace_event_raw_inet_sock_set_stat
 	if (!e)
 		return;
 	e->sock = (__u64)sk;
+	fill_place(e, sk);
 	e->family = ctx->family;
 	e->proto = IPPROTO_TCP;
 	e->lport = ctx->sport;
@@ -928,6 +939,8 @@ static __always_inline void on_process_exit(void)
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	set_owner_current(e);
 	e->count = (BPF_CORE_READ(task, exit_code) >> 8) & 0xff;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 	submit(e);
 }
 

@@ -7,16 +7,22 @@
  * <linux/types.h>). src/capture/layout.ts mirrors every offset below; test/unit/layout.test.ts checks
  * the mirror against the offsets the compiled addon reports (offsetof), so the two cannot drift.
  *
- * Rules: fixed 128 bytes, little-endian, naturally aligned, no implicit padding. Recordings store
- * these bytes as they are, so changing the layout means bumping SOCKTOP_RECORD_VERSION.
+ * Rules: fixed size, little-endian, naturally aligned, no implicit padding. Recordings store these
+ * bytes as they are, so changing the layout means bumping SOCKTOP_RECORD_VERSION. Reserved bytes
+ * are written 0; a later use of one must give 0 the meaning "not known", so that files written
+ * before it still read right under the same version.
  */
 #ifndef SOCKTOP_H
 #define SOCKTOP_H
 
-#define SOCKTOP_RECORD_SIZE 128
+#define SOCKTOP_RECORD_SIZE 160
 /* 2: `backend` became a byte and `flags2` took its high byte (always 0 in version 1, whose backend
- * codes were below 256): a version 1 record reads the same as version 2 with no flags2 bits. */
-#define SOCKTOP_RECORD_VERSION 2
+ * codes were below 256): a version 1 record reads the same as version 2 with no flags2 bits.
+ * 3: 160 bytes: the first 128 as in version 2, then cgroup_id, netns and reserved bytes. Readers
+ * widen a version 1/2 record (128 bytes) by appending 32 zero bytes: cgroup and netns "not known". */
+#define SOCKTOP_RECORD_VERSION 3
+/* The record size of versions 1 and 2. */
+#define SOCKTOP_RECORD_SIZE_V2 128
 #define SOCKTOP_COMM_LEN 16
 
 /* Event kinds. Keep in step with EventKind in src/capture/layout.ts. */
@@ -106,6 +112,16 @@ struct socktop_event {
 	char comm[SOCKTOP_COMM_LEN]; /* 104: owner's command name                            */
 	__u64 serial;         /* 120: socket serial: numbers sockets while socktop runs (struct
 			       *      sock addresses are reused), 0 when not known         */
+	/* version 3 */
+	__u64 cgroup_id;      /* 128: cgroup v2 id (the cgroup directory's inode number) of the
+			       *      socket's cgroup: where the process that created it ran
+			       *      (sk_cgrp_data), so softirq events have it too; EXIT: the
+			       *      exiting task's. 0 when not known (snapshots, version 1/2)  */
+	__u32 netns;          /* 136: network namespace of the socket (inode number of its
+			       *      /proc/PID/ns/net); EXIT: the task's. 0 when not known      */
+	__u32 reserved0;      /* 140: 0                                                     */
+	__u64 reserved1;      /* 144: 0                                                     */
+	__u64 reserved2;      /* 152: 0                                                     */
 };
 
 #endif /* SOCKTOP_H */

@@ -35,6 +35,10 @@ export interface EventJson {
   /** CLOSE: the socket's lifetime; null when its start was not seen (Flag2.StartUnknown). */
   duration_us?: number | null;
   sock?: string;
+  /** Network namespace (inode of /proc/PID/ns/net); null when not known. */
+  netns?: number | null;
+  /** cgroup v2 id of the socket's cgroup (EXIT: the task's); null when not known. */
+  cgroup_id?: number | null;
   owner?: 'unknown';
   reset?: 'sent' | 'received';
   ended_by?: 'state' | 'close' | 'destroy';
@@ -143,6 +147,12 @@ function u64Text(view: DataView, at: number, radix: number): string {
   return view.getBigUint64(at, true).toString(radix);
 }
 
+/** The event's netns and cgroup id (null: not known). */
+function setPlace(ev: EventJson, view: DataView, off: number): void {
+  ev.netns = view.getUint32(off + Offset.netns, true) || null;
+  ev.cgroup_id = Number(view.getBigUint64(off + Offset.cgroup_id, true)) || null;
+}
+
 export function decodeEvent(view: DataView, off: number): EventJson {
   const kind = view.getUint8(off + Offset.kind);
   const flags = view.getUint8(off + Offset.flags);
@@ -161,6 +171,7 @@ export function decodeEvent(view: DataView, off: number): EventJson {
   }
   if (kind === EventKind.Exit) {
     ev.exit_code = view.getUint32(off + Offset.count, true);
+    setPlace(ev, view, off);
     return ev;
   }
   const family = view.getUint8(off + Offset.family);
@@ -177,6 +188,7 @@ export function decodeEvent(view: DataView, off: number): EventJson {
   const error = view.getInt32(off + Offset.error, true);
   ev.error = error ? errnoName(error) : null;
   ev.sock = sockId(view, off);
+  setPlace(ev, view, off);
   // STATE records, and the records that tell a transition in place of a STATE record (connect
   // start and result, listen, close: the BPF side does not send those transitions twice).
   const newState = view.getUint8(off + Offset.new_state);

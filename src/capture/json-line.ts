@@ -23,6 +23,13 @@ function u64(view: DataView, at: number): number {
 /** A string that needs no escaping (names from our own tables) as a JSON string. */
 const q = (s: string): string => `"${s}"`;
 
+/** `,"netns":N,"cgroup_id":N`, each null when not known (0: snapshots, layout 1-2 recordings). */
+function placeJson(view: DataView, off: number): string {
+  const netns = view.getUint32(off + Offset.netns, true);
+  const cgroup = u64(view, off + Offset.cgroup_id);
+  return `,"netns":${netns || 'null'},"cgroup_id":${cgroup || 'null'}`;
+}
+
 export function jsonLine(view: DataView, off: number): string {
   const kind = view.getUint8(off + Offset.kind);
   const flags = view.getUint8(off + Offset.flags);
@@ -34,7 +41,7 @@ export function jsonLine(view: DataView, off: number): string {
     const stage = STAGE_NAMES[view.getUint8(off + Offset.new_state)] ?? 'unknown';
     return `${s},"stage":${q(stage)},"dropped":${view.getUint32(off + Offset.count, true)}}`;
   }
-  if (kind === EventKind.Exit) return `${s},"exit_code":${view.getUint32(off + Offset.count, true)}}`;
+  if (kind === EventKind.Exit) return `${s},"exit_code":${view.getUint32(off + Offset.count, true)}${placeJson(view, off)}}`;
   const family = view.getUint8(off + Offset.family);
   if (family === AF_INET || family === AF_INET6) {
     s += `,"family":${family === AF_INET ? '"inet"' : '"inet6"'}`
@@ -45,7 +52,7 @@ export function jsonLine(view: DataView, off: number): string {
   if (proto === IPPROTO_TCP) s += ',"proto":"tcp"';
   else if (proto === IPPROTO_UDP) s += ',"proto":"udp"';
   const error = view.getInt32(off + Offset.error, true);
-  s += `,"error":${error ? q(errnoName(error)) : 'null'},"sock":${q(sockId(view, off))}`;
+  s += `,"error":${error ? q(errnoName(error)) : 'null'},"sock":${q(sockId(view, off))}${placeJson(view, off)}`;
   const newState = view.getUint8(off + Offset.new_state);
   if (kind === EventKind.State || newState !== 0) {
     const oldState = view.getUint8(off + Offset.old_state);

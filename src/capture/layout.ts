@@ -1,12 +1,29 @@
 /**
- * TypeScript mirror of bpf/socktop.h, the one definition of the 128-byte event record.
+ * TypeScript mirror of bpf/socktop.h, the one definition of the 160-byte event record.
  * test/unit/layout.test.ts checks every offset here against offsetof() in the compiled addon.
  * Fields are read straight from a DataView at (record offset + field offset): no object per record.
  */
 
-export const RECORD_SIZE = 128;
-/** 2: backend a byte, flags2 its old high byte (0 in every version 1 record: those read as 2). */
-export const RECORD_VERSION = 2;
+export const RECORD_SIZE = 160;
+/** 2: backend a byte, flags2 its old high byte (0 in every version 1 record: those read as 2).
+ * 3: 160 bytes, cgroup_id and netns after the 128 bytes of version 2. */
+export const RECORD_VERSION = 3;
+/** Versions 1 and 2 had 128-byte records: the same fields up to `serial`. Readers widen them to
+ * RECORD_SIZE with zeros (cgroup and netns "not known"): see widenRecords(). */
+export const RECORD_SIZE_V2 = 128;
+
+/** The record size a recording of layout `version` has. */
+export function recordSizeOf(version: number): number {
+  return version <= 2 ? RECORD_SIZE_V2 : RECORD_SIZE;
+}
+
+/** Copy `count` records of `fromSize` bytes into `to` (RECORD_SIZE apart), zero-filling the rest. */
+export function widenRecords(from: Uint8Array, fromSize: number, count: number, to: Uint8Array): void {
+  to.fill(0, 0, count * RECORD_SIZE);
+  for (let k = 0; k < count; k++) {
+    to.set(from.subarray(k * fromSize, (k + 1) * fromSize), k * RECORD_SIZE);
+  }
+}
 export const COMM_LEN = 16;
 
 /** Byte offsets of each field inside a record (little-endian). */
@@ -35,6 +52,11 @@ export const Offset = {
   raddr: 88,
   comm: 104,
   serial: 120,
+  cgroup_id: 128,
+  netns: 136,
+  reserved0: 140,
+  reserved1: 144,
+  reserved2: 152,
 } as const;
 
 export type FieldName = keyof typeof Offset;

@@ -1,5 +1,5 @@
 /**
- * eventlog.ts: a bounded ring of raw 128-byte records, copied word by word from the shared ring
+ * eventlog.ts: a bounded ring of raw RECORD_SIZE-byte records, copied word by word from the shared ring
  * (the slot there is reused once drain returns) and decoded only when the detail view asks.
  *
  * Memory: every process with an event has one (32 records = 4 KiB at full size), and a churn of
@@ -67,7 +67,7 @@ export class EventLog {
 
 /**
  * Word view of whatever buffer a DataView covers, cached per view, so copying a record is 32
- * typed-array moves instead of 32 DataView calls. Records sit at multiples of 128 bytes and the ring's
+ * typed-array moves instead of 32 DataView calls. Records sit at multiples of RECORD_SIZE (160) bytes and the ring's
  * data area starts 4-byte aligned; an unaligned view (never produced here) falls back to a copy.
  */
 export class WordSource {

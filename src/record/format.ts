@@ -6,7 +6,7 @@
  *
  *      0  8  magic "SOCKTOP\0"                      } these 12 bytes never change layout, so any
  *      8  2  u16 format version (FORMAT_VERSION)    } version of socktop can tell "foreign" from
- *     10  2  u16 record size (128)                  } "newer" from "corrupt"
+ *     10  2  u16 record size (160; 128: layouts 1-2) } "newer" from "corrupt"
  *     12  4  u32 header length: bytes from 0 to the first frame (32 + JSON + padding, multiple of 8)
  *     16  4  u32 JSON length (bytes of UTF-8, before padding)
  *     20  4  u32 CRC-32 of the JSON bytes
@@ -25,8 +25,9 @@
  *      8  4  u32 CRC-32 of the payload
  *     12  4  u32 CRC-32 of frame-header bytes 0..11 (so a damaged length is caught, not followed)
  *
- *   type 1 RECORDS  payload = N whole 128-byte event records (struct socktop_event, bpf/socktop.h),
- *                   exactly as captured, in capture order; length is a multiple of 128.
+ *   type 1 RECORDS  payload = N whole event records (struct socktop_event, bpf/socktop.h: 160 bytes,
+ *                   or 128 in files of record layouts 1-2, which readers widen with zeros),
+ *                   exactly as captured, in capture order; length is a multiple of the size.
  *                   DROPS records (kind 14) are ordinary records in this stream: drops upstream of
  *                   the recorder (stage 1, 2) and the recorder's own lost writes (stage 3).
  *   type 2 PROCESS  payload = UTF-8 JSON ProcessInfo (pid, ppid, comm, cmdline, uid, user, start
@@ -36,7 +37,7 @@
  *                   Its absence means the recorder did not finish (crash, kill -9, full disk).
  *   other types     skipped with a warning (room for additions that old readers can ignore).
  *
- * The writer closes a RECORDS frame at 256 KiB of payload (2048 records), before a PROCESS frame
+ * The writer closes a RECORDS frame at 256 KiB of payload (1638 records), before a PROCESS frame
  * (so a pid's description precedes its first record) and at every flush (at least once a second).
  * Records need no alignment in the file: readers copy whole frames into their own buffers.
  *
@@ -45,7 +46,7 @@
  * - Not our magic (or shorter than 8 bytes and not a prefix of it): RecordingError EFOREIGN.
  * - Format version newer than FORMAT_VERSION: ENEWER (upgrade socktop), unless it is above
  *   MAX_PLAUSIBLE_VERSION: then it is no version but damage (our magic followed by garbage) and
- *   the file is ECORRUPT. Record size other than 128: ERECORDSIZE (ECORRUPT when the size is one no
+ *   the file is ECORRUPT. Record size other than 160 or 128: ERECORDSIZE (ECORRUPT when the size is one no
  *   writer could have used and the header checksum fails). Header CRC mismatch, impossible
  *   lengths, bad JSON: ECORRUPT. File ends inside the file header: ETRUNCATED (nothing to replay).
  *   Empty file: EEMPTY. Not a regular file (a FIFO, /dev/zero, a directory): EIO "is not a regular
@@ -53,7 +54,7 @@
  * - A file cut at any byte replays up to its LAST WHOLE RECORD, with one warning:
  *     - cut inside a frame header: that frame had no whole record yet; everything before is kept;
  *     - cut inside a RECORDS payload: the frame header is whole and CRC-valid, so its length is
- *       trusted; the floor(available / 128) whole records present are replayed (the payload CRC
+ *       trusted; the floor(available / record size) whole records present are replayed (the payload CRC
  *       cannot be checked on a cut frame: a cut only removes bytes, it does not change them);
  *     - cut inside a PROCESS or END payload: that frame is dropped;
  *     - cut exactly between frames: every record is there; the missing END frame gives the warning.
@@ -67,13 +68,13 @@
  *   damaged place gives one warning (byte offset, frame number, what, records lost) and a DROPS
  *   record of stage 3 (recording) where it was, counting the records lost:
  *     - payload CRC mismatch under a CRC-valid header: the length is trusted, the frame is skipped,
- *       exactly len / 128 records lost (none for a PROCESS or END frame);
+ *       exactly len / record size records lost (none for a PROCESS or END frame);
  *     - frame header CRC mismatch, or an impossible length: the frame ends at its own length if a
  *       valid frame follows there, else at the next valid frame found by scanning forward byte by
  *       byte (header CRC, known type, possible length, payload CRC). If the payload CRC from the
  *       damaged header still matches, only the header was hit and the payload is replayed; else it
- *       is lost: len / 128 records when type and length agree with where it ends, none when the
- *       payload is JSON, otherwise at most (skipped bytes - 16) / 128, said "up to N records";
+ *       is lost: len / record size records when type and length agree with where it ends, none when the
+ *       payload is JSON, otherwise at most (skipped bytes - 16) / record size, said "up to N records";
  *     - a damaged file header: a single damaged magic, version or record size field is repaired
  *       when the header CRC proves what was written; damaged lengths are found again from the JSON
  *       CRC, or the frames start at the first valid one; unreadable JSON leaves host, kernel and

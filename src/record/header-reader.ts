@@ -3,7 +3,7 @@
  * checksums and the JSON metadata, with salvage of a damaged header (a field the checksum can
  * restore, metadata whose own checksum finds its length, or the first intact frame after it).
  */
-import { RECORD_SIZE, RECORD_VERSION } from '../capture/layout';
+import { RECORD_SIZE, RECORD_SIZE_V2, RECORD_VERSION } from '../capture/layout';
 import type { ChunkReader } from './chunk-reader';
 import {
   FILE_HEADER_FIXED, FORMAT_VERSION, HeaderJson, MAGIC, MAX_HEADER_JSON, MAX_PLAUSIBLE_VERSION,
@@ -12,6 +12,7 @@ import {
 
 export interface RecordingHeader {
   formatVersion: number;
+  /** The file's record size: RECORD_SIZE, or RECORD_SIZE_V2 for layouts 1 and 2 (widened on read). */
   recordSize: number;
   host: string;
   kernel: string;
@@ -54,6 +55,9 @@ function checkRecordVersion(path: string, version: unknown): void {
   throw new RecordingError('ENEWER',
     `${path}: recording record layout version ${version} is newer than this socktop reads (${RECORD_VERSION}): upgrade socktop`);
 }
+
+/** The record sizes this socktop reads: its own, and layouts 1-2's (read widened, layout.ts). */
+const READABLE_SIZES: readonly number[] = [RECORD_SIZE, RECORD_SIZE_V2];
 
 /** A record size some socktop could have written (anything else is a damaged header). */
 function plausibleRecordSize(n: number): boolean {
@@ -99,9 +103,12 @@ const fail = (code: 'ECORRUPT' | 'ETRUNCATED', what: string): never => {
     if (version !== FORMAT_VERSION && writtenAs(8, FORMAT_VERSION)) {
       field = `its format version reads ${version}, its checksum says ${FORMAT_VERSION}`;
       version = FORMAT_VERSION;
-    } else if (recordSize !== RECORD_SIZE && writtenAs(10, RECORD_SIZE)) {
-      field = `its record size reads ${recordSize}, its checksum says ${RECORD_SIZE}`;
-      recordSize = RECORD_SIZE;
+    } else if (!READABLE_SIZES.includes(recordSize)) {
+      const want = READABLE_SIZES.find((n) => writtenAs(10, n));
+      if (want !== undefined) {
+        field = `its record size reads ${recordSize}, its checksum says ${want}`;
+        recordSize = want;
+      }
     }
     if (field) {
       fixedOk = true;
@@ -118,12 +125,12 @@ const fail = (code: 'ECORRUPT' | 'ETRUNCATED', what: string): never => {
     throw new RecordingError('ENEWER',
       `${p}: recording format version ${version} is newer than this socktop reads (${FORMAT_VERSION}): upgrade socktop`);
   }
-  if (recordSize !== RECORD_SIZE) {
+  if (!READABLE_SIZES.includes(recordSize)) {
     if (!fixedOk && !plausibleRecordSize(recordSize)) {
       fail('ECORRUPT', `corrupt recording: damaged file header (record size ${recordSize})`);
     }
     throw new RecordingError('ERECORDSIZE',
-      `${p}: recording has ${recordSize}-byte records, this socktop reads ${RECORD_SIZE}-byte records`);
+      `${p}: recording has ${recordSize}-byte records, this socktop reads ${READABLE_SIZES.join(" or ")}-byte records`);
   }
   if (!whole) fail('ETRUNCATED', 'recording is cut short inside its header: nothing to replay');
   const headerLen = fixed.readUInt32LE(12);

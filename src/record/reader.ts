@@ -144,6 +144,9 @@ export class Recording implements FrameIndex {
   /** Reader for resynchronisation probes (payload CRCs), apart from the scan's own. */
   private probeReader: ChunkReader | null = null;
   private readonly salvage: boolean;
+  /** Bytes per record in the file: RECORD_SIZE, or RECORD_SIZE_V2 for layouts 1-2 (whose records
+   * the cursor widens; fields before `serial`'s end sit at the same offsets in both). */
+  stride = RECORD_SIZE;
   /** DROPS records made by the reader for damaged places: frame index -> the record. */
   private readonly synth = new Map<number, Uint8Array>();
   /** Records lost to damage before any record was read: their DROPS record waits for a timestamp. */
@@ -165,6 +168,7 @@ export class Recording implements FrameIndex {
       const reader = new ChunkReader(this.fd, this.fileSize, this.chunkBytes);
       const first = readRecordingHeader(reader, this.headerContext());
       this.header = first.header;
+      this.stride = first.header.recordSize;
       this.pendingScan = this.scan(reader, first.headerLen, opts.verify ?? true);
     } catch (e) {
       this.failOpen(e);
@@ -251,7 +255,7 @@ export class Recording implements FrameIndex {
     if (n <= 0) return;
     let max = this.records === 0 ? -Infinity : this.lastTsNs;
     if (this.records === 0) this.firstTsNs = tsAt(b, at);
-    for (let k = 0, o = at; k < n; k++, o += RECORD_SIZE) {
+    for (let k = 0, o = at; k < n; k++, o += this.stride) {
       const t = tsAt(b, o);
       if (t > max) max = t;
       if (b[o + 56] === 14) {
@@ -292,7 +296,7 @@ export class Recording implements FrameIndex {
       }
       tsNs = this.lastTsNs;
     }
-    const rec = new Uint8Array(RECORD_SIZE);
+    const rec = new Uint8Array(RECORD_SIZE); // made here: this socktop's layout, whatever the file's
     const v = new DataView(rec.buffer);
     const ts = Math.max(0, tsNs);
     v.setUint32(Offset.ts_ns, ts % TWO32, true);
@@ -329,7 +333,7 @@ export class Recording implements FrameIndex {
     if (type < FrameType.Records || type > FrameType.End || b[h + 1] !== 0 || b[h + 2] !== 0 || b[h + 3] !== 0) return false;
     if (crc32(b, h, h + 12) !== b.readUInt32LE(h + 12)) return false;
     const len = b.readUInt32LE(h + 4);
-    if (len > MAX_FRAME_PAYLOAD || (type === FrameType.Records && len % RECORD_SIZE !== 0)) return false;
+    if (len > MAX_FRAME_PAYLOAD || (type === FrameType.Records && len % this.stride !== 0)) return false;
     if (pos + FRAME_HEADER + len > size) return true;
     const crc = b.readUInt32LE(h + 8);
     const at = pr.ensure(pos + FRAME_HEADER, len);
@@ -390,12 +394,12 @@ export class Recording implements FrameIndex {
       intact = crc32(pr.buf, at, at + plen) === pcrc;
       json = plen > 1 && plen <= MAX_HEADER_JSON && pr.buf[at] === 0x7b ? jsonObject(pr.buf, at, plen) : null;
       if (json) kind = 'pid' in json ? FrameType.Process : FrameType.End;
-      else if (plen % RECORD_SIZE === 0 && (intact || type === FrameType.Records)) kind = FrameType.Records;
+      else if (plen % this.stride === 0 && (intact || type === FrameType.Records)) kind = FrameType.Records;
     }
     const where = `${what} (frame ${frameNo}) at byte ${pos}`;
     if (intact && kind !== 0) {
       // Only the header was hit: the payload's checksum vouches for it.
-      if (kind === FrameType.Records) this.fileRecords(pr.buf, at, pos + FRAME_HEADER, plen / RECORD_SIZE);
+      if (kind === FrameType.Records) this.fileRecords(pr.buf, at, pos + FRAME_HEADER, plen / this.stride);
       else if (kind === FrameType.Process && Number.isInteger(json!.pid)) {
         this.processes.push({ info: json as unknown as ProcessInfo, atRecord: this.records });
       } else if (kind === FrameType.End) this.end = json as unknown as EndInfo;
@@ -408,13 +412,13 @@ export class Recording implements FrameIndex {
     let exact = true;
     let lost: string;
     if (kind === FrameType.Records && own === end) {
-      records = plen / RECORD_SIZE;
+      records = plen / this.stride;
       lost = lostText(kind, records);
     } else if (kind === FrameType.Process || kind === FrameType.End) {
       records = 0;
       lost = lostText(kind, 0);
     } else {
-      records = Math.floor(Math.max(0, plen) / RECORD_SIZE);
+      records = Math.floor(Math.max(0, plen) / this.stride);
       exact = false;
       lost = records > 0 ? `up to ${records} records lost, counted as recording drops` : 'no whole record lost';
     }
@@ -475,7 +479,7 @@ export class Recording implements FrameIndex {
         this.warnings.push(`${this.path}: recording ends in ${size - pos} zero bytes (not written before a crash): replaying its ${this.records} records`);
         break;
       }
-      const lengthOk = len <= MAX_FRAME_PAYLOAD && (type !== FrameType.Records || len % RECORD_SIZE === 0);
+      const lengthOk = len <= MAX_FRAME_PAYLOAD && (type !== FrameType.Records || len % this.stride === 0);
       if (!headerOk || !lengthOk) {
         if (!this.salvage) {
           if (!headerOk) this.fail('ECORRUPT', `corrupt recording: damaged frame header at byte ${pos}`);
@@ -494,9 +498,9 @@ export class Recording implements FrameIndex {
       if (payload + len > size) {
         // Cut inside this frame's payload: keep the whole records that made it.
         if (type === FrameType.Records) {
-          const n = Math.floor((size - payload) / RECORD_SIZE);
+          const n = Math.floor((size - payload) / this.stride);
           if (n > 0) {
-            const at = r.ensure(payload, n * RECORD_SIZE);
+            const at = r.ensure(payload, n * this.stride);
             this.fileRecords(r.buf, at, payload, n);
           }
         }
@@ -514,11 +518,11 @@ export class Recording implements FrameIndex {
         }
         if (!this.salvage) this.fail('ECORRUPT', `corrupt recording: checksum mismatch in the frame at byte ${pos}`);
         // The header is intact: its length is right, the next frame follows this one.
-        const records = type === FrameType.Records ? len / RECORD_SIZE : 0;
+        const records = type === FrameType.Records ? len / this.stride : 0;
         this.noteDamage({ offset: pos, frame: frame + 1, what: 'checksum mismatch', bytes: FRAME_HEADER + len, records, exact: true },
           `checksum mismatch in frame ${frame + 1} (${FRAME_NAMES[type] ?? `type ${type}`}) at byte ${pos}: skipped it, ${lostText(type, records)}`);
       } else if (type === FrameType.Records) {
-        this.fileRecords(b, at, payload, len / RECORD_SIZE);
+        this.fileRecords(b, at, payload, len / this.stride);
       } else if (type === FrameType.Process) {
         const info = this.parseJson(b, at, len, pos, frame + 1, type) as ProcessInfo | null;
         if (info && typeof info === 'object' && Number.isInteger(info.pid)) {
@@ -601,11 +605,11 @@ export class Recording implements FrameIndex {
       b = synth;
     } else {
       if (!this.seekReader) this.seekReader = new ChunkReader(this.fdOrThrow(), this.fileSize, this.chunkBytes);
-      at = this.seekReader.ensure(this.fOff[lo], n * RECORD_SIZE);
+      at = this.seekReader.ensure(this.fOff[lo], n * this.stride);
       b = this.seekReader.buf;
     }
     for (let k = 0; k < n; k++) {
-      const t = tsAt(b, at + k * RECORD_SIZE);
+      const t = tsAt(b, at + k * this.stride);
       if (t > max) max = t;
       if (max > limit) return this.fFirst[lo] + k;
     }

@@ -2,13 +2,13 @@
  * record-cursor.ts: sequential, seekable reading of a recording's records through its frame index.
  * A batch is a subarray of the cursor's own buffer: valid until its next read.
  */
-import { RECORD_SIZE } from '../capture/layout';
+import { RECORD_SIZE, widenRecords } from '../capture/layout';
 import type { ChunkReader } from './chunk-reader';
 
 export interface RecordBatch {
   /** count whole records from byte 0. Valid only until the next read from the same cursor. */
   bytes: Uint8Array;
-  /** DataView over exactly `bytes`: record k's fields at k * 128 + Offset.x. */
+  /** DataView over exactly `bytes`: record k's fields at k * RECORD_SIZE + Offset.x. */
   view: DataView;
   count: number;
   /** Index of the first record of this batch in the recording. */
@@ -18,6 +18,8 @@ export interface RecordBatch {
 /** What a cursor needs of the recording (reader.ts Recording): its frame index. */
 export interface FrameIndex {
   readonly records: number;
+  /** Bytes per record in the file (RECORD_SIZE, or an older layout's, widened here). */
+  readonly stride: number;
   readonly frameCount: number;
   frameOf(index: number): number;
   frameFirst(i: number): number;
@@ -33,6 +35,8 @@ export class RecordCursor {
   private inFrame = 0;
   /** Index of the next record next() returns. */
   position = 0;
+  /** Older-layout records widened to RECORD_SIZE (grown on demand, reused). */
+  private wide = new Uint8Array(0);
 
   constructor(private readonly rec: FrameIndex, private readonly reader: ChunkReader) {}
 
@@ -64,9 +68,11 @@ export class RecordCursor {
     if (synth) {
       bytes = synth.subarray(this.inFrame * RECORD_SIZE, (this.inFrame + n) * RECORD_SIZE);
     } else {
-      const pos = rec.frameOff(this.fi) + this.inFrame * RECORD_SIZE;
-      const at = this.reader.ensure(pos, n * RECORD_SIZE);
-      bytes = this.reader.buf.subarray(at, at + n * RECORD_SIZE);
+      const stride = rec.stride;
+      const pos = rec.frameOff(this.fi) + this.inFrame * stride;
+      const at = this.reader.ensure(pos, n * stride);
+      bytes = this.reader.buf.subarray(at, at + n * stride);
+      if (stride !== RECORD_SIZE) bytes = this.widen(bytes, stride, n);
     }
     const batch: RecordBatch = {
       bytes,
@@ -77,6 +83,13 @@ export class RecordCursor {
     this.inFrame += n;
     this.position += n;
     return batch;
+  }
+
+  /** `n` records of `stride` bytes as RECORD_SIZE-byte records, in the cursor's own buffer. */
+  private widen(bytes: Uint8Array, stride: number, n: number): Uint8Array {
+    if (this.wide.length < n * RECORD_SIZE) this.wide = new Uint8Array(n * RECORD_SIZE);
+    widenRecords(bytes, stride, n, this.wide);
+    return this.wide.subarray(0, n * RECORD_SIZE);
   }
 
   atEnd(): boolean {

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { parseProcAddress, readExistingSockets, ExistingSocket } from '../../src/capture/snapshot';
 import { SnapshotAttribution } from '../../src/capture/attribution';
 import { decodeEvent } from '../../src/capture/decode';
-import { EventKind, Flag, TcpState, AF_INET, IPPROTO_TCP } from '../../src/capture/layout';
+import { EventKind, Flag, TcpState, AF_INET, IPPROTO_TCP, RECORD_SIZE } from '../../src/capture/layout';
 import { kernelSock, makeRecord, pack } from './helpers/records';
 
 test('parseProcAddress turns /proc/net words back into network-order bytes', () => {
@@ -49,7 +49,7 @@ test('initial records describe the existing sockets, named by inode', () => {
   const { bytes, count } = a.initialRecords(123n);
   assert.equal(count, 2);
   const view = new DataView(bytes.buffer);
-  const [listen, conn] = [decodeEvent(view, 0), decodeEvent(view, 128)];
+  const [listen, conn] = [decodeEvent(view, 0), decodeEvent(view, RECORD_SIZE)];
   assert.equal(listen.kind, 'listen');
   assert.equal(listen.pid, 4242);
   assert.equal(listen.comm, 'nginx');
@@ -72,7 +72,7 @@ test('live events of an existing socket get its owner and its inode as identity'
   a.apply(start.bytes, new DataView(start.bytes.buffer), start.count);
   const { bytes, view } = pack([first, close, other]);
   a.apply(bytes, view, 3);
-  const [e1, e2, e3] = [0, 128, 256].map((o) => decodeEvent(view, o));
+  const [e1, e2, e3] = [0, RECORD_SIZE, 2 * RECORD_SIZE].map((o) => decodeEvent(view, o));
   for (const e of [e1, e2]) {
     assert.equal(e.pid, 4242);
     assert.equal(e.comm, 'nginx');

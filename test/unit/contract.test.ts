@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Backend, BACKEND_NAMES, COMM_LEN, DropStage, EventKind, Flag, Flag2, KIND_MAX, KIND_NAMES, RECORD_SIZE, RECORD_VERSION, STAGE_NAMES,
+  Backend, BACKEND_NAMES, COMM_LEN, DropStage, EventKind, Flag, Flag2, KIND_MAX, KIND_NAMES, RECORD_SIZE, RECORD_SIZE_V2, RECORD_VERSION, STAGE_NAMES,
 } from '../../src/capture/layout';
 import { TRACEPOINTS } from '../../src/capture/kernel';
 import { decodeEvent, stringifyEvent } from '../../src/capture/decode';
@@ -87,6 +87,7 @@ test('record size, version and COMM_LEN: socktop.h and layout.ts agree', () => {
   const define = (name: string): number => Number(new RegExp(`#define ${name} (\\d+)`).exec(HEADER)![1]);
   assert.equal(define('SOCKTOP_RECORD_SIZE'), RECORD_SIZE);
   assert.equal(define('SOCKTOP_RECORD_VERSION'), RECORD_VERSION);
+  assert.equal(define('SOCKTOP_RECORD_SIZE_V2'), RECORD_SIZE_V2);
   assert.equal(define('SOCKTOP_COMM_LEN'), COMM_LEN);
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SocketModel } from '../../src/model/model';
 import { UserNames } from '../../src/capture/users';
 import { NO_FILTER, parsePidFilter } from '../../src/model/filter';
-import { EventKind as K, Flag, Flag2, TcpState } from '../../src/capture/layout';
+import { EventKind as K, Flag, Flag2, RECORD_SIZE, TcpState } from '../../src/capture/layout';
 import { feed, kernelSock, makeRecord, MS, RecordFields, SEC } from './helpers/records';
 
 const T0 = 1000 * SEC;
@@ -357,9 +357,9 @@ test('ingest counts every record of a large mixed stream', () => {
   const records: Uint8Array[] = [];
   for (let i = 0; i < 2000; i++) records.push(...clientConn(1000 + (i % 50), 'bench', i, T0 + i * 1000));
   const { view, offsets } = (() => {
-    const bytes = new Uint8Array(records.length * 128);
-    records.forEach((r, i) => bytes.set(r, i * 128));
-    return { view: new DataView(bytes.buffer), offsets: records.map((_, i) => i * 128) };
+    const bytes = new Uint8Array(records.length * RECORD_SIZE);
+    records.forEach((r, i) => bytes.set(r, i * RECORD_SIZE));
+    return { view: new DataView(bytes.buffer), offsets: records.map((_, i) => i * RECORD_SIZE) };
   })();
   // Not a timed assertion (benchmarks live in bench/): just check it runs and counts everything.
   for (let round = 0; round < 5; round++) for (const off of offsets) m.ingest(view, off);

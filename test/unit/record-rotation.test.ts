@@ -58,9 +58,9 @@ function recordRotating(dir: string, files: number, maxBytes: number, batches: n
 
 test('-W 3 -C: files fill in turn; each is a whole recording with its processes; totals add up', () => {
   const dir = tmpDir();
-  // 40 batches of 100 records (12.8 kB each), 32 kB per file: a new file every 3 batches, 13 files
-  // started, the last 3 kept.
-  const { paths } = recordRotating(dir, 3, 32_000, 40, 100);
+  // 40 batches of 100 records (100 * RECORD_SIZE bytes each), 2.5 batches' bytes per file: a new
+  // file every 3 batches, 13 files started, the last 3 kept.
+  const { paths } = recordRotating(dir, 3, 250 * RECORD_SIZE, 40, 100);
   let kept = 0;
   const firstTs: number[] = [];
   for (const p of paths) {

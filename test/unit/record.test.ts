@@ -259,7 +259,7 @@ test('a file cut short says how many records it replays', () => {
 
 test('a zero-filled tail (crash before the data reached the disk) is a warning, not an error', () => {
   const file = path.join(dir, 'zeros.socktop');
-  writeRecording(file, makeRecords(50), { frameBytes: 1280 });
+  writeRecording(file, makeRecords(50), { frameBytes: 10 * RECORD_SIZE });
   const full = fs.readFileSync(file);
   const { frameEnds } = layoutOf(full);
   const keep = frameEnds[1];
@@ -273,7 +273,7 @@ test('a zero-filled tail (crash before the data reached the disk) is a warning, 
 
 test('a damaged last frame (torn write) is dropped with a warning; in the middle it is an error', () => {
   const file = path.join(dir, 'torn.socktop');
-  writeRecording(file, makeRecords(30), { frameBytes: 1280 }); // 10 records per frame + END
+  writeRecording(file, makeRecords(30), { frameBytes: 10 * RECORD_SIZE }); // 10 records per frame + END
   const full = fs.readFileSync(file);
   const { frameEnds } = layoutOf(full);
   // Drop the END frame, then damage the payload of the last records frame.
@@ -295,7 +295,7 @@ test('a damaged last frame (torn write) is dropped with a warning; in the middle
 test('property: random byte corruption gives valid whole records or a RecordingError (fast-check)', () => {
   const file = path.join(dir, 'corrupt-src.socktop');
   const records = makeRecords(40, { pids: [7, 8, 9] });
-  writeRecording(file, records, { frameBytes: 1280, batch: 6, processes: true });
+  writeRecording(file, records, { frameBytes: 10 * RECORD_SIZE, batch: 6, processes: true });
   const full = fs.readFileSync(file);
   const { recordEnds } = layoutOf(full);
   const bad = path.join(dir, 'corrupt.socktop');
@@ -335,7 +335,7 @@ test('property: random byte corruption gives valid whole records or a RecordingE
 test('property: single flips in a whole file never yield a wrong record (fast-check)', () => {
   const file = path.join(dir, 'flip-src.socktop');
   const records = makeRecords(25);
-  writeRecording(file, records, { frameBytes: 1280, batch: 5, processes: true });
+  writeRecording(file, records, { frameBytes: 10 * RECORD_SIZE, batch: 5, processes: true });
   const full = fs.readFileSync(file);
   const bad = path.join(dir, 'flip.socktop');
   fc.assert(
@@ -384,11 +384,11 @@ test('foreign, newer, wrong record size, empty, missing: clear one-line errors',
   const json = layout.toString('latin1', FILE_HEADER_FIXED, FILE_HEADER_FIXED + layout.readUInt32LE(16));
   const at = json.indexOf(`"record_version":${RECORD_VERSION}`);
   assert.ok(at > 0, json);
-  layout.write(`"record_version":${RECORD_VERSION + 7}`, FILE_HEADER_FIXED + at, 'latin1');
+  layout.write(`"record_version":${RECORD_VERSION + 1}`, FILE_HEADER_FIXED + at, 'latin1');
   layout.writeUInt32LE(crc32(layout, FILE_HEADER_FIXED, FILE_HEADER_FIXED + layout.readUInt32LE(16)), 20);
   layout.writeUInt32LE(crc32(layout, 0, 24), 24);
   expectError(() => openRecording(f('layout.socktop', layout)), 'ENEWER',
-    new RegExp(`record layout version ${RECORD_VERSION + 7} is newer than this socktop reads \\(${RECORD_VERSION}\\): upgrade socktop$`));
+    new RegExp(`record layout version ${RECORD_VERSION + 1} is newer than this socktop reads \\(${RECORD_VERSION}\\): upgrade socktop$`));
   const size64 = Buffer.from(full);
   size64.writeUInt16LE(64, 10);
   expectError(() => openRecording(f('size64.socktop', size64)), 'ERECORDSIZE', /64-byte records/);
@@ -439,7 +439,7 @@ test('a write error in the middle: records lost are counted and marked by a DROP
     },
     ftruncateSync: (fd, n) => fs.ftruncateSync(fd, n),
   };
-  const w = RecordingWriter.create(file, { backend: 'synthetic' }, { timer: false, frameBytes: 1280, io });
+  const w = RecordingWriter.create(file, { backend: 'synthetic' }, { timer: false, frameBytes: 10 * RECORD_SIZE, io });
   const recs = makeRecords(50);
   for (let i = 0; i < 50; i += 10) {
     w.appendRecords(recs.subarray(i * RECORD_SIZE, (i + 10) * RECORD_SIZE), 10);

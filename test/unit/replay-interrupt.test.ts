@@ -4,7 +4,7 @@
  * terminated and the CLI exits 130 with nothing but, at most, one line on stderr; --json scans on
  * the main thread in slices (openRecordingAsync), the event loop turning between them. The files:
  * an intact recording followed by 384 MiB of random bytes, which the salvaging scan searches byte
- * by byte for a frame, and an intact one of 128 MiB in one-record frames; both take seconds to
+ * by byte for a frame, and an intact one of 256 MiB in one-record frames; both take seconds to
  * scan (measured below, so the signal surely lands inside the scan).
  */
 import { test } from 'node:test';
@@ -78,7 +78,7 @@ test('SIGINT during the scan of a big recording: replay --json ends at once, exi
   const dir = tmpDir();
   const file = path.join(dir, 'big.socktop');
   try {
-    writeLargeRecording(file, 128 << 20, 1);
+    writeLargeRecording(file, 256 << 20, 1);
     const t0 = Date.now();
     openRecording(file, { salvage: true }).close();
     const scanMs = Date.now() - t0;

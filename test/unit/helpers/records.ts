@@ -1,6 +1,6 @@
 /**
  * Synthetic event records for unit tests: makeRecord({...}) writes each field at its Offset in a
- * 128-byte little-endian record, exactly as the BPF side would.
+ * RECORD_SIZE-byte little-endian record, exactly as the BPF side would.
  */
 import { AF_INET, AF_INET6, COMM_LEN, IPPROTO_TCP, Offset, RECORD_SIZE } from '../../../src/capture/layout';
 
