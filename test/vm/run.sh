@@ -78,9 +78,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   t=$(date +%s.%N)
   log "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >"$CACHE/apt-install.log" 2>&1; then
-    apt-get update -q >>"$CACHE/apt-install.log" 2>&1 || true
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$CACHE/apt-install.log" 2>&1 ||
+  # Wait for another apt-get (a parallel setup, unattended-upgrades) instead of failing at once.
+  apt=(apt-get -o DPkg::Lock::Timeout=600)
+  if ! "${apt[@]}" install -y -q --no-install-recommends "${missing[@]}" >"$CACHE/apt-install.log" 2>&1; then
+    "${apt[@]}" update -q >>"$CACHE/apt-install.log" 2>&1 || true
+    "${apt[@]}" install -y -q --no-install-recommends "${missing[@]}" >>"$CACHE/apt-install.log" 2>&1 ||
       die 2 "could not install ${missing[*]} (see $CACHE/apt-install.log): qemu-system-x86 is needed to boot the test kernel"
   fi
   log "installed ${missing[*]} in $(elapsed "$t") s"
@@ -98,7 +100,7 @@ else
   KPKG=${SOCKTOP_VM_KPKG:-$(kpkg_of_meta)}
   if [ -z "$KPKG" ] && [ "$(id -u)" = 0 ]; then
     log "apt-get update (no package lists to resolve linux-image-amd64)"
-    apt-get update -q >"$CACHE/apt-update.log" 2>&1 || true
+    apt-get -o DPkg::Lock::Timeout=600 update -q >"$CACHE/apt-update.log" 2>&1 || true
     KPKG=$(kpkg_of_meta)
   fi
   if [ -z "$KPKG" ]; then
