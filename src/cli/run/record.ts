@@ -32,17 +32,20 @@ export async function runReplay(o: CommonOptions, argv: CliArgs): Promise<number
   return replayCommand(
     {
       file: String(argv.file), speed: argv.speed as number | undefined, paused: Boolean(argv.paused),
-      json: o.json, batch: o.batch, iterations: o.iterations, delay: o.delaySec,
+      json: o.json, batch: o.batch, iterations: o.iterations, delay: o.delaySec, alerts: o.alerts,
     },
     {
       runTui: async (source) => {
         const { runTui } = await import('./tui');
-        await runTui(source, { delaySec: o.delaySec, pids: o.pids, comm: o.comm, iterations: o.iterations, replay: true });
+        await runTui(source, {
+          delaySec: o.delaySec, pids: o.pids, comm: o.comm, iterations: o.iterations, replay: true, alerts: o.alerts,
+        });
       },
       runBatch: async (source) => {
         const { runBatch } = await import('./batch');
-        await runBatch(source, {
+        return runBatch(source, {
           delaySec: o.delaySec, iterations: o.iterations, filter: { pids: o.pids, comm: o.comm, follow: null },
+          alerts: o.alerts,
         });
       },
     },
