@@ -2,17 +2,13 @@
  * alerts.ts: what the runners (batch, --json, the TUI through src/ui) share about alerts: one tick
  * of the evaluator on a source's model, and the exit status of a run in which an alert fired.
  */
-import { AlertEvaluator, AlertTransition } from '../../model/alerts/evaluator';
+import { ALERT_EXIT_CODE, AlertEvaluator, AlertTransition } from '../../model/alerts/evaluator';
 import type { AlertRule } from '../../model/alerts/grammar';
 import type { SocketModel } from '../../model/model';
 import type { DataSource } from '../../source';
 import { dropsPerStage } from '../../ui/pump';
 
-/**
- * `socktop -b`, `--json` (and `replay -b`/`--json`) end with this status when an alert fired during
- * the run and nothing failed (failures keep their own status: 1, 2).
- */
-export const ALERT_EXIT_CODE = 3;
+export { ALERT_EXIT_CODE };
 
 export function alertEvaluator(rules: readonly AlertRule[] | undefined, model: SocketModel): AlertEvaluator | null {
   return rules && rules.length > 0 ? new AlertEvaluator(rules, model.options.rateWindowSec) : null;

@@ -23,6 +23,12 @@ import type { HostFigures, RowMetric } from './metrics';
 
 export type AlertState = 'ok' | 'firing' | 'no_data';
 
+/**
+ * `socktop -b`, `--json`, `replay -b`/`--json` end with this status when an alert fired during the
+ * run and nothing failed (failures keep their own status: 1, 2).
+ */
+export const ALERT_EXIT_CODE = 3;
+
 /** What a tick changed: one per alert whose state changed. */
 export interface AlertTransition {
   rule: AlertRule;
