@@ -159,7 +159,7 @@ export function createTriggerStage(cfg: TriggerConfig, opts: TriggerStageOptions
     writer = createRecordingStage(cfg.paths[k], {
       ...opts.header,
       startMonoNs: BigInt(Math.round(startNs)),
-      startWallMs: Date.now() - (now() - startNs) / 1e6,
+      startWallMs: Math.round(Date.now() - (now() - startNs) / 1e6),
       extra: { ...(opts.header.extra ?? {}), trigger },
     }, { fd: cfg.fds[k] });
     // What the cap let go inside the window is said where it was: at the window's start.

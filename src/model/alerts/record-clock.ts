@@ -52,7 +52,7 @@ export class RecordClockAlerts {
     for (let i = 0; nowNs >= this.nextTickNs; i++) {
       if (i >= maxTicks) this.nextTickNs += Math.floor((nowNs - this.nextTickNs) / this.tickNs) * this.tickNs;
       const changes = this.tickAt(this.nextTickNs);
-      if (changes.length > 0) (out ??= []).push(...changes);
+      if (changes.length > 0) out = out ? out.concat(changes) : changes;
       this.nextTickNs += this.tickNs;
     }
     return out;
@@ -63,7 +63,9 @@ export class RecordClockAlerts {
     return this.lastTsNs > 0 ? this.tickAt(this.lastTsNs) : [];
   }
 
-  private tickAt(tsNs: number): AlertTransition[] {
+  private tickAt(tick: number): AlertTransition[] {
+    // A timer tick (advanceTo) may come after newer records were counted: "now" is never before them.
+    const tsNs = Math.max(tick, this.lastTsNs);
     this.model.refresh(tsNs);
     return this.evaluator.evaluate(this.model, { drops: this.model.stats().drops }, tsNs);
   }
