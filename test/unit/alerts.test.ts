@@ -16,6 +16,14 @@ import { RecordClockAlerts } from '../../src/model/alerts/record-clock';
 import { MemoryRing } from '../../src/record/memory-ring';
 import { parseConditionOption } from '../../src/cli/options';
 import { feed, kernelSock, makeRecord, MS, pack, SEC } from './helpers/records';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { parseCli } from '../../src/cli/index';
+import { UsageError } from '../../src/cli/errors';
+import type { CliArgs } from '../../src/cli/command';
+import { rotationOrTrigger } from '../../src/cli/run/record';
+import { alertLine } from '../../src/ui/views/header';
+import { Theme } from '../../src/ui/views/theme';
 
 const T0 = 1000 * SEC;
 const users = new UserNames(() => 'root:x:0:0::/root:/bin/sh\n');
@@ -290,4 +298,71 @@ test('memory ring: keeps the window by record time, counts what its byte cap let
   assert.deepEqual(ring.since(T0 + 1500 * MS).map((b) => b.count), [8, 4]);
   ring.clear();
   assert.equal(ring.bytes, 0);
+});
+
+// ------------------------------------------------------------------------------------ the CLI
+
+const MAIN = path.resolve(__dirname, '../../src/cli/main.js');
+const SAMPLE = path.resolve(__dirname, '../../../samples/demo.socktop');
+
+test('CLI: --alert repeats; record --trigger and its options are checked', async () => {
+  const p = (await parseCli(['-b', '--alert', 'refused>10/s', '--alert', 'comm=nginx:resets>0']))!;
+  assert.deepEqual(p.options.alerts.map((r) => r.text), ['refused>10/s', 'comm=nginx:resets>0']);
+  const r = (await parseCli(['replay', 'f.socktop', '--alert', 'lost>0']))!;
+  assert.equal(r.options.alerts[0].metric.name, 'lost');
+  assert.deepEqual(rotationOrTrigger({ trigger: 'refused>0', before: 2, after: 3 }), {
+    trigger: { conditions: ['refused>0'], beforeSec: 2, afterSec: 3, maxBytes: 64e6, files: 1 },
+  });
+  assert.equal(rotationOrTrigger({ trigger: ['refused>0', 'lost>0'], W: 4, 'ring-mb': 8 }).trigger?.files, 4);
+  const bad: Array<[CliArgs, RegExp]> = [
+    [{ before: 2 }, /^--before goes with --trigger COND$/],
+    [{ trigger: 'refused>0', C: 1 }, /-C\/-G \(rotation\) do not go with --trigger/],
+    [{ trigger: 'refused>0', before: -1 }, /--before: '-1' is not a number of seconds/],
+    [{ trigger: 'refused>0', 'ring-mb': 0 }, /--ring-mb: '0' is not a size/],
+    [{ trigger: 'refused>0', W: 0 }, /-W: '0' is not a file count/],
+    [{ trigger: 'refused>>0' }, /^--trigger 'refused>>0': expected a number after '>', got '>0'$/],
+  ];
+  for (const [argv, re] of bad) assert.throws(() => rotationOrTrigger(argv), (e: Error) => re.test(e.message) && e instanceof UsageError);
+});
+
+test('the program: a bad --alert is one line on stderr, exit 2, no stack', () => {
+  const r = spawnSync(process.execPath, [MAIN, '-b', '--alert', 'refused>10/x'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, "socktop: --alert 'refused>10/x': unexpected '/x' after the number (only a unit such as ms, or /s, may follow)\n");
+});
+
+test('the program: replay -b and --json apply --alert, exit 3 when one fired, 0 when none did', () => {
+  const batch = spawnSync(process.execPath, [MAIN, 'replay', SAMPLE, '--speed', '0', '-b', '-n', '1', '-d', '0.2',
+    '--alert', 'connects>0', '--alert', 'connects>1000000'], { encoding: 'utf8' });
+  assert.equal(batch.status, 3, batch.stderr);
+  assert.match(batch.stdout, /^ALERT connects>0 firing: \d+ events$/m);
+  assert.ok(!batch.stdout.includes('ALERT connects>1000000'));
+  assert.match(batch.stdout, /^Alerts: connects>0 FIRING \d+ events; connects>1000000 ok$/m);
+
+  const json = spawnSync(process.execPath, [MAIN, 'replay', SAMPLE, '--json', '--alert', 'connects>0'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(json.status, 3, json.stderr);
+  const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const alerts = lines.filter((l) => l.type === 'alert');
+  assert.ok(alerts.length >= 1 && alerts[0].state === 'firing' && alerts[0].value > 0, JSON.stringify(alerts));
+  // Each firing is followed by its clear before the next firing: once per crossing.
+  alerts.forEach((a, i) => assert.equal(a.state, i % 2 === 0 ? 'firing' : 'cleared'));
+  // The same run without --alert: the same event lines, nothing else.
+  const plain = spawnSync(process.execPath, [MAIN, 'replay', SAMPLE, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(plain.status, 0);
+  assert.equal(plain.stdout, lines.filter((l) => l.type !== 'alert').map((l) => `${JSON.stringify(l)}\n`).join(''));
+
+  const none = spawnSync(process.execPath, [MAIN, 'replay', SAMPLE, '--json', '--alert', 'connects>1000000'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(none.status, 0);
+  assert.ok(!none.stdout.includes('"type":"alert"'));
+});
+
+test('TUI header: the alert line, firing first, coloured by the theme, plain under NO_COLOR', () => {
+  const m = model();
+  const ev = new AlertEvaluator(parseAlerts(['lost>0', 'refused>10/s', 'accept_p99>100ms']), 5);
+  feed(m, refused(100, 'client', 60, T0));
+  tick(ev, m, T0 + SEC);
+  assert.equal(alertLine(ev.statuses, new Theme(false), 200),
+    '{bold}alerts{/bold} (1 firing):{bold}  refused>10/s FIRING 12/s{/bold}  accept_p99>100ms no data  lost>0 ok');
+  assert.match(alertLine(ev.statuses, new Theme(true), 200), /\{red-fg\}\s*refused>10\/s FIRING 12\/s\{\/red-fg\}/);
+  assert.match(alertLine(ev.statuses, new Theme(false), 56), /refused>10\/s FIRING 12\/s\{\/bold\}  \+2 more$/);
 });
