@@ -47,7 +47,7 @@ import { openRecordingAsync, Recording } from './reader';
 import { ReplaySource } from './replay-source';
 import { recordingStartOptions, TriggerOptions } from './recording-file';
 import type { TriggerStats } from './trigger-stage';
-import type { RotationOptions } from './rotation';
+import { rotationPaths, type RotationOptions } from './rotation';
 import type { AlertRule } from '../model/alerts/grammar';
 import { alertJsonLine } from '../model/alerts/format';
 import { RecordClockAlerts } from '../model/alerts/record-clock';
@@ -109,6 +109,13 @@ export function triggerStatusLine(file: string, conditions: string[], st: Writer
   if (st.recordsLost > 0) s += `, ${st.recordsLost} lost`;
   if (st.lastError) s += `, write error: ${st.lastError}`;
   return `${s}  [${formatClock(elapsedMs * 1e6)}]`;
+}
+
+/** The incident files a triggered recording wrote, for its last status line. */
+function incidentFiles(file: string, trigger: TriggerOptions | undefined, st: TriggerStats | undefined): string {
+  if (!trigger || !st || st.incidents === 0) return '';
+  const paths = trigger.files > 1 ? rotationPaths(file, trigger.files).slice(0, st.incidents) : [file];
+  return `; written: ${paths.join(' ')}`;
 }
 
 /** `socktop record -w FILE [--duration D]`. Resolves to the exit code. */
@@ -176,7 +183,7 @@ export async function recordCommand(args: RecordArgs, deps: RecordDeps): Promise
   const st = rec.stats.read();
   if (!args.quiet) {
     if (tty) out.write('\r\x1b[K');
-    out.write(`${line()}: done\n`);
+    out.write(`${line()}: done${incidentFiles(file, args.trigger, rec.trigger?.read())}\n`);
   }
   return st.recordsLost > 0 ? 1 : 0;
 }

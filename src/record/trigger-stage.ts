@@ -19,7 +19,10 @@
  * used are removed at the end.
  *
  * Each file is a normal recording (`socktop replay` reads it); its header says what it covers:
- * `trigger: { condition, fired_mono_ns, before_s, after_s, window_from_mono_ns, incident }`, and
+ * `trigger: { condition, fired_mono_ns, before_s, after_s, window_from_mono_ns, incident }`: the
+ * condition is evaluated every second of record time, so the file starts --before seconds ahead of
+ * the second before that tick (window_from = fired - 1 s - before: the records that made the
+ * condition true are always in it), and ends --after seconds past the tick; and
  * when the memory cap (--ring-mb) let go of records inside the --before window, a DROPS record of
  * the recording stage at the window's start counts them.
  */
@@ -96,6 +99,8 @@ export class TriggerStatsView {
 /** How far behind "now" the timer ticks: records of that moment may still be in the BPF ring. */
 const TICK_LAG_NS = 250e6;
 const TIMER_MS = 200;
+/** The condition is evaluated every second of record time. */
+const TICK_NS = 1e9;
 
 export interface TriggerStageOptions {
   header: HeaderInfo;
@@ -107,10 +112,10 @@ export interface TriggerStageOptions {
 
 export function createTriggerStage(cfg: TriggerConfig, opts: TriggerStageOptions): BatchStage & { close(): void } {
   const rules = parseAlerts(cfg.conditions);
-  const clock = new RecordClockAlerts(rules, 1e9);
+  const clock = new RecordClockAlerts(rules, TICK_NS);
   const beforeNs = cfg.beforeSec * 1e9;
   const afterNs = cfg.afterSec * 1e9;
-  const ring = new MemoryRing(beforeNs, cfg.maxBytes);
+  const ring = new MemoryRing(beforeNs + TICK_NS, cfg.maxBytes); // the tick's second too (see fire())
   const triggerView = new TriggerStatsView(cfg.triggerSab);
   const statsView = opts.statsSab ? new RecordingStatsView(opts.statsSab) : null;
   const now = opts.nowNs ?? (() => Number(process.hrtime.bigint()));
@@ -143,10 +148,13 @@ export function createTriggerStage(cfg: TriggerConfig, opts: TriggerStageOptions
     }
     if (st.incidents >= cfg.paths.length) {
       st.missed++;
+      publish();
       return;
     }
     const k = st.incidents++;
-    const fromNs = t.tsNs - beforeNs;
+    // From --before ahead of the tick's whole second: the records that made the condition true (in
+    // the second before the tick) are in the file even with --before 0.
+    const fromNs = t.tsNs - TICK_NS - beforeNs;
     const batches = ring.since(fromNs);
     const firstNs = batches.reduce((m, b) => (b.firstTsNs > 0 && (m === 0 || b.firstTsNs < m) ? b.firstTsNs : m), 0) || t.tsNs;
     const startNs = Math.min(firstNs, fromNs > 0 ? fromNs : firstNs);
@@ -167,6 +175,7 @@ export function createTriggerStage(cfg: TriggerConfig, opts: TriggerStageOptions
     for (const b of batches) writer.batch(b.bytes, null, b.count);
     ring.clear();
     untilNs = t.tsNs + afterNs;
+    publish();
   }
 
   function onChanges(changes: AlertTransition[] | null): void {
@@ -178,6 +187,7 @@ export function createTriggerStage(cfg: TriggerConfig, opts: TriggerStageOptions
     if (writer && nowNs >= untilNs) {
       accumulate(done, writer.close());
       writer = null;
+      publish();
     }
   }
 
