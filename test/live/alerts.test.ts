@@ -12,7 +12,8 @@
  *   events that made it true; exit 3;
  * - `socktop record --trigger COND --before 2 --after 2`: one incident file (mode 0600) holding the
  *   listener the client opened 1 s before the burst, the 30 refused connects, and the listener's
- *   close 1 s after; its header says the window; `socktop replay FILE --json` shows them.
+ *   close 1 s after; its header says the window; it is created as the sudo user (SUDO_UID), mode
+ *   0600; `socktop replay FILE --json` shows them.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -28,6 +29,9 @@ import { openRecording } from '../../src/record/reader';
 const FIXTURE = path.resolve(__dirname, '../../../test/live/fixtures/refused-burst.py');
 const N = 30;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktop-alerts-live-'));
+// Sticky and world-writable, like /tmp: the incident file is created AS the invoking user (the sudo
+// user, or the pretend one below).
+fs.chmodSync(dir, 0o1777);
 
 interface Truth {
   pid: number;
@@ -113,8 +117,10 @@ test('--json --alert: one alert line after the events that made it true, exit 3'
 test('record --trigger: the seconds before and after the moment, replayable', options(), async () => {
   const port = await closedPort();
   const file = path.join(dir, 'incident.socktop');
+  // Not under sudo: pretend to be, as user nobody, to check the file is created as the sudo user.
+  const env = process.env.SUDO_UID ? process.env : { ...process.env, SUDO_UID: '65534', SUDO_GID: '65534' };
   const rec = spawn(process.execPath, [CLI, 'record', '-w', file, '--trigger', 'comm=st-refuse:refused>0',
-    '--before', '2', '--after', '2', '--duration', '11'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--before', '2', '--after', '2', '--duration', '11'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let err = '';
   rec.stderr!.setEncoding('utf8').on('data', (d) => (err += d));
   for (let i = 0; i < 100 && !/armed/.test(err); i++) await sleep(100);
@@ -123,7 +129,10 @@ test('record --trigger: the seconds before and after the moment, replayable', op
   const truth = await burst(port, 1, 1); // listen, 1 s, 30 refused, 1 s, close
   assert.equal(await waitExit(rec), 0, err);
   assert.match(err, /1 incident \(1 firings\)/, err);
-  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.match(err, new RegExp(`done; written: ${file.replace(/[.]/g, '\\.')}\n`), err);
+  const st = fs.statSync(file);
+  assert.equal(st.mode & 0o777, 0o600);
+  assert.equal(st.uid, Number(env.SUDO_UID), 'created as the invoking (sudo) user');
 
   const r = openRecording(file);
   const trigger = (r.header.json as unknown as { trigger: Record<string, unknown> }).trigger;
