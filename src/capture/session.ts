@@ -63,7 +63,9 @@ export function startCapture(opts: StartOptions): Promise<CaptureSession> {
     bpfRingBytes: opts.bpfRingBytes,
     pipeline: opts.pipeline,
   };
-  const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: data });
+  // The recorder's files are opened here, on the main thread (record/recording-file.ts), and closed by
+  // the worker: not tracked as the worker's own, so closing them is no warning.
+  const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: data, trackUnmanagedFds: false });
   return new WorkerCapture(worker, ring, opts).started;
 }
 

@@ -35,6 +35,14 @@ export function displayOptions(y: Argv): Argv {
     .option('iterations', { alias: 'n', type: 'number', description: 'stop after this many refreshes' });
 }
 
+/** --alert COND (repeatable): conditions shown in the TUI header, as JSON lines, in batch mode. */
+export function alertOption(y: Argv): Argv {
+  return y.option('alert', {
+    type: 'string', requiresArg: true,
+    description: "alert when a condition holds, e.g. 'refused>10/s' 'comm=nginx:resets>0' (repeatable; socktop help alerts)",
+  });
+}
+
 export function probeOption(y: Argv): Argv {
   return y.option('probe', { type: 'string', choices: PROBE_CHOICES, default: 'auto', description: 'probe backend' });
 }

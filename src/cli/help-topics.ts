@@ -4,6 +4,7 @@
  * capture/layout.ts, the mirror of bpf/socktop.h, so the list cannot go stale.
  */
 import { KIND_NAMES, STAGE_NAMES } from '../capture/layout';
+import { METRICS } from '../model/alerts/metrics';
 
 const TOPICS: Record<string, () => string[]> = {
   keys: () => [
@@ -38,6 +39,7 @@ const TOPICS: Record<string, () => string[]> = {
     `  drops records count losses per stage: ${Object.values(STAGE_NAMES).join(' ')}`,
     'Names are exact, with JSON escapes (C1 controls and DEL too), so printing the output is safe.',
     'Socket ids are opaque (a keyed hash, new every session), never kernel addresses.',
+    'With --alert, lines {"type":"alert",...} come among the events (no "kind"): socktop help alerts.',
   ],
   recording: () => [
     'socktop record -w FILE [--duration 30s]   headless recording (status line on stderr)',
@@ -45,6 +47,22 @@ const TOPICS: Record<string, () => string[]> = {
     'socktop replay FILE [--speed 2] [--paused] [--json | -b -n N]   no root needed',
     'Files are created mode 0600, as the sudo user, never through a symbolic link, and never over an',
     'existing file without --force. A recording cut short replays up to its last whole record.',
+  ],
+  alerts: () => [
+    '--alert COND (repeatable; live and replay): COND := [pid=LIST: | comm=NAME:] METRIC OP NUMBER [UNIT] [/s]',
+    '  OP: > >= < <= == !=   UNIT (durations only, required): ns us ms s',
+    "  e.g. 'refused>10/s' 'accept_p99>100ms' 'lost>0' 'comm=nginx:resets>0' 'pid=123:retransmits>100/s'",
+    `  metrics: ${METRICS.map((m) => m.name).join(' ')}`,
+    '  counters compare their growth over the last 5 s (per second with /s); sockets_open, listen',
+    '  compare the level now; *_p50/_p99 the worst process in scope (no data: never fires;',
+    '  accept_* and listen_overflows have no data / 0 until the model measures the accept queue)',
+    'An alert fires once per crossing and clears once: TUI header line; -b prints',
+    '  "ALERT COND firing: VALUE" and an Alerts: line; --json prints',
+    '  {"type":"alert","alert":COND,"state":"firing|cleared|no_data","value":V,"unit":U,"threshold":T,"ts_ns":N}',
+    'Exit status of -b and --json runs (live or replay): 3 when an alert fired (1 and 2 mean failures and win).',
+    'socktop record -w FILE --trigger COND [--before 10] [--after 10] [--ring-mb 64] [-W N]:',
+    '  keeps the last --before seconds in memory; when COND fires writes them and --after seconds more',
+    '  to FILE (with -W N: up to N incident files x.0.socktop ...); replay them like any recording.',
   ],
   backends: () => [
     '--probe auto|cgroup|kprobe|tracepoint (auto: the cheapest this kernel offers; `socktop check`)',

@@ -4,6 +4,7 @@
  */
 import { PROBE_CHOICES as PROBES, ProbeChoice } from '../capture/addon';
 import { parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
+import { AlertRule, AlertSyntaxError, parseAlerts } from '../model/alerts/grammar';
 import { UsageError } from './errors';
 
 export interface CommonOptions {
@@ -18,6 +19,8 @@ export interface CommonOptions {
   verbose: boolean;
   /** --force: a recording may overwrite an existing file of the invoking user. */
   force: boolean;
+  /** --alert COND, as often as given (src/model/alerts/grammar.ts). */
+  alerts: AlertRule[];
 }
 
 /** The raw yargs values we read (all optional: yargs fills defaults). */
@@ -32,6 +35,7 @@ export interface RawArgs {
   record?: unknown;
   verbose?: unknown;
   force?: unknown;
+  alert?: unknown;
 }
 
 export const MIN_DELAY_SEC = 0.1;
@@ -78,6 +82,19 @@ export function parseIterations(v: unknown): number | undefined {
   return n;
 }
 
+/** Every value of a repeatable condition option (--alert, --trigger), parsed; a bad one is a
+ *  one-line UsageError naming the option, the token at fault and the metrics. */
+export function parseConditionOption(v: unknown, flag: string): AlertRule[] {
+  if (v === undefined || v === null) return [];
+  const values = (Array.isArray(v) ? v : [v]).map(String);
+  try {
+    return parseAlerts(values);
+  } catch (e) {
+    if (e instanceof AlertSyntaxError) throw new UsageError(`${flag} ${e.message}`);
+    throw e;
+  }
+}
+
 export function normalizeOptions(a: RawArgs): CommonOptions {
   const probe = String(last(a.probe) ?? 'auto') as ProbeChoice;
   if (!PROBES.includes(probe)) throw new UsageError(`--probe: '${probe}' is not one of ${PROBES.join(', ')}`);
@@ -94,6 +111,7 @@ export function normalizeOptions(a: RawArgs): CommonOptions {
     record: record === undefined ? undefined : String(record),
     verbose: Boolean(last(a.verbose)),
     force: Boolean(last(a.force)),
+    alerts: parseConditionOption(a.alert, '--alert'),
   };
   if (o.json && o.batch) throw new UsageError('--json and -b/--batch cannot be used together');
   if (o.iterations !== undefined && o.json) throw new UsageError('-n/--iterations goes with -b/--batch (or the TUI), not --json');

@@ -347,7 +347,9 @@ export class SocketModel {
     row: ProcessRow, sock: SocketEntry | undefined, view: DataView, off: number, kind: number,
   ): void {
     if (this.cursor.key === 0 || kind === EventKind.Close) return;
+    const opened = row.opened; // a socket open before the capture was not opened during it
     sock = this.socks.openCounted(row, sock);
+    row.opened = opened;
     sock.snapshot = true;
     sock.setTuple(view, off);
     const state = view.getUint8(off + Offset.new_state);
@@ -409,6 +411,11 @@ export class SocketModel {
   /** Filtered rows sorted by `key`; figures as of the last refresh(). */
   query(filter: RowFilter, key: SortKey, descending: boolean): ProcessRow[] {
     return filterSort(this.procs.values(), filter, key, descending, this.nowNs, (uid) => this.userName(uid));
+  }
+
+  /** Every row, unfiltered and unsorted (the alert evaluator reads them all each tick). */
+  rows(): IterableIterator<ProcessRow> {
+    return this.procs.values();
   }
 
   process(pid: number): ProcessRow | undefined {

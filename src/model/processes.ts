@@ -30,6 +30,8 @@ export class ProcessRow {
 
   /** Sockets we saw open (SOCKET/ACCEPT/CONNECT_START/LISTEN or snapshot) and not yet closed. */
   open = 0;
+  /** Sockets this process opened (created, accepted, connecting, listening) since socktop started. */
+  opened = 0;
   /** Listening port -> number of this process's sockets listening on it (SO_REUSEPORT: several). */
   listen: Map<number, number> | null = null;
 

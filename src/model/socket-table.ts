@@ -69,7 +69,10 @@ export class SocketTable {
 
   /** LISTEN/CONNECT_START: reuse the open entry of this socket, else start one; count it as open. */
   openCounted(row: ProcessRow, sock: SocketEntry | undefined): SocketEntry {
-    if (!sock?.open) sock = this.newSocket(row.pid);
+    if (!sock?.open) {
+      sock = this.newSocket(row.pid);
+      row.opened++;
+    }
     if (!sock.counted || sock.pid !== row.pid) {
       if (sock.counted) this.uncount(sock);
       if (sock.pid !== row.pid && sock.inMap && sock.closedNs === 0) {

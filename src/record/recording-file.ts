@@ -28,6 +28,8 @@ import { createRecordingStage, RecordingStage } from './recording-stage';
 import { FileRing, RotationOptions, rotationPaths } from './rotation';
 import { RecordingStatsView } from './stats-view';
 import type { HeaderInfo } from './writer';
+import type { BatchStage } from '../capture/pipeline';
+import { createTriggerStage, TriggerConfig, TriggerStatsView } from './trigger-stage';
 
 export interface RecordingStageConfig {
   path: string;
@@ -42,6 +44,18 @@ export interface RecordingStageConfig {
   flushIntervalMs?: number;
   /** A flight recorder's files (rotation.ts): every path opened, `fd` is the first one's. */
   rotation?: { paths: string[]; fds: number[]; options: RotationOptions };
+  /** record --trigger (trigger-stage.ts): every incident file opened, `fd` is the first one's. */
+  trigger?: TriggerConfig;
+}
+
+/** record --trigger, as the command line gives it (checked by the CLI). */
+export interface TriggerOptions {
+  conditions: string[];
+  beforeSec: number;
+  afterSec: number;
+  maxBytes: number;
+  /** Incident files (-W N; 1 without). */
+  files: number;
 }
 
 export interface RecordingStartOptions {
@@ -50,6 +64,8 @@ export interface RecordingStartOptions {
   stats: RecordingStatsView;
   /** The file as opened. */
   file: OpenedForWrite;
+  /** record --trigger: what the trigger did so far. */
+  trigger?: TriggerStatsView;
   /**
    * The capture did not start: close the descriptor unless the capture worker took it, and remove
    * the file if this call created it and nothing was written to it. Idempotent.
@@ -64,6 +80,8 @@ export interface RecordingFileOptions {
   env?: NodeJS.ProcessEnv;
   /** -W N [-C MB] [-G SEC]: N files used in turn, named by rotationPaths(file). */
   rotation?: RotationOptions;
+  /** --trigger: one file per incident (FILE, or with -W N the names rotationPaths gives). */
+  trigger?: TriggerOptions;
 }
 
 const FD_FREE = 0;
@@ -78,7 +96,8 @@ const FD_RELEASED = 2;
 export function recordingStartOptions(
   file: string, header: Partial<HeaderInfo> = {}, opts: RecordingFileOptions = {},
 ): RecordingStartOptions {
-  const paths = opts.rotation ? rotationPaths(file, opts.rotation.files) : [file];
+  const files = opts.rotation?.files ?? opts.trigger?.files ?? 1;
+  const paths = files > 1 ? rotationPaths(file, files) : [file];
   const opened: { path: string; file: OpenedForWrite }[] = [];
   const closeAndRemove = (): void => {
     for (const o of opened) {
@@ -104,9 +123,20 @@ export function recordingStartOptions(
   const rotation = opts.rotation
     ? { paths: opened.map((o) => path.resolve(o.path)), fds: opened.map((o) => o.file.fd), options: opts.rotation }
     : undefined;
+  const triggerView = opts.trigger ? TriggerStatsView.create() : undefined;
+  const trigger: TriggerConfig | undefined = opts.trigger && triggerView
+    ? {
+      conditions: opts.trigger.conditions, beforeSec: opts.trigger.beforeSec, afterSec: opts.trigger.afterSec,
+      maxBytes: opts.trigger.maxBytes, paths: opened.map((o) => path.resolve(o.path)), fds: opened.map((o) => o.file.fd),
+      triggerSab: triggerView.sab,
+    }
+    : undefined;
   return {
-    pipeline: { recording: { path: path.resolve(first.path), fd: first.file.fd, fdClaim, header, statsSab: stats.sab, rotation } },
+    pipeline: {
+      recording: { path: path.resolve(first.path), fd: first.file.fd, fdClaim, header, statsSab: stats.sab, rotation, trigger },
+    },
     stats,
+    trigger: triggerView,
     file: first.file,
     release(): void {
       if (released) return;
@@ -117,12 +147,25 @@ export function recordingStartOptions(
   };
 }
 
-/** Worker side: claim the descriptor and make the recorder stage. Throws a one-line RecordingError. */
-export function recordingStage(cfg: RecordingStageConfig, backend: string): RecordingStage {
+/** Worker side: the recorder stage the config asks for: triggered (trigger-stage.ts) or not. */
+export function recorderStage(cfg: RecordingStageConfig, backend: string): BatchStage {
+  if (!cfg.trigger) return recordingStage(cfg, backend);
+  claim(cfg);
+  return createTriggerStage(cfg.trigger, {
+    header: { ...cfg.header, backend: cfg.header?.backend ?? backend }, statsSab: cfg.statsSab,
+  });
+}
+
+function claim(cfg: RecordingStageConfig): void {
   if (cfg.fd !== undefined && cfg.fdClaim
     && Atomics.compareExchange(new Int32Array(cfg.fdClaim), 0, FD_FREE, FD_TAKEN) !== FD_FREE) {
     throw new RecordingError('EIO', `recording ${cfg.path}: the file was released before the capture started`);
   }
+}
+
+/** Worker side: claim the descriptor and make the recorder stage. Throws a one-line RecordingError. */
+export function recordingStage(cfg: RecordingStageConfig, backend: string): RecordingStage {
+  claim(cfg);
   return createRecordingStage(
     cfg.path,
     { ...cfg.header, backend: cfg.header?.backend ?? backend },

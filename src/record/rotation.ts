@@ -110,7 +110,7 @@ export class FileRing {
 }
 
 /** Remove `p` if it is still the empty file behind `fd` (not one put in its place since). */
-function removeIfStillEmpty(p: string, fd: number): void {
+export function removeIfStillEmpty(p: string, fd: number): void {
   try {
     const mine = fs.fstatSync(fd);
     const there = fs.lstatSync(p);

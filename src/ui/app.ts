@@ -18,7 +18,9 @@ import { ChartView, CHART_SECONDS, Geometry } from './views/chart';
 import { detailLines, DetailView } from './views/detail';
 import { FooterView } from './views/footer';
 import { Cost, Frame } from './views/frame';
-import { HEADER_HEIGHT, HeaderView } from './views/header';
+import { headerHeight, HeaderView } from './views/header';
+import { AlertEvaluator } from '../model/alerts/evaluator';
+import type { AlertRule } from '../model/alerts/grammar';
 import { HelpView } from './views/help';
 import { TableView } from './views/table';
 import { esc, Theme } from './views/theme';
@@ -43,6 +45,8 @@ export interface AppOptions {
   drainIntervalMs?: number;
   /** Quit by itself after this many timed frames (-n). */
   maxFrames?: number;
+  /** --alert conditions: evaluated at every frame (not while paused), shown in the header. */
+  alerts?: readonly AlertRule[];
   /** For tests: blessed input/output streams. */
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
@@ -55,6 +59,7 @@ export class App {
   private model: SocketModel;
   private readonly pump: Pump;
   private readonly header: HeaderView;
+  private readonly alerts: AlertEvaluator | null;
   private readonly table: TableView;
   private readonly chart: ChartView;
   private readonly detail: DetailView;
@@ -88,7 +93,8 @@ export class App {
       smartCSR: true, title: 'socktop', warnings: false, fullUnicode: true, autoPadding: false,
       input: opts.input, output: opts.output,
     } as blessed.Widgets.IScreenOptions);
-    this.header = new HeaderView(this.screen);
+    this.alerts = opts.alerts?.length ? new AlertEvaluator(opts.alerts, this.model.options.rateWindowSec) : null;
+    this.header = new HeaderView(this.screen, headerHeight(this.alerts !== null));
     this.table = new TableView(this.screen, (i) => this.act(this.state.clickRow(i)), (n) => this.act(this.state.wheel(n)));
     this.chart = new ChartView(this.screen, this.theme);
     this.detail = new DetailView(this.screen);
@@ -163,6 +169,7 @@ export class App {
   private resetModel(): void {
     this.model = new SocketModel({ ...UI_MODEL_OPTIONS, ...this.opts.model });
     this.pump.setModel(this.model);
+    this.alerts?.reset();
     this.frozen = this.state.paused ? [] : null;
   }
 
@@ -189,10 +196,11 @@ export class App {
     const stats = this.source.stats();
     this.sampleCost(stats);
     const width = this.screen.width as number;
+    const drops = dropsPerStage(this.model, stats, this.source.ring.drops());
+    if (!paused) this.alerts?.evaluate(this.model, { drops });
     const f: Frame = {
-      model: this.model, state: this.state, theme: this.theme, info: this.source.describe(), stats,
-      drops: dropsPerStage(this.model, stats, this.source.ring.drops()),
-      uptimeMs: Date.now() - this.started, cost: this.cost, width,
+      model: this.model, state: this.state, theme: this.theme, info: this.source.describe(), stats, drops,
+      uptimeMs: Date.now() - this.started, cost: this.cost, width, alerts: this.alerts?.statuses,
     };
     this.header.render(f);
     const detail = this.state.baseMode === 'detail';
@@ -269,11 +277,12 @@ export class App {
       return false;
     }
     this.small.hide();
-    const chartH = Math.max(8, Math.min(14, Math.floor((h - HEADER_HEIGHT - 1) * 0.3)));
-    const mainH = h - HEADER_HEIGHT - 1 - chartH;
-    setGeometry(this.table.box, { top: HEADER_HEIGHT, left: 0, width: w, height: mainH });
-    setGeometry(this.detail.box, { top: HEADER_HEIGHT, left: 0, width: w, height: h - HEADER_HEIGHT - 1 });
-    this.chart.place({ top: HEADER_HEIGHT + mainH, left: 0, width: w, height: chartH });
+    const top = this.header.height;
+    const chartH = Math.max(8, Math.min(14, Math.floor((h - top - 1) * 0.3)));
+    const mainH = h - top - 1 - chartH;
+    setGeometry(this.table.box, { top, left: 0, width: w, height: mainH });
+    setGeometry(this.detail.box, { top, left: 0, width: w, height: h - top - 1 });
+    this.chart.place({ top: top + mainH, left: 0, width: w, height: chartH });
     return true;
   }
 

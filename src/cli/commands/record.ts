@@ -13,7 +13,14 @@ export const record: SocktopCommand = {
     .option('quiet', { alias: 'q', type: 'boolean', description: 'no status line on stderr' })
     .option('W', { type: 'number', requiresArg: true, description: 'flight recorder: N files (x.0.socktop ... for -w x.socktop) written in turn, the oldest reused' })
     .option('C', { type: 'number', requiresArg: true, description: 'with -W: start the next file after this many MB' })
-    .option('G', { type: 'number', requiresArg: true, description: 'with -W: start the next file after this many seconds' }),
+    .option('G', { type: 'number', requiresArg: true, description: 'with -W: start the next file after this many seconds' })
+    .option('trigger', {
+      type: 'string', requiresArg: true,
+      description: "keep the last --before seconds in memory; write them and --after seconds more when this condition fires (e.g. 'refused>0'; repeatable; with -W N: up to N incident files)",
+    })
+    .option('before', { type: 'number', requiresArg: true, description: 'with --trigger: seconds kept before the moment (default 10)' })
+    .option('after', { type: 'number', requiresArg: true, description: 'with --trigger: seconds written after the moment (default 10)' })
+    .option('ring-mb', { type: 'number', requiresArg: true, description: 'with --trigger: memory for the --before seconds, MB (default 64)' }),
   async handler(argv: CliArgs): Promise<number> {
     return (await import('../run/record')).runRecord(normalizeOptions(argv), argv);
   },

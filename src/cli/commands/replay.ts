@@ -1,13 +1,13 @@
 /** `socktop replay FILE`: a recording through the same views as a live capture; no root needed. */
 import type { Argv } from 'yargs';
-import { CliArgs, displayOptions, filterOptions, SocktopCommand } from '../command';
+import { alertOption, CliArgs, displayOptions, filterOptions, SocktopCommand } from '../command';
 import { normalizeOptions } from '../options';
 
 export const replay: SocktopCommand = {
   name: 'replay',
   command: 'replay <file>',
   describe: 'replay a recording in the TUI (no root needed)',
-  builder: (y: Argv) => displayOptions(filterOptions(y))
+  builder: (y: Argv) => alertOption(displayOptions(filterOptions(y)))
     .positional('file', { type: 'string', description: 'recording file' })
     .option('speed', { type: 'number', default: 1, description: 'replay speed (0 = as fast as possible)' })
     .option('paused', { type: 'boolean', description: 'start paused' }),

@@ -16,6 +16,10 @@ import { dropsPerStage, Pump } from '../../ui/pump';
 import type { DataSource, SourceInfo } from '../../source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
+import type { AlertStatus } from '../../model/alerts/evaluator';
+import { alertTextLine, statusText } from '../../model/alerts/format';
+import type { AlertRule } from '../../model/alerts/grammar';
+import { alertEvaluator, alertTick, exitStatus } from './alerts';
 
 export interface SnapshotInput {
   model: SocketModel;
@@ -30,6 +34,8 @@ export interface SnapshotInput {
   uptimeMs: number;
   /** Most rows to print (top -b prints them all). */
   maxRows?: number;
+  /** --alert: each condition's state, one summary line under the two header lines. */
+  alerts?: readonly AlertStatus[];
 }
 
 function clock(d: Date): string {
@@ -49,8 +55,9 @@ export function formatSnapshot(s: SnapshotInput): string {
       + `probe ${s.info.backend}, events ${st.events} (${fmtRate(st.eventsPerSec)}/s), drops: ${drops}`),
     showText(`Processes: ${st.processes} total, ${rows.length} shown, sockets open ${st.openSockets}, unattributed events ${st.unattributed}`
       + (filter ? `, filter: ${filter}` : '')),
-    '',
   ];
+  if (s.alerts && s.alerts.length > 0) lines.push(showText(`Alerts: ${s.alerts.map(statusText).join('; ')}`));
+  lines.push('');
   const placed = layoutColumns(s.width);
   lines.push(headerLine(placed, s.sortKey, s.descending).trimEnd());
   const ctx = { nowNs: s.model.now, userName: (uid: number) => s.model.userName(uid) };
@@ -68,19 +75,23 @@ export interface BatchOptions {
   out?: NodeJS.WritableStream;
   signal?: AbortSignal;
   width?: number;
+  /** --alert: evaluated at each snapshot; a change of state is printed as one line before it. */
+  alerts?: readonly AlertRule[];
 }
 
 /**
- * Snapshots of `source` until N are printed or a signal arrives. A finite source (a replay) that
+ * Snapshots of `source` until N are printed or a signal arrives. Resolves to the exit status: 0, or
+ * ALERT_EXIT_CODE (3) when an --alert fired during the run. A finite source (a replay) that
  * has run dry ends the run after its snapshot when no -n was given; with -n N the N snapshots are
  * all printed, `-d` apart, as `top -b -n N` does on a quiet host (`replay --speed 0 -b -n 2` plays
  * the whole file before the first one: both show its final state, the second d seconds later).
  */
-export async function runBatch(source: DataSource, o: BatchOptions): Promise<void> {
+export async function runBatch(source: DataSource, o: BatchOptions): Promise<number> {
   const out = o.out ?? process.stdout;
   const signal = o.signal ?? stopSignal;
   const model = new SocketModel();
   const pump = new Pump(source, model);
+  const alerts = alertEvaluator(o.alerts, model);
   source.onReset?.(() => undefined); // batch never seeks
   const started = Date.now();
   const n = o.iterations ?? Infinity;
@@ -91,14 +102,18 @@ export async function runBatch(source: DataSource, o: BatchOptions): Promise<voi
     if (signal.aborted) break;
     pump.drain();
     model.refresh(source.clockNs?.());
-    const text = formatSnapshot({
+    // An alert's change of state: one line each ("ALERT refused>10/s firing: 12/s"), before the
+    // snapshot that shows it, so `grep ^ALERT` finds every firing once.
+    const changes = alerts ? alertTick(alerts, model, source).map((t) => `${showText(alertTextLine(t))}\n`).join('') : '';
+    const text = changes + formatSnapshot({
       model, info: source.describe(), drops: dropsPerStage(model, source.stats(), source.ring.drops()),
       filter: o.filter, sortKey: o.sortKey ?? 'conn', descending: o.descending ?? true,
-      width: o.width ?? Infinity, wallTime: new Date(), uptimeMs: Date.now() - started,
+      width: o.width ?? Infinity, wallTime: new Date(), uptimeMs: Date.now() - started, alerts: alerts?.statuses,
     });
     if (!out.write(`${text}\n`)) await new Promise((r) => out.once('drain', r));
     if (ended && o.iterations === undefined) break;
   }
+  return exitStatus(0, alerts);
 }
 
 /** Sleep `ms`, draining the ring every 100 ms; true when a finite source has nothing more. */
@@ -126,12 +141,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export async function batchCommand(o: CommonOptions): Promise<void> {
+/** Live -b; resolves to the exit status (3 when an --alert fired). */
+export async function batchCommand(o: CommonOptions): Promise<number> {
   const { openHeadlessLive } = await import('../live');
   const live = await openHeadlessLive(o);
-  await runBatch(live.source, {
+  const code = await runBatch(live.source, {
     delaySec: o.delaySec, iterations: o.iterations, signal: live.stop.signal,
-    filter: { pids: o.pids, comm: o.comm, follow: null },
+    filter: { pids: o.pids, comm: o.comm, follow: null }, alerts: o.alerts,
   });
   live.throwIfDied();
+  return code;
 }

@@ -12,6 +12,11 @@ import { commMatches, PidFilter } from '../../model/filter';
 import type { DataSource } from '../../source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
+import type { AlertEvaluator } from '../../model/alerts/evaluator';
+import { alertJsonLine } from '../../model/alerts/format';
+import type { AlertRule } from '../../model/alerts/grammar';
+import { SocketModel } from '../../model/model';
+import { ALERT_EXIT_CODE, alertEvaluator, alertTick } from './alerts';
 
 export interface JsonOptions {
   pids: PidFilter | null;
@@ -27,6 +32,14 @@ export interface JsonOptions {
    * --record file) got, up to the end.
    */
   stopSourceOnSignal?: boolean;
+  /**
+   * --alert: every record also goes into a model (all of them: -p/--comm filter the lines, a
+   * condition's own pid=/comm= scope filters what it counts), evaluated every `tickMs` (the -d
+   * delay) and once more at the end; a change of state is one {"type":"alert",...} line
+   * (src/model/alerts/format.ts) among the event lines.
+   */
+  alerts?: readonly AlertRule[];
+  tickMs?: number;
 }
 
 export interface JsonSummary {
@@ -36,6 +49,10 @@ export interface JsonSummary {
   drops: number[];
   /** stdout was closed under us. */
   brokenPipe: boolean;
+  /** Alert lines written. */
+  alerts: number;
+  /** Some --alert fired during the run. */
+  alertFired: boolean;
 }
 
 export function summaryLine(s: JsonSummary): string {
@@ -46,7 +63,19 @@ export function summaryLine(s: JsonSummary): string {
 export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonSummary> {
   const out = o.out ?? process.stdout;
   const signal = o.signal ?? stopSignal;
-  const sum: JsonSummary = { read: 0, written: 0, drops: dropCounters(), brokenPipe: false };
+  const sum: JsonSummary = { read: 0, written: 0, drops: dropCounters(), brokenPipe: false, alerts: 0, alertFired: false };
+  const model = o.alerts && o.alerts.length > 0 ? new SocketModel({ globalLogSize: 0 }) : null;
+  const alerts: AlertEvaluator | null = model ? alertEvaluator(o.alerts, model) : null;
+  const tickMs = o.tickMs ?? 1000;
+  let nextTick = Date.now() + tickMs;
+  const tick = (): void => {
+    if (!model || !alerts) return;
+    model.refresh(source.clockNs?.());
+    for (const t of alertTick(alerts, model, source)) {
+      chunk += alertJsonLine(t) + '\n';
+      sum.alerts++;
+    }
+  };
   const onError = (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') sum.brokenPipe = true;
     else throw e;
@@ -55,6 +84,7 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
   let chunk = '';
   const visit = (view: DataView, off: number) => {
     sum.read++;
+    model?.ingest(view, off);
     const kind = view.getUint8(off + Offset.kind);
     if (kind === EventKind.Drops) {
       const stage = view.getUint8(off + Offset.new_state);
@@ -73,6 +103,10 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
         await write(out, chunk, signal);
         chunk = '';
       }
+      if (model && Date.now() >= nextTick) {
+        nextTick = Date.now() + tickMs;
+        tick();
+      }
       if (source.finished?.() && source.ring.available() === 0) break;
     }
     if (chunk && !sum.brokenPipe) await write(out, chunk, signal);
@@ -84,10 +118,16 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
         chunk = '';
       }
     }
+    // The last records get their evaluation too: a short run (-n-less, ended by a signal or the
+    // source) still reports the alert its final second crossed.
+    tick();
+    if (chunk && !sum.brokenPipe) await write(out, chunk, signal);
+    chunk = '';
   } finally {
     out.off('error', onError);
   }
   sum.drops = maxDrops(sum.drops, source.stats(), source.ring.drops());
+  sum.alertFired = alerts?.anyFired ?? false;
   (o.err ?? process.stderr).write(summaryLine(sum));
   return sum;
 }
@@ -110,11 +150,14 @@ function write(out: NodeJS.WritableStream, text: string, signal: AbortSignal): P
   });
 }
 
-/** Live --json; resolves to the exit code (1 when a --record file lost records). */
+/** Live --json; resolves to the exit code (1 when a --record file lost records, else 3 when an
+ *  --alert fired). */
 export async function jsonCommand(o: CommonOptions): Promise<number> {
   const { openHeadlessLive } = await import('../live');
   const live = await openHeadlessLive(o);
-  const sum = await runJson(live.source, { pids: o.pids, comm: o.comm, signal: live.stop.signal, stopSourceOnSignal: true });
+  const sum = await runJson(live.source, {
+    pids: o.pids, comm: o.comm, signal: live.stop.signal, stopSourceOnSignal: true, alerts: o.alerts, tickMs: o.delaySec * 1000,
+  });
   live.throwIfDied();
   // As `socktop record` does: a recording that lost records is a failure, though the events
   // themselves all reached stdout.
@@ -123,5 +166,5 @@ export async function jsonCommand(o: CommonOptions): Promise<number> {
     process.stderr.write(`socktop: the recording lost ${sum.drops[3]} records${error ? ` (${error})` : ''}\n`);
     return 1;
   }
-  return 0;
+  return sum.alertFired ? ALERT_EXIT_CODE : 0;
 }

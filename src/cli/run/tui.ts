@@ -5,6 +5,7 @@
 import type { PidFilter } from '../../model/filter';
 import type { ModelOptions } from '../../model/model';
 import { App } from '../../ui/app';
+import type { AlertRule } from '../../model/alerts/grammar';
 import type { DataSource } from '../../source';
 import { UiState } from '../../ui/state';
 import { UsageError } from '../errors';
@@ -22,6 +23,8 @@ export interface TuiOptions {
   model?: Partial<ModelOptions>;
   /** Rejects when the source dies while the TUI runs (the error then ends socktop). */
   failure?: Promise<never>;
+  /** --alert conditions, shown in the header. */
+  alerts?: readonly AlertRule[];
 }
 
 /**
@@ -45,7 +48,7 @@ export function assertTerminal(
 export async function runTui(source: DataSource, o: TuiOptions): Promise<void> {
   assertTerminal();
   const state = new UiState({ pids: o.pids, comm: o.comm, replay: o.replay });
-  const app = new App(source, { delaySec: o.delaySec, state, model: o.model, maxFrames: o.iterations });
+  const app = new App(source, { delaySec: o.delaySec, state, model: o.model, maxFrames: o.iterations, alerts: o.alerts });
   setTerminalRestore(() => app.restoreTerminal());
   const stopped = new Promise<void>((resolve) => {
     if (stopSignal.aborted) resolve();
@@ -61,5 +64,5 @@ export async function topCommand(o: CommonOptions): Promise<void> {
   const failure = new Promise<never>((_, reject) => (fail = reject));
   failure.catch(() => undefined); // handled by the race in runTui; never unhandled
   const source = await openLiveSource({ probe: o.probe, record: o.record, force: o.force, onError: (e) => fail(e) });
-  await runTui(source, { delaySec: o.delaySec, pids: o.pids, comm: o.comm, iterations: o.iterations, failure });
+  await runTui(source, { delaySec: o.delaySec, pids: o.pids, comm: o.comm, iterations: o.iterations, failure, alerts: o.alerts });
 }

@@ -5,6 +5,7 @@ import type { SocketModel } from '../../model/model';
 import type { SourceInfo, SourceStats } from '../../source';
 import type { UiState } from '../state';
 import type { Theme } from './theme';
+import type { AlertStatus } from '../../model/alerts/evaluator';
 
 export interface Cost {
   /** socktop's own CPU (user + sys) as % of one core since the previous frame. */
@@ -26,4 +27,6 @@ export interface Frame {
   uptimeMs: number;
   cost: Cost;
   width: number;
+  /** --alert conditions and their state (the header's fourth line); absent without --alert. */
+  alerts?: readonly AlertStatus[];
 }

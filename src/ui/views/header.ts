@@ -1,14 +1,49 @@
 /**
  * header.ts: the three header lines: where and how we capture, the event flow with drops per
- * stage, and socktop's own cost plus the active filter.
+ * stage, and socktop's own cost plus the active filter; with --alert, a fourth line: every
+ * condition and its state (firing ones first, bold red; no data in yellow; ok plain), cut to the
+ * width with a count of those that did not fit.
  */
 import * as blessed from 'blessed';
 import { fmtLatency, fmtRate, fmtUptime } from '../format';
 import { DROP_STAGES, STAGE_NAMES } from '../../capture/layout';
 import { Frame } from './frame';
 import { Line } from './line';
+import type { AlertStatus } from '../../model/alerts/evaluator';
+import { statusText } from '../../model/alerts/format';
+import type { Theme } from './theme';
 
 export const HEADER_HEIGHT = 3;
+
+/** Header lines for a run with (or without) --alert conditions. */
+export function headerHeight(alerts: boolean): number {
+  return HEADER_HEIGHT + (alerts ? 1 : 0);
+}
+
+/** The alert line: "alerts: refused>10/s FIRING 12/s  lost>0 ok". */
+export function alertLine(alerts: readonly AlertStatus[], t: Theme, width: number): string {
+  const order = [...alerts].sort((a, b) => rank(a) - rank(b));
+  const firing = alerts.filter((a) => a.state === 'firing').length;
+  const line = new Line().add('alerts', (s) => t.bold(s)).add(firing ? ` (${firing} firing):` : ':');
+  for (let i = 0; i < order.length; i++) {
+    const a = order[i];
+    const text = `  ${statusText(a)}`;
+    const more = order.length - i - 1;
+    const reserve = more > 0 ? `  +${more} more`.length : 0;
+    if (line.length + text.length + reserve > width) {
+      line.add(`  +${order.length - i} more`);
+      break;
+    }
+    if (a.state === 'firing') line.add(text, (s) => t.bold(t.fg('red', s)));
+    else if (a.state === 'no_data') line.add(text, (s) => t.fg('yellow', s));
+    else line.add(text);
+  }
+  return line.toString();
+}
+
+function rank(a: AlertStatus): number {
+  return a.state === 'firing' ? 0 : a.state === 'no_data' ? 1 : 2;
+}
 
 export function headerLines(f: Frame): string[] {
   const t = f.theme;
@@ -38,7 +73,9 @@ export function headerLines(f: Frame): string[] {
   if (st.evictedProcesses || st.evictedSockets) l3.add(`  evicted ${st.evictedProcesses}p/${st.evictedSockets}s`);
   const filter = f.state.filterText();
   if (filter) l3.add('  filter: ').add(filter, (s) => t.bold(t.fg('cyan', s)));
-  return [l1.withRight(status(f, f.width - l1.length - 1), f.width), l2.toString(), l3.toString()];
+  const lines = [l1.withRight(status(f, f.width - l1.length - 1), f.width), l2.toString(), l3.toString()];
+  if (f.alerts && f.alerts.length > 0) lines.push(alertLine(f.alerts, t, f.width - 1));
+  return lines;
 }
 
 const BAR_MAX = 30;
@@ -74,8 +111,8 @@ function status(f: Frame, room: number): Line {
 export class HeaderView {
   readonly box: blessed.Widgets.BoxElement;
 
-  constructor(screen: blessed.Widgets.Screen) {
-    this.box = blessed.box({ parent: screen, top: 0, left: 0, height: HEADER_HEIGHT, width: '100%', tags: true });
+  constructor(screen: blessed.Widgets.Screen, readonly height = HEADER_HEIGHT) {
+    this.box = blessed.box({ parent: screen, top: 0, left: 0, height, width: '100%', tags: true });
   }
 
   render(f: Frame): void {
