@@ -24,7 +24,10 @@ need_node() {
 
 install_packages() {
   # prometheus: the exporter's live test runs its own from the binary (never the system service).
-  local pkgs=(clang llvm make g++ python3 pkg-config libbpf-dev libelf-dev zlib1g-dev tmux iproute2 liburing-dev prometheus)
+  # podman, runc, busybox-static: the container tests run a real container (runc: crun refuses
+  # hybrid cgroup v1+v2 hosts; busybox is the container's whole root file system).
+  local pkgs=(clang llvm make g++ python3 pkg-config libbpf-dev libelf-dev zlib1g-dev tmux iproute2 liburing-dev prometheus
+    podman runc busybox-static)
   local missing=()
   for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   # bpftool: its own package on Debian, part of linux-tools on Ubuntu.
