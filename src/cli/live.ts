@@ -9,6 +9,7 @@ import { chooseBackend } from '../capture/backend';
 import { backendProblem, snapshotLimit } from '../capture/capabilities';
 import { detectKernelSupport, KernelSupport } from '../capture/kernel';
 import { startCapture, CaptureSession, StartOptions } from '../capture/session';
+import { CgroupPaths, hostCgroupRoot } from '../capture/cgroups';
 import type { DataSource, SourceInfo, SourceStats } from '../source';
 import { monotonicNs } from '../source';
 import { NEEDS_PRIVILEGES, PRIVILEGES_HINT, SocktopError } from './errors';
@@ -122,6 +123,9 @@ async function recordingOptions(file: string, force: boolean): Promise<Recording
 }
 
 class LiveSource implements DataSource {
+  /** Names the cgroup ids of the records (containers, units): a walk of the cgroup v2 mount. */
+  private readonly cgroups = new CgroupPaths(hostCgroupRoot());
+
   constructor(
     private readonly session: CaptureSession,
     private readonly info: SourceInfo,
@@ -154,6 +158,10 @@ class LiveSource implements DataSource {
 
   clockNs(): number {
     return monotonicNs();
+  }
+
+  cgroupPath(cgroupId: number): string | undefined {
+    return this.cgroups.pathOf(cgroupId);
   }
 
   stop(): Promise<void> {

@@ -137,8 +137,8 @@ export function placementMatches(query: string, p: Placement | null | undefined)
   const q = query.toLowerCase();
   if (p.containerId?.startsWith(q)) return true;
   if (p.podUid && (p.podUid.startsWith(q) || p.podUid.replace(/-/g, '').startsWith(q.replace(/-/g, '')))) return true;
-  if (p.name && p.name.toLowerCase().includes(q)) return true;
-  if (p.unit && p.unit.toLowerCase().includes(q)) return true;
+  if (p.name?.toLowerCase().includes(q)) return true;
+  if (p.unit?.toLowerCase().includes(q)) return true;
   const leaf = p.path.slice(p.path.lastIndexOf('/') + 1).toLowerCase();
   return leaf.length > 0 && leaf.includes(q);
 }

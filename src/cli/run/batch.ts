@@ -131,7 +131,7 @@ export async function batchCommand(o: CommonOptions): Promise<void> {
   const live = await openHeadlessLive(o);
   await runBatch(live.source, {
     delaySec: o.delaySec, iterations: o.iterations, signal: live.stop.signal,
-    filter: { pids: o.pids, comm: o.comm, follow: null },
+    filter: { pids: o.pids, comm: o.comm, follow: null, container: o.container, netns: o.netns },
   });
   live.throwIfDied();
 }

@@ -12,10 +12,14 @@ import { commMatches, PidFilter } from '../../model/filter';
 import type { DataSource } from '../../source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
+import { JsonPlaces } from './json-place';
 
 export interface JsonOptions {
   pids: PidFilter | null;
   comm: string | null;
+  /** --container, --netns. */
+  container?: string | null;
+  netns?: number | null;
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
   signal?: AbortSignal;
@@ -53,6 +57,7 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
   };
   out.on('error', onError);
   let chunk = '';
+  const places = new JsonPlaces(source.cgroupPath?.bind(source), o.container ?? null, o.netns ?? null);
   const visit = (view: DataView, off: number) => {
     sum.read++;
     const kind = view.getUint8(off + Offset.kind);
@@ -62,6 +67,14 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
     } else {
       if (o.pids && !o.pids.matches(view.getUint32(off + Offset.pid, true))) return;
       if (o.comm && !commMatches(o.comm, readComm(view, off))) return;
+      if (!places.matches(view, off)) return;
+      const place = places.fragment(view, off);
+      if (place) {
+        const line = jsonLine(view, off);
+        chunk += `${line.slice(0, -1)}${place}}\n`;
+        sum.written++;
+        return;
+      }
     }
     chunk += jsonLine(view, off) + '\n';
     sum.written++;
@@ -114,7 +127,7 @@ function write(out: NodeJS.WritableStream, text: string, signal: AbortSignal): P
 export async function jsonCommand(o: CommonOptions): Promise<number> {
   const { openHeadlessLive } = await import('../live');
   const live = await openHeadlessLive(o);
-  const sum = await runJson(live.source, { pids: o.pids, comm: o.comm, signal: live.stop.signal, stopSourceOnSignal: true });
+  const sum = await runJson(live.source, { pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, signal: live.stop.signal, stopSourceOnSignal: true });
   live.throwIfDied();
   // As `socktop record` does: a recording that lost records is a failure, though the events
   // themselves all reached stdout.
