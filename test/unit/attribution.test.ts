@@ -40,7 +40,7 @@ function existing(over: Partial<ExistingSocket>): ExistingSocket {
   return {
     family: AF_INET, proto: IPPROTO_TCP, laddr: parseProcAddress('0100007F'), lport: 8080,
     raddr: new Uint8Array(16), rport: 0, state: TcpState.Listen, inode: 777, uid: 33, pid: 4242,
-    comm: 'nginx', ...over,
+    comm: 'nginx', netns: 0, cgroupId: 0, ...over,
   };
 }
 
@@ -81,4 +81,25 @@ test('live events of an existing socket get its owner and its inode as identity'
   }
   assert.equal(e3.pid, 0, 'a new connection to the same port is not the existing one');
   assert.equal(e3.owner, 'unknown');
+});
+
+test('one 4-tuple in two network namespaces: two existing sockets, each live event finds its own', () => {
+  const tuple = { raddr: parseProcAddress('0100007F'), rport: 5555, state: TcpState.Established };
+  const a = new SnapshotAttribution([
+    existing({ ...tuple, inode: 801, netns: 4026532001, cgroupId: 71, pid: 11, comm: 'a' }),
+    existing({ ...tuple, inode: 802, netns: 4026532002, cgroupId: 72, pid: 22, comm: 'b' }),
+  ]);
+  const start = a.initialRecords(1n);
+  const sv = new DataView(start.bytes.buffer);
+  const [sa, sb] = [decodeEvent(sv, 0), decodeEvent(sv, RECORD_SIZE)];
+  assert.deepEqual([sa.netns, sa.cgroup_id, sb.netns, sb.cgroup_id], [4026532001, 71, 4026532002, 72], 'start records carry their place');
+  const live = (n: number, netns: number) => makeRecord({
+    kind: EventKind.State, sock: kernelSock(n), flags: Flag.OwnerUnknown, laddr: '127.0.0.1', lport: 8080, raddr: '127.0.0.1', rport: 5555, netns,
+  });
+  const { bytes, view } = pack([live(1, 4026532002), live(2, 4026532001), live(3, 4026532003)]);
+  a.apply(bytes, view, 3);
+  const [e1, e2, e3] = [0, RECORD_SIZE, 2 * RECORD_SIZE].map((o) => decodeEvent(view, o));
+  assert.deepEqual([e1.pid, e1.sock], [22, (802).toString(16)]);
+  assert.deepEqual([e2.pid, e2.sock], [11, (801).toString(16)]);
+  assert.equal(e3.pid, 0, 'a third namespace has no existing socket with that tuple');
 });
