@@ -58,17 +58,19 @@ export class CgroupPaths {
     return this.byId.size;
   }
 
-  /** Walk the whole tree again (the map is replaced: cgroups removed since are forgotten). */
+  /**
+   * Walk the whole tree again. What the walk finds is added to what earlier walks found (ids are
+   * not reused while the system runs, and an earlier walk may have seen directories a later one
+   * cannot: one done as root before socktop gave up its privileges); over maxEntries the map
+   * starts over from this walk.
+   */
   rescan(now = this.now()): void {
     this.lastScanMs = now;
     this.scans++;
     const found = new Map<number, string>();
     this.truncated = false;
     const rootIno = inodeOf(this.root!);
-    if (rootIno === undefined) {
-      this.byId = found;
-      return;
-    }
+    if (rootIno === undefined) return;
     found.set(rootIno, '/');
     // Breadth first: a cap cuts the deepest (most numerous, most transient) cgroups first.
     let level: Array<[string, string]> = [[this.root!, '']];
@@ -90,7 +92,11 @@ export class CgroupPaths {
       }
       level = next;
     }
-    this.byId = found;
+    if (this.byId.size + found.size <= this.maxEntries) {
+      for (const [id, path] of found) this.byId.set(id, path);
+    } else {
+      this.byId = found;
+    }
   }
 }
 

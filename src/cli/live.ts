@@ -43,6 +43,8 @@ export const DEFAULT_BPF_RING_BYTES = 4 << 20;
 
 export interface LiveCapture {
   session: CaptureSession;
+  /** cgroup id -> path, walked once before the privileges go (directories only root may read). */
+  cgroups: CgroupPaths;
   backend: string;
   reason: string;
   /** What this run cannot see that a root run would (short notes for the header and --json). */
@@ -71,6 +73,8 @@ export async function startLiveCapture(
     pipeline: extra.pipeline,
     onError: extra.onError,
   });
+  const cgroups = new CgroupPaths(support.cgroup.mount ?? hostCgroupRoot());
+  cgroups.rescan();
   // Attached, snapshot read, recording opened: root and capabilities are no longer needed.
   let privileges: DropResult;
   try {
@@ -80,7 +84,7 @@ export async function startLiveCapture(
     throw e;
   }
   const limits = [snapshotLimit(session.snapshot, support.credentials)].filter((l): l is string => l !== null);
-  return { session, ...choice, limits, privileges };
+  return { session, cgroups, ...choice, limits, privileges };
 }
 
 /** The one line naming what `backend` lacks here, or null when it has every required capability. */
@@ -101,8 +105,8 @@ export async function openLiveSource(o: LiveOptions): Promise<DataSource> {
     rec?.release(); // no capture: no recording file left behind
     throw e;
   }
-  const { session, ...choice } = started;
-  const source = new LiveSource(session, {
+  const { session, cgroups, ...choice } = started;
+  const source = new LiveSource(session, cgroups, {
     mode: 'live', backend: choice.backend, host: os.hostname(), kernel: os.release(), detail: choice.reason,
     attachMs: session.info.attachMs, programs: session.info.programs.length, recordingTo: o.record,
     limits: choice.limits.length > 0 ? choice.limits : undefined,
@@ -123,11 +127,10 @@ async function recordingOptions(file: string, force: boolean): Promise<Recording
 }
 
 class LiveSource implements DataSource {
-  /** Names the cgroup ids of the records (containers, units): a walk of the cgroup v2 mount. */
-  private readonly cgroups = new CgroupPaths(hostCgroupRoot());
-
   constructor(
     private readonly session: CaptureSession,
+    /** Names the cgroup ids of the records (containers, units): a walk of the cgroup v2 mount. */
+    private readonly cgroups: CgroupPaths,
     private readonly info: SourceInfo,
     private readonly recording?: { read(): { recordsLost: number; lastError: string | null } },
   ) {}

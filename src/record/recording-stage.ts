@@ -84,6 +84,9 @@ export function createRecordingStage(
   const newAt: number[] = [];
   const exitPids: number[] = [];
   const cgroupPaths = opts.cgroupPaths ?? new CgroupPaths(lookup ? hostCgroupRoot() : null);
+  // Walked now, while the capture still runs with its privileges (the stage is made before the
+  // BPF programs are attached): later walks may not read every directory.
+  if (!opts.cgroupPaths && lookup) cgroupPaths.rescan();
   /** cgroup ids whose path this file holds, and those still without one (with a record's offset). */
   const namedCgroups = new Set<number>();
   const pendingCgroups = new Set<number>();

@@ -73,5 +73,6 @@ test('recording round trip: cgroup ids -> paths in the file; a replay names the 
     const header = lines[3];
     const row = lines[4];
     assert.equal(row.slice(header.indexOf('CONTAINER'), header.indexOf('CONTAINER') + 12), ID.slice(0, 12));
-    assert.match(row, /4026532999$/);
+    assert.equal(row.slice(header.indexOf('POD')), POD, 'the pod UID from the recorded path');
+    assert.match(row, / 4026532999 /);
   });

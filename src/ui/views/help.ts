@@ -24,6 +24,7 @@ export const HELP_TEXT = [
   ' LAT-p50/p99  connect latency since start   AGE  since the last event',
   ' CONTAINER  container id (12 digits) or systemd unit of its cgroup; empty:',
   '         the root cgroup    NETNS  network namespace inode (lsns -t net)',
+  ' POD     Kubernetes pod UID (from the cgroup path)',
   'Press any key to close this help.',
 ];
 
