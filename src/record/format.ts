@@ -139,6 +139,17 @@ export interface ProcessInfo extends ProcessDetails {
   cgroups?: Record<string, string>;
 }
 
+/** The cgroup id -> path pairs a PROCESS description holds ("cgroups", and "cgroup_id"/"cgroup"),
+ *  checked: a damaged or hostile frame gives no pair rather than a wrong type. */
+export function cgroupPathsOf(info: ProcessInfo): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  if (info.cgroups && typeof info.cgroups === 'object') {
+    for (const [id, p] of Object.entries(info.cgroups)) if (typeof p === 'string' && /^\d+$/.test(id)) out.push([Number(id), p]);
+  }
+  if (typeof info.cgroup_id === 'number' && typeof info.cgroup === 'string') out.push([info.cgroup_id, info.cgroup]);
+  return out;
+}
+
 /** END frame. */
 export interface EndInfo {
   records: number;

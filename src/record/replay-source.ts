@@ -21,7 +21,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { RECORD_SIZE } from '../capture/layout';
 import { SharedRing } from '../capture/ring';
-import { ProcessInfo, RecordingError, RecordingErrorCode, formatClock } from './format';
+import { cgroupPathsOf, ProcessInfo, RecordingError, RecordingErrorCode, formatClock } from './format';
 import { Ctl, Pos, ReplayControl } from './replay-control';
 import type { ReplayProgress, ReplayReadyInfo, ReplayWorkerData } from './replay-worker';
 import type { DataSource, ReplayAction, SourceInfo, SourceStats } from '../source';
@@ -270,12 +270,7 @@ export class ReplaySource extends EventEmitter implements DataSource {
   }
 
   private noteCgroups(info: ProcessInfo): void {
-    if (info.cgroups && typeof info.cgroups === 'object') {
-      for (const [id, path] of Object.entries(info.cgroups)) {
-        if (typeof path === 'string' && /^\d+$/.test(id)) this.cgroups.set(Number(id), path);
-      }
-    }
-    if (typeof info.cgroup_id === 'number' && typeof info.cgroup === 'string') this.cgroups.set(info.cgroup_id, info.cgroup);
+    for (const [id, path] of cgroupPathsOf(info)) this.cgroups.set(id, path);
   }
 
   /** The recorded path of a cgroup id (names containers in a replay on any host). */

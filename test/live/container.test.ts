@@ -10,7 +10,8 @@
  *   - the exporter labels the workload's series with container and pod_uid;
  *   - sockets opened BEFORE socktop starts, in two other namespaces with the very same 4-tuple,
  *     are in the startup snapshot with their namespaces and cgroups, and stay two sockets: each
- *     one's later events carry its own snapshot identity and owner.
+ *     one's later events carry its own snapshot identity and owner (and, in --json, the names of
+ *     its container and pod).
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -176,7 +177,8 @@ test('startup snapshot: sockets opened before socktop in two other namespaces, w
       seen.add(e.sock);
       // The later close of that very socket: its owner, its namespace, its snapshot identity.
       const closes = events.filter((c) => c.kind === 'close' && c.sock === e.sock);
-      assert.deepEqual(closes.map((c) => [c.pid, c.netns]), [[h.pid, h.netns]], `one close for ${e.kind} ${e.lport}->${e.rport} of ${h.pid}`);
+      assert.deepEqual(closes.map((c) => [c.pid, c.netns, c.container, c.container_id, c.pod_uid]),
+        [[h.pid, h.netns, cgs[i].id.slice(0, 12), cgs[i].id, cgs[i].pod]], `one close for ${e.kind} ${e.lport}->${e.rport} of ${h.pid}, named`);
     }
   });
 });

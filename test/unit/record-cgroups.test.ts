@@ -15,6 +15,7 @@ import { ReplaySource } from '../../src/record/replay-source';
 import { cgroupIdOfPath, hostCgroupRoot } from '../../src/capture/cgroups';
 import { runBatch } from '../../src/cli/run/batch';
 import { NO_FILTER } from '../../src/model/filter';
+import { replayJson } from '../../src/record/commands';
 import { tmpDir, writeRecord } from './fixtures/record-synth';
 
 const dir = tmpDir('socktop-rec-cgroups-');
@@ -75,4 +76,13 @@ test('recording round trip: cgroup ids -> paths in the file; a replay names the 
     assert.equal(row.slice(header.indexOf('CONTAINER'), header.indexOf('CONTAINER') + 12), ID.slice(0, 12));
     assert.equal(row.slice(header.indexOf('POD')), POD, 'the pod UID from the recorded path');
     assert.match(row, / 4026532999 /);
+    // replay --json names the container from the file too.
+    const json = textSink();
+    assert.equal(await replayJson(file, json.stream, textSink().stream), 0);
+    const events = json.text().trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(events.map((e) => [e.cgroup_id, e.container, e.container_id, e.pod_uid]), [
+      [cgroupIdOfPath(root, '/'), undefined, undefined, undefined],
+      [cg, ID.slice(0, 12), ID, POD],
+      [cg, ID.slice(0, 12), ID, POD],
+    ]);
   });

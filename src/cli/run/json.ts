@@ -12,7 +12,7 @@ import { commMatches, PidFilter } from '../../model/filter';
 import type { DataSource } from '../../source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
-import { JsonPlaces } from './json-place';
+import { JsonPlaces } from '../../capture/json-place';
 
 export interface JsonOptions {
   pids: PidFilter | null;

@@ -7,8 +7,8 @@
  * built once per cgroup id; an id whose path is not known yet is asked again (the live walk
  * rescans at most once a second) and gets no fragment meanwhile.
  */
-import { Offset } from '../../capture/layout';
-import { Placement, PlacementBook, placementMatches } from '../../model/container';
+import { Offset } from './layout';
+import { Placement, PlacementBook, placementMatches } from '../model/container';
 
 const MAX_IDS = 16384;
 const TWO32 = 4294967296;
