@@ -56,7 +56,7 @@ export class PlaceLabels {
     return this.values[idx] ?? this.values[0];
   }
 
-  /** Distinct label values held (the health metric socktop_containers_tracked). */
+  /** Distinct container/pod label values held (at most MAX_PLACES). */
   get size(): number {
     return this.values.length - 2;
   }
