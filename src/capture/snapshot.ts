@@ -33,6 +33,9 @@ export interface ExistingSocket {
   cgroupId: number;
 }
 
+/** Processes kept per namespace to read its tables through (one may end during the scan). */
+const MAX_READERS = 3;
+
 const TABLES: Array<{ file: string; family: number; proto: number }> = [
   { file: 'tcp', family: AF_INET, proto: IPPROTO_TCP },
   { file: 'tcp6', family: AF_INET6, proto: IPPROTO_TCP },
@@ -67,9 +70,11 @@ export function readSnapshot(procRoot = '/proc'): { sockets: ExistingSocket[]; s
   const out: ExistingSocket[] = [];
   const cgroups = new CgroupIds(procRoot);
   let hiddenSockets = 0;
-  for (const [netns, readerPid] of namespaces) {
-    // Our own namespace through /proc/net (also when /proc/PID/ns/net could not be read at all).
-    const dir = readerPid === 0 ? `${procRoot}/net` : `${procRoot}/${readerPid}/net`;
+  for (const [netns, readers] of namespaces) {
+    // Our own namespace through /proc/net (also when /proc/PID/ns/net could not be read at all);
+    // another through a process in it (the next one, if that one ended meanwhile).
+    const dirs = readers.map((pid) => (pid === 0 ? `${procRoot}/net` : `${procRoot}/${pid}/net`));
+    const dir = dirs.find((d) => fs.existsSync(`${d}/tcp`)) ?? dirs[0];
     for (const t of TABLES) {
       for (const row of readTable(`${dir}/${t.file}`, t.family, t.proto)) {
         const owner = owners.get(row.inode);
@@ -159,8 +164,8 @@ interface Owners {
   /** Processes whose fds could not be listed or read for lack of permission, and their uids. */
   hiddenProcesses: number;
   hiddenUids: Set<number>;
-  /** netns inode -> a pid in it whose /proc/PID/net shows it (0: read /proc/net, our own). */
-  namespaces: Map<number, number>;
+  /** netns inode -> a few pids in it whose /proc/PID/net shows it (0: read /proc/net, our own). */
+  namespaces: Map<number, number[]>;
 }
 
 function deniedError(e: unknown): boolean {
@@ -171,9 +176,9 @@ function deniedError(e: unknown): boolean {
 function socketOwners(procRoot: string): Owners {
   const owners = new Map<number, { pid: number; comm: string }>();
   const hiddenUids = new Set<number>();
-  const namespaces = new Map<number, number>();
+  const namespaces = new Map<number, number[]>();
   const own = inodeOf(`${procRoot}/self/ns/net`);
-  namespaces.set(own, 0);
+  namespaces.set(own, [0]);
   let hiddenProcesses = 0;
   const hide = (name: string): void => {
     hiddenProcesses++;
@@ -186,10 +191,12 @@ function socketOwners(procRoot: string): Owners {
   for (const name of safeReaddir(procRoot)) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    // Each namespace is read once, through the first process found in it (kernel threads and
-    // processes we may not inspect give EACCES/ENOENT: their namespaces, if any, come from others).
+    // Each namespace is read once, through a process found in it (kernel threads and processes we
+    // may not inspect give EACCES/ENOENT: their namespaces, if any, come from others).
     const netns = inodeOf(`${procRoot}/${name}/ns/net`);
-    if (netns !== 0 && !namespaces.has(netns)) namespaces.set(netns, pid);
+    const readers = namespaces.get(netns);
+    if (netns !== 0 && !readers) namespaces.set(netns, [pid]);
+    else if (netns !== 0 && readers!.length < MAX_READERS && readers![0] !== 0) readers!.push(pid);
     let comm: string | undefined;
     let fds: string[];
     try {

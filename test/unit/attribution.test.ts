@@ -103,3 +103,29 @@ test('one 4-tuple in two network namespaces: two existing sockets, each live eve
   assert.deepEqual([e2.pid, e2.sock], [11, (801).toString(16)]);
   assert.equal(e3.pid, 0, 'a third namespace has no existing socket with that tuple');
 });
+
+test('readExistingSockets reads every network namespace through a process in it, each socket with its netns', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'socktop-proc-'));
+  const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+  const row = (inode: number) => `   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
+  const proc = (pid: number, inode: number, comm: string) => {
+    fs.mkdirSync(path.join(root, `${pid}/fd`), { recursive: true });
+    fs.mkdirSync(path.join(root, `${pid}/ns`));
+    fs.mkdirSync(path.join(root, `${pid}/net`));
+    fs.writeFileSync(path.join(root, `${pid}/ns/net`), ''); // a file of its own: its inode names the namespace
+    fs.writeFileSync(path.join(root, `${pid}/comm`), `${comm}\n`);
+    fs.writeFileSync(path.join(root, `${pid}/net/tcp`), header + row(inode)); // the same 4-tuple in each
+    fs.symlinkSync(`socket:[${inode}]`, path.join(root, `${pid}/fd/3`));
+  };
+  proc(10, 777, 'host-srv');
+  proc(20, 888, 'pod-srv');
+  fs.mkdirSync(path.join(root, 'net'));
+  fs.writeFileSync(path.join(root, 'net/tcp'), header + row(777));
+  fs.symlinkSync('10', path.join(root, 'self'));
+  const socks = readExistingSockets(root).sort((a, b) => a.inode - b.inode);
+  assert.deepEqual(socks.map((s) => [s.inode, s.pid, s.comm, s.lport]), [[777, 10, 'host-srv', 8080], [888, 20, 'pod-srv', 8080]]);
+  assert.equal(socks[0].netns, fs.statSync(path.join(root, '10/ns/net')).ino);
+  assert.equal(socks[1].netns, fs.statSync(path.join(root, '20/ns/net')).ino);
+  assert.notEqual(socks[0].netns, socks[1].netns);
+  fs.rmSync(root, { recursive: true });
+});
