@@ -155,6 +155,23 @@ test('detail: who, totals, sockets and recent events of one process', () => {
   assert.match(detailLines({ model: m, pid: 12345, info: undefined, theme: plain, width: 80, nowNs: 0 })[0], /process 12345 is gone/);
 });
 
+test('detail: where the process lives: netns, cgroup path, runtime and container id, pod UID and QoS', () => {
+  const id = 'cd'.repeat(32);
+  const pod = '0d2b5c1e-7f3a-4b6c-9d8e-1a2b3c4d5e6f';
+  const cgPath = `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${pod.replace(/-/g, '_')}.slice/cri-containerd-${id}.scope`;
+  const m = new SocketModel({ users });
+  m.setCgroupResolver((cg) => (cg === 77 ? cgPath : undefined));
+  feed(m, [makeRecord({ kind: K.Listen, pid: 9, comm: 'srv', sock: kernelSock(1), laddr: '::1', lport: 8080, ts_ns: T0, cgroup_id: 77, netns: 4026532001 })]);
+  m.refresh(T0 + SEC);
+  const text = detailLines({ model: m, pid: 9, info: undefined, theme: plain, width: 400, nowNs: m.now }).map(visible).join('\n');
+  assert.match(text, new RegExp(`netns 4026532001  cgroup ${cgPath.replace(/\./g, '\\.')}`));
+  assert.match(text, new RegExp(`container containerd ${id}  pod ${pod} \\(besteffort\\)`));
+  // Not known: said so, never a wrong name.
+  feed(m, [makeRecord({ kind: K.Listen, pid: 10, comm: 'other', sock: kernelSock(2), laddr: '::1', lport: 8081, ts_ns: T0, cgroup_id: 78 })]);
+  m.refresh(T0 + SEC);
+  assert.match(detailLines({ model: m, pid: 10, info: undefined, theme: plain, width: 200, nowNs: m.now }).map(visible).join('\n'), /netns \?  cgroup id 78/);
+});
+
 test('event descriptions and sparklines', () => {
   assert.equal(describeEvent({ ts_ns: 0, kind: 'exit', pid: 1, tid: 1, uid: 0, comm: 'x', exit_code: 2 }), 'exit code 2');
   assert.equal(describeEvent({ ts_ns: 0, kind: 'connect', pid: 1, tid: 1, uid: 0, comm: 'x', family: 'inet', laddr: '1.2.3.4', lport: 5, raddr: '5.6.7.8', rport: 80, error: 'ECONNREFUSED', latency_us: 12 }),
