@@ -21,7 +21,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { findCgroup2Mount } from '../../src/capture/kernel';
 import { liveTestOptions } from './bpf-available';
-import { parseJsonLines, startSocktop } from './socktop-run';
+import { CLI, parseJsonLines, startSocktop } from './socktop-run';
 
 const FIXTURE = path.resolve(__dirname, '../../../test/live/fixtures/held.py');
 const settle = (ms = 500): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -142,6 +142,34 @@ test('exporter: the pod container\'s series carry container and pod_uid labels',
     assert.match(text, new RegExp(`^socktop_closes_total\\{${labels}\\} 3$`, 'm'));
   } finally {
     assert.equal(await exporter.stop('SIGTERM'), 0, exporter.stderr());
+    cg.remove();
+  }
+});
+
+test('exporter as the DaemonSet runs it (private cgroup namespace, the host\'s cgroup root mounted over its own) names the pod\'s container', liveTestOptions(), async () => {
+  const cg = podCgroup();
+  const exporterCg = fs.mkdtempSync(path.join(cg.root, 'socktop-exp-'));
+  const child = spawn(path.resolve(__dirname, '../../../test/live/fixtures/pod-like.sh'),
+    [process.execPath, CLI, 'exporter', '--listen', '127.0.0.1:0'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOST_CGROUP2: cg.root, POD_CGROUP: exporterCg, HOST_MOUNT: '1' } });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  try {
+    for (let i = 0; i < 150 && !/serving http/.test(err) && child.exitCode === null; i++) await settle(100);
+    const port = Number(/serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(err)?.[1]);
+    assert.ok(port > 0, err);
+    const held = await startHeld(cg.leaf, 47430);
+    await held.finish();
+    await settle(700);
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const labels = `comm="python3",container="${cg.id.slice(0, 12)}",pod_uid="${cg.pod}"`;
+    assert.match(text, new RegExp(`^socktop_connects_total\\{${labels},result="ok"\\} 1$`, 'm'), text.split('\n').filter((l) => l.includes('python3')).join('\n'));
+  } finally {
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+    for (let i = 0; i < 50 && fs.readFileSync(path.join(exporterCg, 'cgroup.procs'), 'utf8').trim() !== ''; i++) await settle(100);
+    fs.rmdirSync(exporterCg);
     cg.remove();
   }
 });
