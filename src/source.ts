@@ -70,6 +70,8 @@ export interface DataSource {
   control?(action: ReplayAction): void;
   /** Detail-view header: from /proc live, from the recording in a replay. */
   processInfo?(pid: number): ProcessDetails | undefined;
+  /** cgroup v2 id -> path relative to the cgroup root: the live walk, or the recording's map. */
+  cgroupPath?(cgroupId: number): string | undefined;
   /** Called by the app when the source tells it to start over (a replay's backward seek). */
   onReset?(listener: () => void): void;
   /** Stop producing; for live capture, detach the BPF programs. Idempotent. */

@@ -8,7 +8,8 @@
  * the recording and the shared ring:
  *   1. emits one SNAPSHOT record per existing socket at start (LISTEN for listeners, SOCKET for the
  *      rest), named by its inode, so the first frame shows them;
- *   2. matches the first live event of each such socket by its 4-tuple, learns its kernel address,
+ *   2. matches the first live event of each such socket by its 4-tuple and network namespace (one
+ *      4-tuple can exist once per namespace), learns its kernel address,
  *      and from then on rewrites the record's socket id to the inode and fills in the owner when the
  *      kernel did not know it.
  * Cost per record while any existing socket is still open: one Map lookup; the 4-tuple key (a
@@ -32,7 +33,7 @@ export class SnapshotAttribution {
 
   constructor(private readonly existing: ExistingSocket[]) {
     for (const sock of existing) {
-      const key = tupleKey(sock.family, sock.proto, sock.lport, sock.rport, sock.laddr, 0, sock.raddr, 0);
+      const key = tupleKey(sock.netns, sock.family, sock.proto, sock.lport, sock.rport, sock.laddr, 0, sock.raddr, 0);
       if (this.byTuple.has(key)) continue; // e.g. SO_REUSEPORT twins: the first owner wins
       this.byTuple.set(key, { sock, learned: false });
       this.localPorts[sock.lport] = 1;
@@ -77,7 +78,7 @@ export class SnapshotAttribution {
     const lport = view.getUint16(off + Offset.lport, true);
     if (!this.localPorts[lport]) return undefined;
     const key = tupleKey(
-      view.getUint8(off + Offset.family), view.getUint8(off + Offset.proto), lport,
+      view.getUint32(off + Offset.netns, true), view.getUint8(off + Offset.family), view.getUint8(off + Offset.proto), lport,
       view.getUint16(off + Offset.rport, true), view, off + Offset.laddr, view, off + Offset.raddr,
     );
     const entry = this.byTuple.get(key);
@@ -111,11 +112,12 @@ function addressKey(family: number, src: Bytes, at: number): string {
   return `${word(src, at, 0)},${word(src, at, 1)},${word(src, at, 2)},${word(src, at, 3)}`;
 }
 
+/** The 4-tuple in its network namespace: the same 4-tuple in two namespaces is two sockets. */
 function tupleKey(
-  family: number, proto: number, lport: number, rport: number,
+  netns: number, family: number, proto: number, lport: number, rport: number,
   laddr: Bytes, laddrAt: number, raddr: Bytes, raddrAt: number,
 ): string {
-  return `${family}/${proto}/${lport}/${rport}/${addressKey(family, laddr, laddrAt)}/${addressKey(family, raddr, raddrAt)}`;
+  return `${netns}/${family}/${proto}/${lport}/${rport}/${addressKey(family, laddr, laddrAt)}/${addressKey(family, raddr, raddrAt)}`;
 }
 
 function writeOwner(view: DataView, off: number, s: ExistingSocket): void {
@@ -139,6 +141,8 @@ function writeSnapshotRecord(view: DataView, off: number, s: ExistingSocket, now
   view.setUint16(off + Offset.lport, s.lport, true);
   view.setUint16(off + Offset.rport, s.rport, true);
   view.setUint8(off + Offset.backend, Backend.Snapshot);
+  view.setUint32(off + Offset.netns, s.netns, true);
+  view.setBigUint64(off + Offset.cgroup_id, BigInt(s.cgroupId), true);
   for (let i = 0; i < 16; i++) {
     view.setUint8(off + Offset.laddr + i, s.laddr[i]);
     view.setUint8(off + Offset.raddr + i, s.raddr[i]);

@@ -6,6 +6,7 @@
  */
 import * as fs from 'fs';
 import { UserNames } from './users';
+import { cgroupIdOfPath, cgroupPathOfPid, hostCgroupRoot, netnsOfPid } from './cgroups';
 
 export interface ProcessDetails {
   pid: number;
@@ -22,7 +23,14 @@ export interface ProcessDetails {
   state?: string;
   /** False when /proc/<pid> had gone already: only what an event record said is known. */
   from_proc?: boolean;
+  /** Network namespace inode (/proc/<pid>/ns/net). */
+  netns?: number;
+  /** cgroup v2 path relative to the cgroup root (/proc/<pid>/cgroup), and its id (directory inode). */
+  cgroup?: string;
+  cgroup_id?: number;
 }
+
+let cgroupRoot: string | null | undefined;
 
 const CLK_TCK = 100; // USER_HZ on every Linux architecture socktop runs on
 const hostUsers = new UserNames();
@@ -74,6 +82,15 @@ export function readProcDetails(pid: number, procRoot = '/proc', users: UserName
   if (uid) {
     info.uid = Number(uid[1]);
     info.user = users.name(info.uid);
+  }
+  const netns = netnsOfPid(pid, procRoot);
+  if (netns) info.netns = netns;
+  const cgroup = cgroupPathOfPid(pid, procRoot);
+  if (cgroup !== undefined) {
+    info.cgroup = cgroup;
+    if (cgroupRoot === undefined) cgroupRoot = hostCgroupRoot();
+    const id = procRoot === '/proc' ? cgroupIdOfPath(cgroupRoot, cgroup) : 0;
+    if (id) info.cgroup_id = id;
   }
   try {
     const raw = fs.readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8');

@@ -2,11 +2,17 @@
  * snapshot.ts: the inet sockets that existed before socktop started, so a server that was already
  * running shows its listening ports and open connections from the first frame.
  *
- * Source: /proc/net/{tcp,tcp6,udp,udp6} (tuple, state, inode) joined with /proc/PID/fd links
- * ("socket:[inode]") for the owner. Limits: only the network namespace socktop runs in, and only
- * sockets some process still holds (TIME_WAIT and orphans have no owner and are skipped).
+ * Source: /proc/PID/net/{tcp,tcp6,udp,udp6} (tuple, state, inode) of one process in each network
+ * namespace (every namespace some process is in: containers, `ip netns`, `unshare -n`), joined with
+ * /proc/PID/fd links ("socket:[inode]", unique across namespaces) for the owner. Each socket carries
+ * its namespace (the inode of /proc/PID/ns/net) and its owner's cgroup v2 id (from
+ * /proc/PID/cgroup: the cgroup the owner runs in now, which created the socket in all but rare
+ * cases). Limits: only sockets some process still holds (TIME_WAIT and orphans have no owner and
+ * are skipped); a namespace no process is in (a bind-mounted `ip netns` with nothing running) has
+ * no /proc/PID/net to read.
  */
 import * as fs from 'fs';
+import { cgroupIdOfPath, cgroupPathOfPid, hostCgroupRoot } from './cgroups';
 import { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP } from './layout';
 
 export interface ExistingSocket {
@@ -21,7 +27,14 @@ export interface ExistingSocket {
   uid: number;
   pid: number;
   comm: string;
+  /** Network namespace inode (0: not known). */
+  netns: number;
+  /** cgroup v2 id of the owner (0: not known). */
+  cgroupId: number;
 }
+
+/** Processes kept per namespace to read its tables through (one may end during the scan). */
+const MAX_READERS = 3;
 
 const TABLES: Array<{ file: string; family: number; proto: number }> = [
   { file: 'tcp', family: AF_INET, proto: IPPROTO_TCP },
@@ -42,33 +55,64 @@ export interface SnapshotSummary {
   hiddenProcesses: number;
   /** Sockets left out: held (by their uid) by such processes, so no owner was found. */
   hiddenSockets: number;
+  /** Network namespaces whose tables were read. */
+  namespaces: number;
 }
 
-/** Read every inet socket of this network namespace that a live process holds. */
+/** Read every inet socket, in every network namespace, that a live process holds. */
 export function readExistingSockets(procRoot = '/proc'): ExistingSocket[] {
   return readSnapshot(procRoot).sockets;
 }
 
 /** The sockets, and what could not be seen (snapshot.ts's SnapshotSummary). */
 export function readSnapshot(procRoot = '/proc'): { sockets: ExistingSocket[]; summary: SnapshotSummary } {
-  const { owners, hiddenUids, hiddenProcesses } = socketOwners(procRoot);
+  const { owners, hiddenUids, hiddenProcesses, namespaces } = socketOwners(procRoot);
   const out: ExistingSocket[] = [];
+  const cgroups = new CgroupIds(procRoot);
   let hiddenSockets = 0;
-  for (const t of TABLES) {
-    for (const row of readTable(`${procRoot}/net/${t.file}`, t.family, t.proto)) {
-      const owner = owners.get(row.inode);
-      if (!owner) {
-        // No owner: a socket that came or went during the scan, or one of a process we may not read.
-        if (hiddenUids.has(row.uid)) hiddenSockets++;
-        continue;
+  for (const [netns, readers] of namespaces) {
+    // Our own namespace through /proc/net (also when /proc/PID/ns/net could not be read at all);
+    // another through a process in it (the next one, if that one ended meanwhile).
+    const dirs = readers.map((pid) => (pid === 0 ? `${procRoot}/net` : `${procRoot}/${pid}/net`));
+    const dir = dirs.find((d) => fs.existsSync(`${d}/tcp`)) ?? dirs[0];
+    for (const t of TABLES) {
+      for (const row of readTable(`${dir}/${t.file}`, t.family, t.proto)) {
+        const owner = owners.get(row.inode);
+        if (!owner) {
+          // No owner: a socket that came or went during the scan, or one of a process we may not read.
+          if (hiddenUids.has(row.uid)) hiddenSockets++;
+          continue;
+        }
+        out.push({ ...row, pid: owner.pid, comm: owner.comm, netns, cgroupId: cgroups.of(owner.pid) });
       }
-      out.push({ ...row, pid: owner.pid, comm: owner.comm });
     }
   }
-  return { sockets: out, summary: { sockets: out.length, hiddenProcesses, hiddenSockets } };
+  return { sockets: out, summary: { sockets: out.length, hiddenProcesses, hiddenSockets, namespaces: namespaces.size } };
 }
 
-type Row = Omit<ExistingSocket, 'pid' | 'comm'>;
+/** Owners' cgroup ids: /proc/PID/cgroup's path, its directory's inode (one stat per path). */
+class CgroupIds {
+  private readonly root = hostCgroupRoot();
+  private readonly byPath = new Map<string, number>();
+  private readonly byPid = new Map<number, number>();
+
+  constructor(private readonly procRoot: string) {}
+
+  of(pid: number): number {
+    let id = this.byPid.get(pid);
+    if (id !== undefined) return id;
+    const path = cgroupPathOfPid(pid, this.procRoot);
+    id = 0;
+    if (path !== undefined) {
+      id = this.byPath.get(path) ?? cgroupIdOfPath(this.root, path);
+      this.byPath.set(path, id);
+    }
+    this.byPid.set(pid, id);
+    return id;
+  }
+}
+
+type Row = Omit<ExistingSocket, 'pid' | 'comm' | 'netns' | 'cgroupId'>;
 
 function readTable(path: string, family: number, proto: number): Row[] {
   let text: string;
@@ -120,6 +164,8 @@ interface Owners {
   /** Processes whose fds could not be listed or read for lack of permission, and their uids. */
   hiddenProcesses: number;
   hiddenUids: Set<number>;
+  /** netns inode -> a few pids in it whose /proc/PID/net shows it (0: read /proc/net, our own). */
+  namespaces: Map<number, number[]>;
 }
 
 function deniedError(e: unknown): boolean {
@@ -130,6 +176,9 @@ function deniedError(e: unknown): boolean {
 function socketOwners(procRoot: string): Owners {
   const owners = new Map<number, { pid: number; comm: string }>();
   const hiddenUids = new Set<number>();
+  const namespaces = new Map<number, number[]>();
+  const own = inodeOf(`${procRoot}/self/ns/net`);
+  namespaces.set(own, [0]);
   let hiddenProcesses = 0;
   const hide = (name: string): void => {
     hiddenProcesses++;
@@ -142,6 +191,12 @@ function socketOwners(procRoot: string): Owners {
   for (const name of safeReaddir(procRoot)) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
+    // Each namespace is read once, through a process found in it (kernel threads and processes we
+    // may not inspect give EACCES/ENOENT: their namespaces, if any, come from others).
+    const netns = inodeOf(`${procRoot}/${name}/ns/net`);
+    const readers = namespaces.get(netns);
+    if (netns !== 0 && !readers) namespaces.set(netns, [pid]);
+    else if (netns !== 0 && readers!.length < MAX_READERS && readers![0] !== 0) readers!.push(pid);
     let comm: string | undefined;
     let fds: string[];
     try {
@@ -169,7 +224,15 @@ function socketOwners(procRoot: string): Owners {
       owners.set(inode, { pid, comm });
     }
   }
-  return { owners, hiddenProcesses, hiddenUids };
+  return { owners, hiddenProcesses, hiddenUids, namespaces };
+}
+
+function inodeOf(path: string): number {
+  try {
+    return fs.statSync(path).ino;
+  } catch {
+    return 0;
+  }
 }
 
 /**

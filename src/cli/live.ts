@@ -9,6 +9,7 @@ import { chooseBackend } from '../capture/backend';
 import { backendProblem, snapshotLimit } from '../capture/capabilities';
 import { detectKernelSupport, KernelSupport } from '../capture/kernel';
 import { startCapture, CaptureSession, StartOptions } from '../capture/session';
+import { CgroupPaths, hostCgroupRoot } from '../capture/cgroups';
 import type { DataSource, SourceInfo, SourceStats } from '../source';
 import { monotonicNs } from '../source';
 import { NEEDS_PRIVILEGES, PRIVILEGES_HINT, SocktopError } from './errors';
@@ -42,6 +43,8 @@ export const DEFAULT_BPF_RING_BYTES = 4 << 20;
 
 export interface LiveCapture {
   session: CaptureSession;
+  /** cgroup id -> path, walked once before the privileges go (directories only root may read). */
+  cgroups: CgroupPaths;
   backend: string;
   reason: string;
   /** What this run cannot see that a root run would (short notes for the header and --json). */
@@ -70,6 +73,8 @@ export async function startLiveCapture(
     pipeline: extra.pipeline,
     onError: extra.onError,
   });
+  const cgroups = new CgroupPaths(support.cgroup.mount ?? hostCgroupRoot());
+  cgroups.rescan();
   // Attached, snapshot read, recording opened: root and capabilities are no longer needed.
   let privileges: DropResult;
   try {
@@ -79,7 +84,7 @@ export async function startLiveCapture(
     throw e;
   }
   const limits = [snapshotLimit(session.snapshot, support.credentials)].filter((l): l is string => l !== null);
-  return { session, ...choice, limits, privileges };
+  return { session, cgroups, ...choice, limits, privileges };
 }
 
 /** The one line naming what `backend` lacks here, or null when it has every required capability. */
@@ -100,8 +105,8 @@ export async function openLiveSource(o: LiveOptions): Promise<DataSource> {
     rec?.release(); // no capture: no recording file left behind
     throw e;
   }
-  const { session, ...choice } = started;
-  const source = new LiveSource(session, {
+  const { session, cgroups, ...choice } = started;
+  const source = new LiveSource(session, cgroups, {
     mode: 'live', backend: choice.backend, host: os.hostname(), kernel: os.release(), detail: choice.reason,
     attachMs: session.info.attachMs, programs: session.info.programs.length, recordingTo: o.record,
     limits: choice.limits.length > 0 ? choice.limits : undefined,
@@ -124,6 +129,8 @@ async function recordingOptions(file: string, force: boolean): Promise<Recording
 class LiveSource implements DataSource {
   constructor(
     private readonly session: CaptureSession,
+    /** Names the cgroup ids of the records (containers, units): a walk of the cgroup v2 mount. */
+    private readonly cgroups: CgroupPaths,
     private readonly info: SourceInfo,
     private readonly recording?: { read(): { recordsLost: number; lastError: string | null } },
   ) {}
@@ -154,6 +161,10 @@ class LiveSource implements DataSource {
 
   clockNs(): number {
     return monotonicNs();
+  }
+
+  cgroupPath(cgroupId: number): string | undefined {
+    return this.cgroups.pathOf(cgroupId);
   }
 
   stop(): Promise<void> {

@@ -3,13 +3,16 @@
  * (exit 2) naming the option and what it expects.
  */
 import { PROBE_CHOICES as PROBES, ProbeChoice } from '../capture/addon';
-import { parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
+import { parseNetns, parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
 import { AlertRule, AlertSyntaxError, parseAlerts } from '../model/alerts/grammar';
 import { UsageError } from './errors';
 
 export interface CommonOptions {
   pids: PidFilter | null;
   comm: string | null;
+  /** --container: id/pod prefix or unit name; --netns: an inode. */
+  container: string | null;
+  netns: number | null;
   delaySec: number;
   probe: ProbeChoice;
   json: boolean;
@@ -27,6 +30,8 @@ export interface CommonOptions {
 export interface RawArgs {
   pid?: unknown;
   comm?: unknown;
+  container?: unknown;
+  netns?: unknown;
   delay?: unknown;
   probe?: unknown;
   json?: unknown;
@@ -95,6 +100,27 @@ export function parseConditionOption(v: unknown, flag: string): AlertRule[] {
   }
 }
 
+/** --netns INODE (also `net:[INODE]`, as /proc/PID/ns/net reads). */
+export function parseNetnsOption(v: unknown): number | null {
+  const raw = last(v);
+  if (raw === undefined) return null;
+  try {
+    const n = parseNetns(String(raw));
+    if (n === null) throw new PidFilterError('empty');
+    return n;
+  } catch (e) {
+    if (e instanceof PidFilterError) throw new UsageError(`--netns: '${String(raw)}' is not a network namespace inode (lsns -t net shows them)`);
+    throw e;
+  }
+}
+
+function parseContainerOption(v: unknown): string | null {
+  const raw = last(v);
+  if (raw === undefined) return null;
+  if (String(raw).trim() === '') throw new UsageError('--container: empty name (give a container id prefix, a pod UID prefix or a unit name)');
+  return String(raw).trim();
+}
+
 export function normalizeOptions(a: RawArgs): CommonOptions {
   const probe = String(last(a.probe) ?? 'auto') as ProbeChoice;
   if (!PROBES.includes(probe)) throw new UsageError(`--probe: '${probe}' is not one of ${PROBES.join(', ')}`);
@@ -103,6 +129,8 @@ export function normalizeOptions(a: RawArgs): CommonOptions {
   const o: CommonOptions = {
     pids: parsePidOption(a.pid),
     comm: comm === undefined || comm === '' ? null : String(comm),
+    container: parseContainerOption(a.container),
+    netns: parseNetnsOption(a.netns),
     delaySec: parseDelay(a.delay ?? 1),
     probe,
     json: Boolean(last(a.json)),

@@ -12,6 +12,7 @@
 import { dropCounters, durationKnown, EventKind, Flag, Offset, TcpState } from '../capture/layout';
 import { CommLabels, OTHER_SLOT, SlotListener, UNKNOWN_SLOT } from './comm-labels';
 import { SocketTable } from './socket-table';
+import { PlaceLabels } from './place-labels';
 
 /** Columns of a slot's counter row. */
 export const C = {
@@ -64,10 +65,13 @@ function readU64(view: DataView, at: number): number {
 export interface AggregatorOptions {
   topComms: number;
   maxSockets?: number;
+  /** cgroup id -> path (the live source's walk): the `container` and `pod_uid` labels. */
+  cgroupPath?: (cgroupId: number) => string | undefined;
 }
 
 export class Aggregator implements SlotListener {
   readonly labels: CommLabels;
+  readonly places: PlaceLabels;
   readonly sockets: SocketTable;
   /** slot * COLUMNS + column. */
   readonly counters: Float64Array;
@@ -81,6 +85,7 @@ export class Aggregator implements SlotListener {
 
   constructor(o: AggregatorOptions) {
     this.labels = new CommLabels(o.topComms, this);
+    this.places = new PlaceLabels(o.cgroupPath);
     this.sockets = new SocketTable(o.maxSockets);
     const slots = this.labels.slotCount;
     this.counters = new Float64Array(slots * COLUMNS);
@@ -101,6 +106,15 @@ export class Aggregator implements SlotListener {
     this.counters.fill(0, slot * COLUMNS, (slot + 1) * COLUMNS);
     this.latencyBuckets.fill(0, slot * BUCKETS, (slot + 1) * BUCKETS);
     this.latencySumSec[slot] = 0;
+  }
+
+  /** The labels of a slot: comm, and container / pod_uid when it has them. */
+  slotLabels(slot: number): Record<string, string> {
+    const out: Record<string, string> = { comm: this.labels.label(slot) };
+    const place = this.places.label(this.labels.placeOf(slot));
+    if (place.container) out.container = place.container;
+    if (place.pod_uid) out.pod_uid = place.pod_uid;
+    return out;
   }
 
   counter(slot: number, column: number): number {
@@ -135,13 +149,13 @@ export class Aggregator implements SlotListener {
     this.dispatch(slot, sock, hasSock, view, off, kind);
   }
 
-  /** The record's comm slot; softirq records (no comm) take their socket's owner. */
+  /** The record's (comm, place) slot; softirq records (no comm) take their socket's owner. */
   private slotOf(sock: number, view: DataView, off: number): number {
-    if (view.getUint8(off + Offset.comm) !== 0) return this.labels.slotFor(view, off);
+    if (view.getUint8(off + Offset.comm) !== 0) return this.labels.slotFor(view, off, this.places.ofRecord(view, off));
     if (sock < 0) return UNKNOWN_SLOT;
     const w = this.sockets.comm;
     const i = sock * 4;
-    return this.labels.slotForWords(w[i], w[i + 1], w[i + 2], w[i + 3], true);
+    return this.labels.slotForWords(w[i], w[i + 1], w[i + 2], w[i + 3], true, this.sockets.place[sock]);
   }
 
   private dispatch(slot: number, sock: number, hasSock: boolean, view: DataView, off: number, kind: number): void {
@@ -232,7 +246,7 @@ export class Aggregator implements SlotListener {
   }
 
   private own(idx: number, view: DataView, off: number): number {
-    if (view.getUint8(off + Offset.comm) !== 0) this.sockets.setComm(idx, view, off);
+    if (view.getUint8(off + Offset.comm) !== 0) this.sockets.setComm(idx, view, off, this.places.ofRecord(view, off));
     return idx;
   }
 
@@ -267,7 +281,7 @@ export class Aggregator implements SlotListener {
     this.sockets.forEachOpen((idx, state) => {
       if (state !== TcpState.Listen) return;
       const i = idx * 4;
-      const slot = this.labels.slotForWords(w[i], w[i + 1], w[i + 2], w[i + 3], false);
+      const slot = this.labels.slotForWords(w[i], w[i + 1], w[i + 2], w[i + 3], false, this.sockets.place[idx]);
       out.set(slot, (out.get(slot) ?? 0) + 1);
     });
     return out;

@@ -1,6 +1,7 @@
 /**
- * comm-labels.ts: which `comm` label a record's command name gets, with the number of label
- * values bounded. The N most active command names get their own label (a slot); everything else
+ * comm-labels.ts: which `comm` label (and `container`, `pod_uid`: place-labels.ts) a record gets,
+ * with the number of label values bounded. A slot is a command name in a place (a container, a
+ * systemd unit, the host): the N most active (comm, place) pairs get their own labels; everything else
  * shares OTHER_SLOT ("~other"), records with no owner UNKNOWN_SLOT ("~unknown"). A fork bomb or a
  * scan from thousands of distinct names therefore adds no series beyond the N slots.
  *
@@ -11,8 +12,8 @@
  * name's series ends and its counts move to ~other (aggregator.ts). Every series is a monotonic
  * counter, and so is every sum over comm.
  *
- * Cost: a direct-mapped cache on the comm's four 32-bit words answers most records without a
- * string; a miss decodes the name once (a few per second in a storm of one program).
+ * Cost: a direct-mapped cache on the comm's four 32-bit words and the place's index answers most
+ * records without a string; a miss decodes the name once (a few per second in a storm of one program).
  */
 import { COMM_LEN, Offset } from '../capture/layout';
 import { decodeUtf8 } from '../model/text';
@@ -27,6 +28,8 @@ export const RERANK_INTERVAL_MS = 10_000;
 /** A challenger needs more than this times the activity of the labelled name it replaces. */
 const HYSTERESIS = 2;
 const CACHE_SIZE = 1024;
+/** Words per candidate: the comm's four, then its place index (place-labels.ts). */
+const STRIDE = 5;
 
 export interface SlotListener {
   /** A slot changes hands: its counters must start from zero. */
@@ -43,11 +46,15 @@ export class CommLabels {
   /** Candidate -> its slot, or -1 (counted under ~other). */
   private readonly slotOf: Int32Array;
   private readonly names: string[];
+  /** Candidate -> its key in `index` (the name, with its place when it has one). */
+  private readonly keys: string[];
   private readonly index = new Map<string, number>();
   private readonly freeCandidates: number[] = [];
   private readonly freeSlots: number[] = [];
   /** Slot -> its label (index: slot number). */
   private readonly slotNames: string[];
+  /** Slot -> the place index of its label (0: none). */
+  private readonly slotPlaces: Int32Array;
   /** Direct-mapped cache: hash of the words -> candidate (-1 empty). */
   private readonly cache = new Int32Array(CACHE_SIZE).fill(-1);
   private readonly scratch = new DataView(new ArrayBuffer(COMM_LEN));
@@ -58,14 +65,16 @@ export class CommLabels {
   constructor(topN: number, private readonly listener?: SlotListener) {
     this.topN = topN;
     this.capacity = Math.max(4 * topN, 256);
-    this.words = new Uint32Array(this.capacity * 4);
+    this.words = new Uint32Array(this.capacity * STRIDE);
     this.score = new Float64Array(this.capacity);
     this.slotOf = new Int32Array(this.capacity).fill(-1);
     this.names = new Array<string>(this.capacity).fill('');
+    this.keys = new Array<string>(this.capacity).fill('');
     for (let i = this.capacity - 1; i >= 0; i--) this.freeCandidates.push(i);
     for (let s = FIRST_COMM_SLOT + topN - 1; s >= FIRST_COMM_SLOT; s--) this.freeSlots.push(s);
     this.slotNames = [OTHER_LABEL, UNKNOWN_LABEL];
     for (let s = 0; s < topN; s++) this.slotNames.push('');
+    this.slotPlaces = new Int32Array(FIRST_COMM_SLOT + topN);
   }
 
   /** Slots in all (counter rows): ~other, ~unknown and the N comm slots. */
@@ -78,25 +87,30 @@ export class CommLabels {
     return this.slotNames[slot] ?? '';
   }
 
+  /** The place index of `slot`'s label (0: no container label). */
+  placeOf(slot: number): number {
+    return this.slotPlaces[slot] ?? 0;
+  }
+
   /** Names tracked now. */
   get tracked(): number {
     return this.index.size;
   }
 
-  /** The slot of the record's comm, counting one unit of activity for it. */
-  slotFor(view: DataView, off: number): number {
+  /** The slot of the record's comm in place `place`, counting one unit of activity for it. */
+  slotFor(view: DataView, off: number, place = 0): number {
     const c = off + Offset.comm;
     return this.slotForWords(view.getUint32(c, true), view.getUint32(c + 4, true),
-      view.getUint32(c + 8, true), view.getUint32(c + 12, true), true);
+      view.getUint32(c + 8, true), view.getUint32(c + 12, true), true, place);
   }
 
-  /** The slot of a comm given as its four words; `count` adds activity (lookups for gauges do not). */
-  slotForWords(w0: number, w1: number, w2: number, w3: number, count: boolean): number {
+  /** The slot of a comm given as its four words (and a place index); `count` adds activity (lookups for gauges do not). */
+  slotForWords(w0: number, w1: number, w2: number, w3: number, count: boolean, place = 0): number {
     if (w0 === 0) return UNKNOWN_SLOT; // empty comm: the kernel did not know the owner
-    const h = (Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3, 0xc2b2ae35), 0x27d4eb2f) >>> 22) & (CACHE_SIZE - 1);
+    const h = (Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3 ^ Math.imul(place, 0x165667b1), 0xc2b2ae35), 0x27d4eb2f) >>> 22) & (CACHE_SIZE - 1);
     let cand = this.cache[h];
-    if (cand < 0 || !this.sameWords(cand, w0, w1, w2, w3)) {
-      cand = this.lookup(w0, w1, w2, w3, count);
+    if (cand < 0 || !this.sameWords(cand, w0, w1, w2, w3, place)) {
+      cand = this.lookup(w0, w1, w2, w3, place, count);
       if (cand < 0) return OTHER_SLOT;
       this.cache[h] = cand;
     }
@@ -128,29 +142,32 @@ export class CommLabels {
     for (const cand of this.index.values()) this.score[cand] /= 2;
   }
 
-  private sameWords(cand: number, w0: number, w1: number, w2: number, w3: number): boolean {
+  private sameWords(cand: number, w0: number, w1: number, w2: number, w3: number, place: number): boolean {
     const w = this.words;
-    const i = cand * 4;
-    return w[i] === w0 && w[i + 1] === w1 && w[i + 2] === w2 && w[i + 3] === w3;
+    const i = cand * STRIDE;
+    return w[i] === w0 && w[i + 1] === w1 && w[i + 2] === w2 && w[i + 3] === w3 && w[i + 4] === place;
   }
 
   /** The candidate holding these words; a new one when `insert` (may evict the least active). */
-  private lookup(w0: number, w1: number, w2: number, w3: number, insert: boolean): number {
+  private lookup(w0: number, w1: number, w2: number, w3: number, place: number, insert: boolean): number {
     const name = this.decode(w0, w1, w2, w3);
-    const known = this.index.get(name);
+    const key = place === 0 ? name : `${name}\u0000${place}`;
+    const known = this.index.get(key);
     if (known !== undefined) return known;
     if (!insert) return -1;
     const cand = this.freeCandidates.pop() ?? this.evictLeastActive();
     if (cand < 0) return -1;
-    const i = cand * 4;
+    const i = cand * STRIDE;
     this.words[i] = w0;
     this.words[i + 1] = w1;
     this.words[i + 2] = w2;
     this.words[i + 3] = w3;
+    this.words[i + 4] = place;
+    this.keys[cand] = key;
     this.names[cand] = name;
     this.score[cand] = 0;
     this.slotOf[cand] = -1;
-    this.index.set(name, cand);
+    this.index.set(key, cand);
     const slot = this.freeSlots.pop();
     if (slot !== undefined) this.giveSlot(cand, slot);
     return cand;
@@ -159,6 +176,7 @@ export class CommLabels {
   private giveSlot(cand: number, slot: number): void {
     this.slotOf[cand] = slot;
     this.slotNames[slot] = this.names[cand];
+    this.slotPlaces[slot] = this.words[cand * STRIDE + 4];
     this.listener?.slotReassigned(slot);
   }
 
@@ -170,8 +188,8 @@ export class CommLabels {
       if (victim < 0 || this.score[cand] < this.score[victim]) victim = cand;
     }
     if (victim >= 0) {
-      this.index.delete(this.names[victim]);
-      this.words[victim * 4] = 0; // cache entries still pointing here now miss (no comm starts with 0)
+      this.index.delete(this.keys[victim]);
+      this.words[victim * STRIDE] = 0; // cache entries still pointing here now miss (no comm starts with 0)
     }
     return victim;
   }

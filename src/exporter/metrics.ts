@@ -71,13 +71,13 @@ export function buildRegistry(v: ExporterView, withProcessMetrics = true): Regis
 type Add = (name: string, help: string, type: MetricType, values: () => Sample[]) => void;
 
 function perComm(a: Aggregator, column: number, extra: Record<string, string> = {}): () => Sample[] {
-  return () => a.activeSlots().map((slot) => ({ labels: { comm: a.labels.label(slot), ...extra }, value: a.counter(slot, column) }));
+  return () => a.activeSlots().map((slot) => ({ labels: { ...a.slotLabels(slot), ...extra }, value: a.counter(slot, column) }));
 }
 
 function addTrafficMetrics(add: Add, a: Aggregator): void {
   add('socktop_connects_total', 'TCP connect() results by command and result (ok, refused, timeout, unreachable, reset, other).', 'counter',
     () => a.activeSlots().flatMap((slot) => CONNECT_RESULTS.map((result, i) => ({
-      labels: { comm: a.labels.label(slot), result }, value: a.counter(slot, C.ConnectOk + i),
+      labels: { ...a.slotLabels(slot), result }, value: a.counter(slot, C.ConnectOk + i),
     }))));
   add('socktop_accepts_total', 'TCP connections accepted, by the accepting command.', 'counter', perComm(a, C.Accepts));
   add('socktop_closes_total', 'Sockets that ended (TCP and UDP), by owning command.', 'counter', perComm(a, C.Closes));
@@ -96,13 +96,13 @@ function latencySamples(a: Aggregator): Sample[] {
   for (const slot of a.activeSlots()) {
     const count = a.latencyCumulative(slot, inf);
     if (count === 0) continue;
-    const comm = a.labels.label(slot);
+    const labels = a.slotLabels(slot);
     LATENCY_BOUNDS_SEC.forEach((le, b) => out.push({
-      metricName: 'socktop_connect_duration_seconds_bucket', labels: { comm, le }, value: a.latencyCumulative(slot, b),
+      metricName: 'socktop_connect_duration_seconds_bucket', labels: { ...labels, le }, value: a.latencyCumulative(slot, b),
     }));
-    out.push({ metricName: 'socktop_connect_duration_seconds_bucket', labels: { comm, le: '+Inf' }, value: count });
-    out.push({ metricName: 'socktop_connect_duration_seconds_sum', labels: { comm }, value: a.latencySumSec[slot] });
-    out.push({ metricName: 'socktop_connect_duration_seconds_count', labels: { comm }, value: count });
+    out.push({ metricName: 'socktop_connect_duration_seconds_bucket', labels: { ...labels, le: '+Inf' }, value: count });
+    out.push({ metricName: 'socktop_connect_duration_seconds_sum', labels, value: a.latencySumSec[slot] });
+    out.push({ metricName: 'socktop_connect_duration_seconds_count', labels, value: count });
   }
   return out;
 }
@@ -111,7 +111,7 @@ function addSocketGauges(add: Add, a: Aggregator): void {
   add('socktop_tcp_sockets', 'Open TCP sockets by state (sockets that existed at start included).', 'gauge',
     () => GAUGE_STATES.map((s) => ({ labels: { state: TCP_STATE_NAMES[s] }, value: a.sockets.tcpStateCounts[s] })));
   add('socktop_listen_sockets', 'TCP sockets in LISTEN, by owning command.', 'gauge',
-    () => [...a.listenersPerSlot()].map(([slot, n]) => ({ labels: { comm: a.labels.label(slot) }, value: n })));
+    () => [...a.listenersPerSlot()].map(([slot, n]) => ({ labels: a.slotLabels(slot), value: n })));
 }
 
 function addHealthMetrics(add: Add, v: ExporterView): void {

@@ -40,6 +40,8 @@ export class SocketTable {
   private readonly serial: Uint32Array;
   private readonly ports: Uint16Array;
   readonly comm: Uint32Array;
+  /** The owner's place index (place-labels.ts), beside its comm. */
+  readonly place: Int32Array;
   readonly sent: Float64Array;
   readonly received: Float64Array;
   private readonly generation: Uint32Array;
@@ -64,6 +66,7 @@ export class SocketTable {
     this.serial = new Uint32Array(capacity);
     this.ports = new Uint16Array(capacity * 2);
     this.comm = new Uint32Array(capacity * 4);
+    this.place = new Int32Array(capacity);
     this.sent = new Float64Array(capacity);
     this.received = new Float64Array(capacity);
     this.generation = new Uint32Array(capacity);
@@ -114,12 +117,14 @@ export class SocketTable {
     this.ports[entry * 2] = 0;
     this.ports[entry * 2 + 1] = 0;
     this.comm[entry * 4] = 0;
+    this.place[entry] = 0;
     this.learnIdentity(entry, view, off);
     return entry;
   }
 
   /** Take the record's owner as the socket's (records from process context). */
-  setComm(idx: number, view: DataView, off: number): void {
+  setComm(idx: number, view: DataView, off: number, place = 0): void {
+    this.place[idx] = place;
     const c = off + Offset.comm;
     const i = idx * 4;
     this.comm[i] = view.getUint32(c, true);

@@ -1,7 +1,9 @@
 /**
- * filter.ts: the PID list filter (`123,456`, ranges `100-200`, `!123` excludes) and the command
- * name filter, shared by the TUI prompt, `-p`/`--comm`, batch mode and `--json`.
+ * filter.ts: the PID list filter (`123,456`, ranges `100-200`, `!123` excludes), the command
+ * name filter and the place filters (`--container`, `--netns`), shared by the TUI prompt,
+ * `-p`/`--comm`, batch mode and `--json`.
  */
+import { Placement, placementMatches } from './container';
 
 /** Linux's highest possible pid_max (PID_MAX_LIMIT on 64-bit). */
 export const PID_MAX = 4194304;
@@ -68,14 +70,36 @@ export interface RowFilter {
   comm: string | null;
   /** Only this pid (F, follow). */
   follow: number | null;
+  /** Only processes in a container / unit this names (container.ts placementMatches). */
+  container?: string | null;
+  /** Only processes in this network namespace (inode). */
+  netns?: number | null;
+}
+
+/** Where a row's process lives, for the place filters. */
+export interface RowPlace {
+  netns: number;
+  place: Placement | undefined;
 }
 
 export const NO_FILTER: RowFilter = { pids: null, comm: null, follow: null };
 
-export function rowMatches(f: RowFilter, pid: number, comm: string): boolean {
+export function rowMatches(f: RowFilter, pid: number, comm: string, at?: RowPlace): boolean {
   if (f.follow !== null && pid !== f.follow) return false;
   if (f.pids && !f.pids.matches(pid)) return false;
+  if (f.netns && at?.netns !== f.netns) return false;
+  if (f.container && !placementMatches(f.container, at?.place)) return false;
   return commMatches(f.comm, comm);
+}
+
+/** `--netns`: an inode number (what `lsns -t net` and `stat -L -c %i /proc/PID/ns/net` show). */
+export function parseNetns(text: string): number | null {
+  const t = text.trim().replace(/^net:\[(\d+)\]$/, '$1');
+  if (t === '') return null;
+  if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 0xffffffff) {
+    throw new PidFilterError(`bad network namespace '${text}' (an inode number, as lsns -t net shows it)`);
+  }
+  return Number(t);
 }
 
 export function describeFilter(f: RowFilter): string {
@@ -83,5 +107,7 @@ export function describeFilter(f: RowFilter): string {
   if (f.follow !== null) parts.push(`follow ${f.follow}`);
   if (f.pids) parts.push(`pid ${f.pids.text}`);
   if (f.comm) parts.push(`comm ~ ${f.comm}`);
+  if (f.container) parts.push(`container ${f.container}`);
+  if (f.netns) parts.push(`netns ${f.netns}`);
   return parts.join(', ');
 }

@@ -29,6 +29,7 @@ import { SocketTable } from './socket-table';
 import { RowFilter } from './filter';
 import { filterSort, SortKey } from './query';
 import { UserNames } from '../capture/users';
+import { Placement, PlacementBook } from './container';
 
 export interface ModelOptions {
   /** Seconds in the sliding window of the per-second rates. */
@@ -109,6 +110,14 @@ function addressReused(sock: SocketEntry, view: DataView, off: number): boolean 
     || (rport !== 0 && sock.rport !== 0 && rport !== sock.rport);
 }
 
+/** Keep the row's cgroup and netns (a record that does not know them, 0, leaves them). */
+function notePlace(row: ProcessRow, view: DataView, off: number): void {
+  const cgroup = readU64(view, off + Offset.cgroup_id);
+  if (cgroup !== 0) row.cgroupId = cgroup;
+  const netns = view.getUint32(off + Offset.netns, true);
+  if (netns !== 0) row.netns = netns;
+}
+
 export class SocketModel {
   readonly options: ModelOptions;
   /** The record being ingested (time, second, socket key), shared with the two tables. */
@@ -118,6 +127,8 @@ export class SocketModel {
   private readonly global: RateWindow;
   private readonly globalLog: EventLog;
   private readonly words = new WordSource();
+  /** cgroup id -> container/pod/unit; the source supplies the paths (setCgroupResolver). */
+  private readonly places = new PlacementBook(() => undefined);
 
   private events = 0;
   private readonly drops = dropCounters();
@@ -179,6 +190,7 @@ export class SocketModel {
       }
     } else {
       row = this.procs.rowFor(pid, view, off, kind);
+      notePlace(row, view, off);
     }
     if (ts > row.lastNs) row.lastNs = ts;
     const flags = view.getUint8(off + Offset.flags);
@@ -336,6 +348,7 @@ export class SocketModel {
     row.exited = true;
     row.exitNs = ts;
     row.exitCode = view.getUint32(off + Offset.count, true);
+    notePlace(row, view, off);
     if (ts > row.lastNs) row.lastNs = ts;
     this.procs.updateComm(row, view, off);
     this.log(row, view, off, EventKind.Exit);
@@ -398,7 +411,28 @@ export class SocketModel {
   refresh(nowNs?: number): void {
     this.nowNs = nowNs ?? this.lastTs;
     this.procs.refresh(this.nowNs);
+    this.resolvePlaces();
     this.socks.ageOut(this.nowNs - this.options.closedSocketTtlSec * SEC);
+  }
+
+  /** Name each row's cgroup (once per id change; an unknown path is asked again next frame). */
+  private resolvePlaces(): void {
+    for (const row of this.procs.values()) {
+      if (row.placeId === row.cgroupId && (row.place !== undefined || row.cgroupId === 0)) continue;
+      row.place = this.places.get(row.cgroupId);
+      row.placeId = row.cgroupId;
+    }
+  }
+
+  /** Where cgroup paths come from: the live walk (capture/cgroups.ts) or a recording's map. */
+  setCgroupResolver(pathOf: (cgroupId: number) => string | undefined): void {
+    this.places.setResolver(pathOf);
+    for (const row of this.procs.values()) row.place = undefined;
+  }
+
+  /** The container / pod / unit of a cgroup id, when its path is known. */
+  placement(cgroupId: number): Placement | undefined {
+    return this.places.get(cgroupId);
   }
 
   /** The "now" of the last refresh (ns, record clock). */

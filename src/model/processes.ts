@@ -6,6 +6,7 @@
 import { LatencyHistogram } from './latency';
 import { RateWindow } from './rates';
 import { EventLog } from './eventlog';
+import type { Placement } from './container';
 
 /** Series in each row's RateWindow (and in the model's global history). */
 export const Series = { Connects: 0, Accepts: 1, Closes: 2, Errors: 3, Tx: 4, Rx: 5, Events: 6 } as const;
@@ -27,6 +28,12 @@ export class ProcessRow {
   exited = false;
   exitNs = 0;
   exitCode = 0;
+  /** cgroup v2 id and network namespace of its latest record that knew them (0: not known). */
+  cgroupId = 0;
+  netns = 0;
+  /** What cgroupId names (container, pod, unit), resolved at refresh; placeId: the id it is for. */
+  place: Placement | undefined = undefined;
+  placeId = 0;
 
   /** Sockets we saw open (SOCKET/ACCEPT/CONNECT_START/LISTEN or snapshot) and not yet closed. */
   open = 0;

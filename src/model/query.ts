@@ -128,12 +128,12 @@ export function filterSort(
   const out: ProcessRow[] = [];
   const num = NUMERIC[key];
   if (!num) {
-    for (const row of rows) if (rowMatches(filter, row.pid, row.comm)) out.push(row);
+    for (const row of rows) if (rowMatches(filter, row.pid, row.comm, row)) out.push(row);
     return sortRows(out, key, descending, nowNs, userName);
   }
   // Gather and read the sort keys in the same pass: each row object is visited once.
   for (const row of rows) {
-    if (!rowMatches(filter, row.pid, row.comm)) continue;
+    if (!rowMatches(filter, row.pid, row.comm, row)) continue;
     const i = out.length;
     if (i >= keyBuf.length) ensureBuffers(i + 1);
     fillKeys(row, i, num, nowNs);

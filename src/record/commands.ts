@@ -40,9 +40,10 @@
 import type { ProbeChoice } from '../capture/addon';
 import { RECORD_SIZE } from '../capture/layout';
 import { jsonLine } from '../capture/json-line';
+import { JsonPlaces } from '../capture/json-place';
 import type { CaptureSession, StartOptions } from '../capture/session';
 import type { DataSource } from '../source';
-import { RecordingError, formatClock, parseDuration } from './format';
+import { RecordingError, cgroupPathsOf, formatClock, parseDuration } from './format';
 import { openRecordingAsync, Recording } from './reader';
 import { ReplaySource } from './replay-source';
 import { recordingStartOptions, TriggerOptions } from './recording-file';
@@ -273,6 +274,13 @@ const YIELD_EVERY_BATCHES = 64;
  * the file at open (then with 130, nothing printed). Resolves to the exit code: 1 when the file was
  * damaged, else 0.
  */
+/** cgroup id -> path from every PROCESS frame of the recording ("cgroups", "cgroup_id"/"cgroup"). */
+function recordedCgroupPaths(rec: Recording): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const { info } of rec.processes) for (const [id, p] of cgroupPathsOf(info)) out.set(id, p);
+  return out;
+}
+
 export async function replayJson(
   file: string, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr,
   stopSignal?: AbortSignal, alertRules?: { rules: readonly AlertRule[]; tickSec: number },
@@ -313,6 +321,9 @@ export async function replayJson(
       });
     }
   };
+  // Containers named from the recording's cgroup paths, as live --json names them.
+  const cgroups = recordedCgroupPaths(rec);
+  const places = new JsonPlaces((id) => cgroups.get(id), null, null);
   try {
     let chunk = '';
     let batches = 0;
@@ -320,7 +331,9 @@ export async function replayJson(
       for (let k = 0; k < b.count; k++) {
         const changes = alerts?.ingest(b.view, k * RECORD_SIZE);
         if (changes) for (const t of changes) chunk += alertJsonLine(t) + '\n';
-        chunk += jsonLine(b.view, k * RECORD_SIZE) + '\n';
+        const line = jsonLine(b.view, k * RECORD_SIZE);
+        const place = places.fragment(b.view, k * RECORD_SIZE);
+        chunk += (place ? `${line.slice(0, -1)}${place}}` : line) + '\n';
       }
       if (chunk.length >= 1 << 16) {
         await write(chunk);

@@ -31,8 +31,10 @@
  *                   DROPS records (kind 14) are ordinary records in this stream: drops upstream of
  *                   the recorder (stage 1, 2) and the recorder's own lost writes (stage 3).
  *   type 2 PROCESS  payload = UTF-8 JSON ProcessInfo (pid, ppid, comm, cmdline, uid, user, start
- *                   time, threads), written before the first RECORDS frame that holds a record of
- *                   that pid, so a replay on another machine names processes right.
+ *                   time, threads, netns, cgroup), written before the first RECORDS frame that holds
+ *                   a record of that pid, so a replay on another machine names processes right; its
+ *                   "cgroups" key maps the cgroup ids of the records that follow to their paths (so
+ *                   the replay names containers).
  *   type 3 END      payload = UTF-8 JSON EndInfo (records, drops, end time), written by close().
  *                   Its absence means the recorder did not finish (crash, kill -9, full disk).
  *   other types     skipped with a warning (room for additions that old readers can ignore).
@@ -129,6 +131,23 @@ export interface HeaderJson {
 export interface ProcessInfo extends ProcessDetails {
   /** CLOCK_MONOTONIC ns (decimal string) of the record that made the recorder look the pid up. */
   seen_mono_ns?: string;
+  /**
+   * cgroup id (decimal) -> cgroup v2 path, for the ids first seen in the records that follow: what
+   * a replay on another host names containers by. A key old readers ignore; a cgroup first seen on
+   * a pid described already comes in a record-only description (from_proc false) of that pid.
+   */
+  cgroups?: Record<string, string>;
+}
+
+/** The cgroup id -> path pairs a PROCESS description holds ("cgroups", and "cgroup_id"/"cgroup"),
+ *  checked: a damaged or hostile frame gives no pair rather than a wrong type. */
+export function cgroupPathsOf(info: ProcessInfo): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  if (info.cgroups && typeof info.cgroups === 'object') {
+    for (const [id, p] of Object.entries(info.cgroups)) if (typeof p === 'string' && /^\d+$/.test(id)) out.push([Number(id), p]);
+  }
+  if (typeof info.cgroup_id === 'number' && typeof info.cgroup === 'string') out.push([info.cgroup_id, info.cgroup]);
+  return out;
 }
 
 /** END frame. */

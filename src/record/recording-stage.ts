@@ -2,11 +2,14 @@
  * recording-stage.ts: the capture worker's recording stage. Per polled batch, before the batch goes
  * to the shared ring: every pid not seen before is looked up in /proc once (a PROCESS frame ahead of
  * its records, so a replay shows what the process was), then the records are appended. Drops
- * upstream of it are written as DROPS records where they happened.
+ * upstream of it are written as DROPS records where they happened. Each cgroup id not seen before
+ * in the file goes with its path (the "cgroups" key of a PROCESS frame ahead of the records), so a
+ * replay elsewhere names containers.
  */
 import { EventKind, Offset, RECORD_SIZE } from '../capture/layout';
 import type { BatchStage } from '../capture/pipeline';
 import { readProcDetails } from '../capture/procfs';
+import { CgroupPaths, hostCgroupRoot } from '../capture/cgroups';
 import { UserNames } from '../capture/users';
 import type { ProcessInfo } from './format';
 import { RecordingStatsView } from './stats-view';
@@ -25,7 +28,12 @@ export interface RecordingStageOptions extends WriterOptions {
   procRoot?: string;
   /** Several files used in turn (rotation.ts): `filePath` and `fd` are then ignored. */
   ring?: FileRing;
+  /** Where cgroup ids get their paths (default: a walk of this host's cgroup v2 mount). */
+  cgroupPaths?: CgroupPaths;
 }
+
+/** Most cgroup ids a file keeps waiting for a path (a cgroup gone before the walk saw it). */
+const MAX_PENDING_CGROUPS = 4096;
 
 export interface RecordingStage extends BatchStage {
   /**
@@ -75,6 +83,14 @@ export function createRecordingStage(
   let lookups = 0;
   const newAt: number[] = [];
   const exitPids: number[] = [];
+  const cgroupPaths = opts.cgroupPaths ?? new CgroupPaths(lookup ? hostCgroupRoot() : null);
+  // Walked now, while the capture still runs with its privileges (the stage is made before the
+  // BPF programs are attached): later walks may not read every directory.
+  if (!opts.cgroupPaths && lookup) cgroupPaths.rescan();
+  /** cgroup ids whose path this file holds, and those still without one (with a record's offset). */
+  const namedCgroups = new Set<number>();
+  const pendingCgroups = new Set<number>();
+  const newCgroupAt = new Map<number, number>();
 
   function describe(staging: Uint8Array, at: number, pid: number): ProcessInfo | null {
     const now = Date.now();
@@ -86,19 +102,13 @@ export function createRecordingStage(
     if (lookup && lookups < maxLookups) {
       lookups++;
       info = readProcDetails(pid, procRoot) ?? null;
+      if (info?.cgroup_id && info.cgroup !== undefined) cgroupPaths.learn(info.cgroup_id, info.cgroup);
     }
     if (info === null) {
       // Gone already (or over budget): a late event of a process we described before needs nothing
       // new; otherwise keep what the record says.
       if (exited.has(pid)) return null;
-      let comm = '';
-      for (let i = 0; i < 16; i++) {
-        const c = staging[at + Offset.comm + i];
-        if (c === 0) break;
-        comm += String.fromCharCode(c);
-      }
-      const uid = u32(staging, at + Offset.uid);
-      info = { pid, comm, uid, user: users.name(uid), from_proc: false };
+      info = recordOnlyInfo(staging, at, pid);
     }
     info.seen_mono_ns = readU64(staging, at + Offset.ts_ns).toString();
     return info;
@@ -110,7 +120,41 @@ export function createRecordingStage(
     accumulate(done, finished);
     ring!.advance();
     seen.clear();
+    namedCgroups.clear();
     writer = open();
+  }
+
+  /**
+   * The paths of this batch's new cgroup ids (and of earlier ones that had none), into the first
+   * description written ahead of the batch; without one, a record-only description of the pid of
+   * the first record that carried such an id.
+   */
+  function nameCgroups(staging: Uint8Array, infos: ProcessInfo[]): void {
+    for (const cg of pendingCgroups) if (!newCgroupAt.has(cg)) newCgroupAt.set(cg, -1);
+    if (newCgroupAt.size === 0) return;
+    const cgroups: Record<string, string> = {};
+    let named = 0;
+    let firstAt = -1;
+    for (const [cg, at] of newCgroupAt) {
+      const path = cgroupPaths.pathOf(cg);
+      if (path === undefined) {
+        if (pendingCgroups.size < MAX_PENDING_CGROUPS) pendingCgroups.add(cg);
+        continue;
+      }
+      pendingCgroups.delete(cg);
+      namedCgroups.add(cg);
+      cgroups[String(cg)] = path;
+      named++;
+      if (firstAt < 0 && at >= 0) firstAt = at;
+    }
+    newCgroupAt.clear();
+    if (named === 0) return;
+    if (infos.length === 0) {
+      const at = Math.max(firstAt, 0);
+      const pid = u32(staging, at + Offset.pid);
+      infos.push({ ...recordOnlyInfo(staging, at, pid), seen_mono_ns: readU64(staging, at + Offset.ts_ns).toString() });
+    }
+    infos[0].cgroups = cgroups;
   }
 
   return {
@@ -129,7 +173,10 @@ export function createRecordingStage(
             newAt.push(at);
           }
           if (staging[at + Offset.kind] === EventKind.Exit) exitPids.push(pid);
+          const cg = cgroupIdAt(staging, at);
+          if (cg !== 0 && !namedCgroups.has(cg) && !newCgroupAt.has(cg)) newCgroupAt.set(cg, at);
         }
+        const infos: ProcessInfo[] = [];
         for (const at of newAt) {
           const pid = u32(staging, at + Offset.pid);
           let info: ProcessInfo | null = null;
@@ -138,8 +185,10 @@ export function createRecordingStage(
           } catch {
             info = null;
           }
-          if (info) writer.appendProcessInfo(info);
+          if (info) infos.push(info);
         }
+        nameCgroups(staging, infos);
+        for (const info of infos) writer.appendProcessInfo(info);
         writer.appendRecords(staging, count);
         for (const pid of exitPids) {
           seen.delete(pid);
@@ -164,6 +213,22 @@ export function createRecordingStage(
       return total();
     },
   };
+}
+
+/** What a record says of its process (from_proc false: /proc was not read). */
+function recordOnlyInfo(staging: Uint8Array, at: number, pid: number): ProcessInfo {
+  let comm = '';
+  for (let i = 0; i < 16; i++) {
+    const c = staging[at + Offset.comm + i];
+    if (c === 0) break;
+    comm += String.fromCharCode(c);
+  }
+  const uid = u32(staging, at + Offset.uid);
+  return { pid, comm, uid, user: users.name(uid), from_proc: false };
+}
+
+function cgroupIdAt(b: Uint8Array, at: number): number {
+  return u32(b, at + Offset.cgroup_id + 4) * 4294967296 + u32(b, at + Offset.cgroup_id);
 }
 
 function emptyStats(): WriterStats {

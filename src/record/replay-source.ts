@@ -21,7 +21,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { RECORD_SIZE } from '../capture/layout';
 import { SharedRing } from '../capture/ring';
-import { ProcessInfo, RecordingError, RecordingErrorCode, formatClock } from './format';
+import { cgroupPathsOf, ProcessInfo, RecordingError, RecordingErrorCode, formatClock } from './format';
 import { Ctl, Pos, ReplayControl } from './replay-control';
 import type { ReplayProgress, ReplayReadyInfo, ReplayWorkerData } from './replay-worker';
 import type { DataSource, ReplayAction, SourceInfo, SourceStats } from '../source';
@@ -71,6 +71,8 @@ export class ReplaySource extends EventEmitter implements DataSource {
   private readonly ctl: ReplayControl;
   private readonly worker: Worker;
   private readonly procs = new Map<number, ProcessInfo>();
+  /** cgroup id -> path, from the recording's PROCESS frames (their "cgroups" and "cgroup" keys). */
+  private readonly cgroups = new Map<number, string>();
   private lastProgress: ReplayProgress | null = null;
   private stopped = false;
   private exited: Promise<void>;
@@ -141,6 +143,7 @@ export class ReplaySource extends EventEmitter implements DataSource {
         break;
       case 'process': {
         const info = m.info as ProcessInfo;
+        this.noteCgroups(info);
         const old = this.procs.get(info.pid);
         // A process described from /proc is better than the record-only fallback of a late event.
         if (!old || info.from_proc !== false || old.from_proc === false) this.procs.set(info.pid, info);
@@ -264,6 +267,15 @@ export class ReplaySource extends EventEmitter implements DataSource {
       paused: this.ctl.get(Ctl.Paused) === 1,
       ended: this.endedFlag,
     };
+  }
+
+  private noteCgroups(info: ProcessInfo): void {
+    for (const [id, path] of cgroupPathsOf(info)) this.cgroups.set(id, path);
+  }
+
+  /** The recorded path of a cgroup id (names containers in a replay on any host). */
+  cgroupPath(cgroupId: number): string | undefined {
+    return this.cgroups.get(cgroupId);
   }
 
   /** Process metadata recorded for pid (the latest seen so far in the replay). */

@@ -44,6 +44,12 @@ export const COLUMNS: readonly Column[] = [
   { id: 'p50', title: 'LAT-p50', width: 8, align: 'right', priority: 7, sort: 'p50', text: (r) => fmtLatency(r.p50Ns) },
   { id: 'p99', title: 'LAT-p99', width: 8, align: 'right', priority: 5, sort: 'p99', text: (r) => fmtLatency(r.p99Ns) },
   { id: 'age', title: 'AGE', width: 4, align: 'right', priority: 7, sort: 'age', text: (r, c) => fmtAge(c.nowNs - r.lastNs) },
+  // Where the process lives: a container's short id or a systemd unit (empty: the host's root
+  // cgroup, or not known yet), its network namespace, its Kubernetes pod's UID. The first to go
+  // on a narrow terminal.
+  { id: 'container', title: 'CONTAINER', width: 12, align: 'left', priority: 8, text: (r) => showText(r.place?.name ?? '') },
+  { id: 'netns', title: 'NETNS', width: 10, align: 'right', priority: 9, text: (r) => (r.netns ? String(r.netns) : '') },
+  { id: 'pod', title: 'POD', width: 36, align: 'left', priority: 10, text: (r) => r.place?.podUid ?? '' },
 ];
 
 export interface PlacedColumn {

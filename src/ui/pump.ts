@@ -16,6 +16,13 @@ export class Pump {
 
   constructor(private readonly source: DataSource, private model: SocketModel) {
     this.visit = (view, off) => this.model.ingest(view, off);
+    this.nameCgroups();
+  }
+
+  /** The model names containers by the source's cgroup paths. */
+  private nameCgroups(): void {
+    const source = this.source;
+    if (source.cgroupPath) this.model.setCgroupResolver((id) => source.cgroupPath!(id));
   }
 
   /** Drain everything available now; returns how many records were ingested. */
@@ -28,6 +35,7 @@ export class Pump {
   /** Point at a fresh model (a replay seeking backward starts over). */
   setModel(model: SocketModel): void {
     this.model = model;
+    this.nameCgroups();
   }
 }
 

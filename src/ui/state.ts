@@ -7,13 +7,13 @@
 import { SORT_KEYS, SortKey } from '../model/query';
 import type { ReplayAction } from '../source';
 import {
-  describeFilter, NO_FILTER, parsePidFilter, PidFilter, PidFilterError, RowFilter,
+  describeFilter, NO_FILTER, parseNetns, parsePidFilter, PidFilter, PidFilterError, RowFilter,
 } from '../model/filter';
 
 export { parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
 
 export type Mode = 'table' | 'detail' | 'help' | 'prompt';
-export type PromptKind = 'pid' | 'comm';
+export type PromptKind = 'pid' | 'comm' | 'container' | 'netns';
 
 export interface Prompt {
   kind: PromptKind;
@@ -39,6 +39,8 @@ export interface UiStateOptions {
   descending?: boolean;
   pids?: PidFilter | null;
   comm?: string | null;
+  container?: string | null;
+  netns?: number | null;
   /** Replay: space, +/-, arrows and g/G drive the replay clock. */
   replay?: boolean;
 }
@@ -69,7 +71,10 @@ export class UiState {
   constructor(opts: UiStateOptions = {}) {
     this.sortKey = opts.sortKey ?? 'conn';
     this.descending = opts.descending ?? !ASCENDING_BY_DEFAULT.has(this.sortKey);
-    this.filter = { ...NO_FILTER, pids: opts.pids ?? null, comm: opts.comm || null };
+    this.filter = {
+      ...NO_FILTER, pids: opts.pids ?? null, comm: opts.comm || null,
+      ...(opts.container ? { container: opts.container } : {}), ...(opts.netns ? { netns: opts.netns } : {}),
+    };
     this.replay = opts.replay ?? false;
   }
 
@@ -171,6 +176,8 @@ export class UiState {
         return 'render';
       case 'p': this.openPrompt('pid'); return 'render';
       case '/': this.openPrompt('comm'); return 'render';
+      case 'C': this.openPrompt('container'); return 'render';
+      case 'N': this.openPrompt('netns'); return 'render';
       case 'F': this.toggleFollow(); return 'render';
       case 'escape': this.clearFilters(); return 'render';
       case 's': case '>': this.cycleSort(1); return 'render';
@@ -242,7 +249,10 @@ export class UiState {
   }
 
   private openPrompt(kind: PromptKind): void {
-    const text = kind === 'pid' ? (this.filter.pids?.text ?? '') : (this.filter.comm ?? '');
+    const text = kind === 'pid' ? (this.filter.pids?.text ?? '')
+      : kind === 'container' ? (this.filter.container ?? '')
+        : kind === 'netns' ? (this.filter.netns ? String(this.filter.netns) : '')
+          : (this.filter.comm ?? '');
     this.prompt = { kind, text, error: null };
     this.returnMode = this.mode;
     this.mode = 'prompt';
@@ -258,9 +268,12 @@ export class UiState {
     const p = this.prompt!;
     if (p.kind === 'comm') {
       this.filter = { ...this.filter, comm: p.text.trim() || null };
+    } else if (p.kind === 'container') {
+      this.filter = { ...this.filter, container: p.text.trim() || null };
     } else {
       try {
-        this.filter = { ...this.filter, pids: parsePidFilter(p.text) };
+        if (p.kind === 'netns') this.filter = { ...this.filter, netns: parseNetns(p.text) };
+        else this.filter = { ...this.filter, pids: parsePidFilter(p.text) };
       } catch (e) {
         p.error = e instanceof PidFilterError ? e.message : String(e);
         return 'render';

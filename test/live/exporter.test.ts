@@ -197,8 +197,11 @@ async function startWrapped(command: string[], args: string[], env: NodeJS.Proce
 /** One scrape of the exporter: `comm`'s connects ok and closes (0 when it has no series). */
 async function countsOf(port: number, comm: string): Promise<{ connects: number; closes: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const read = (re: string) => Number(new RegExp(`^${re} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { connects: read(`socktop_connects_total\\{comm="${comm}",result="ok"\\}`), closes: read(`socktop_closes_total\\{comm="${comm}"\\}`) };
+  // Summed over the other labels (container, pod_uid: the workload's cgroup may name a unit).
+  const read = (name: string, label: string) => [...text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\d+)$`, 'gm'))]
+    .filter((m) => m[1].split(',').includes(`comm="${comm}"`) && (!label || m[1].split(',').includes(label)))
+    .reduce((n, m) => n + Number(m[2]), 0);
+  return { connects: read('socktop_connects_total', 'result="ok"'), closes: read('socktop_closes_total', '') };
 }
 
 for (const hostMount of [true, false]) {

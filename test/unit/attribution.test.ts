@@ -40,7 +40,7 @@ function existing(over: Partial<ExistingSocket>): ExistingSocket {
   return {
     family: AF_INET, proto: IPPROTO_TCP, laddr: parseProcAddress('0100007F'), lport: 8080,
     raddr: new Uint8Array(16), rport: 0, state: TcpState.Listen, inode: 777, uid: 33, pid: 4242,
-    comm: 'nginx', ...over,
+    comm: 'nginx', netns: 0, cgroupId: 0, ...over,
   };
 }
 
@@ -81,4 +81,51 @@ test('live events of an existing socket get its owner and its inode as identity'
   }
   assert.equal(e3.pid, 0, 'a new connection to the same port is not the existing one');
   assert.equal(e3.owner, 'unknown');
+});
+
+test('one 4-tuple in two network namespaces: two existing sockets, each live event finds its own', () => {
+  const tuple = { raddr: parseProcAddress('0100007F'), rport: 5555, state: TcpState.Established };
+  const a = new SnapshotAttribution([
+    existing({ ...tuple, inode: 801, netns: 4026532001, cgroupId: 71, pid: 11, comm: 'a' }),
+    existing({ ...tuple, inode: 802, netns: 4026532002, cgroupId: 72, pid: 22, comm: 'b' }),
+  ]);
+  const start = a.initialRecords(1n);
+  const sv = new DataView(start.bytes.buffer);
+  const [sa, sb] = [decodeEvent(sv, 0), decodeEvent(sv, RECORD_SIZE)];
+  assert.deepEqual([sa.netns, sa.cgroup_id, sb.netns, sb.cgroup_id], [4026532001, 71, 4026532002, 72], 'start records carry their place');
+  const live = (n: number, netns: number) => makeRecord({
+    kind: EventKind.State, sock: kernelSock(n), flags: Flag.OwnerUnknown, laddr: '127.0.0.1', lport: 8080, raddr: '127.0.0.1', rport: 5555, netns,
+  });
+  const { bytes, view } = pack([live(1, 4026532002), live(2, 4026532001), live(3, 4026532003)]);
+  a.apply(bytes, view, 3);
+  const [e1, e2, e3] = [0, RECORD_SIZE, 2 * RECORD_SIZE].map((o) => decodeEvent(view, o));
+  assert.deepEqual([e1.pid, e1.sock], [22, (802).toString(16)]);
+  assert.deepEqual([e2.pid, e2.sock], [11, (801).toString(16)]);
+  assert.equal(e3.pid, 0, 'a third namespace has no existing socket with that tuple');
+});
+
+test('readExistingSockets reads every network namespace through a process in it, each socket with its netns', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'socktop-proc-'));
+  const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+  const row = (inode: number) => `   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
+  const proc = (pid: number, inode: number, comm: string) => {
+    fs.mkdirSync(path.join(root, `${pid}/fd`), { recursive: true });
+    fs.mkdirSync(path.join(root, `${pid}/ns`));
+    fs.mkdirSync(path.join(root, `${pid}/net`));
+    fs.writeFileSync(path.join(root, `${pid}/ns/net`), ''); // a file of its own: its inode names the namespace
+    fs.writeFileSync(path.join(root, `${pid}/comm`), `${comm}\n`);
+    fs.writeFileSync(path.join(root, `${pid}/net/tcp`), header + row(inode)); // the same 4-tuple in each
+    fs.symlinkSync(`socket:[${inode}]`, path.join(root, `${pid}/fd/3`));
+  };
+  proc(10, 777, 'host-srv');
+  proc(20, 888, 'pod-srv');
+  fs.mkdirSync(path.join(root, 'net'));
+  fs.writeFileSync(path.join(root, 'net/tcp'), header + row(777));
+  fs.symlinkSync('10', path.join(root, 'self'));
+  const socks = readExistingSockets(root).sort((a, b) => a.inode - b.inode);
+  assert.deepEqual(socks.map((s) => [s.inode, s.pid, s.comm, s.lport]), [[777, 10, 'host-srv', 8080], [888, 20, 'pod-srv', 8080]]);
+  assert.equal(socks[0].netns, fs.statSync(path.join(root, '10/ns/net')).ino);
+  assert.equal(socks[1].netns, fs.statSync(path.join(root, '20/ns/net')).ino);
+  assert.notEqual(socks[0].netns, socks[1].netns);
+  fs.rmSync(root, { recursive: true });
 });

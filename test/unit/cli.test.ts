@@ -26,7 +26,7 @@ test('defaults: the live TUI, 1 s delay, auto probe, no filters', async () => {
   assert.equal(p.command, 'top');
   assert.deepEqual(
     { ...p.options, pids: p.options.pids?.text ?? null },
-    { pids: null, comm: null, delaySec: 1, probe: 'auto', json: false, batch: false, iterations: undefined, record: undefined, verbose: false, force: false, alerts: [] },
+    { pids: null, comm: null, container: null, netns: null, delaySec: 1, probe: 'auto', json: false, batch: false, iterations: undefined, record: undefined, verbose: false, force: false, alerts: [] },
   );
 });
 
@@ -44,6 +44,16 @@ test('options: filters, delay, batch, iterations, record, probe', async () => {
   const twice = (await parseCli(['-p', '1', '--pid', '!2,3']))!;
   assert.equal(twice.options.pids!.text, '1,!2,3');
   assert.equal((await parseCli(['--json']))!.options.json, true);
+});
+
+test('options: --container and --netns', async () => {
+  const p = (await parseCli(['-b', '--container', ' 3f4e5d ', '--netns', '4026532000']))!;
+  assert.equal(p.options.container, '3f4e5d');
+  assert.equal(p.options.netns, 4026532000);
+  assert.equal((await parseCli(['--netns', 'net:[4026531840]']))!.options.netns, 4026531840);
+  await assert.rejects(parseCli(['--netns', 'abc']), /--netns: 'abc' is not a network namespace inode/);
+  await assert.rejects(parseCli(['--netns', '0']), /--netns/);
+  await assert.rejects(parseCli(['--container', '']), /--container: empty name/);
 });
 
 test('commands: check, record, replay', async () => {

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import yargs from 'yargs';
-import { DropStage, EventKind as K, Flag, TcpState } from '../../src/capture/layout';
+import { DropStage, EventKind as K, Flag, Offset, TcpState } from '../../src/capture/layout';
 import { Aggregator, C, LATENCY_BOUNDS_SEC } from '../../src/exporter/aggregator';
 import { NO_FILTER } from '../../src/model/filter';
 import { SocketModel } from '../../src/model/model';
@@ -419,4 +419,37 @@ test('same accounting as the TUI: per comm, the exporter\'s counters equal the m
       assert.equal(agg.latencyCumulative(slot, LATENCY_BOUNDS_SEC.length), row.latency?.count ?? 0);
     }
   }
+});
+
+test('container labels: one comm in two containers is two series with container and pod_uid; the host root has none; softirq records take the socket owner\'s place', async () => {
+  const id = 'de'.repeat(32);
+  const pod = '0d2b5c1e-7f3a-4b6c-9d8e-1a2b3c4d5e6f';
+  const paths = new Map<number, string>([
+    [21, `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${pod.replace(/-/g, '_')}.slice/cri-containerd-${id}.scope`],
+    [22, '/system.slice/app.service'],
+    [1, '/'],
+  ]);
+  const a = new Aggregator({ topComms: 10, cgroupPath: (cg) => paths.get(cg) });
+  const placed = (recs: Uint8Array[], cgroup_id: number) => recs.map((r) => {
+    new DataView(r.buffer).setBigUint64(Offset.cgroup_id, BigInt(cgroup_id), true);
+    return r;
+  });
+  feed(a, placed(connection({ sock: 1, comm: 'app', pid: 10 }), 21));
+  feed(a, placed(connection({ sock: 2, comm: 'app', pid: 11 }), 21));
+  feed(a, placed(connection({ sock: 3, comm: 'app', pid: 20 }), 22));
+  feed(a, placed(connection({ sock: 4, comm: 'app', pid: 30 }), 1));
+  // A listener in the container, then an accept of it made in softirq (no comm): the owner's place.
+  const lbase = { sock: kernelSock(9), serial: 9, pid: 12, comm: 'app', lport: 8080, laddr: '127.0.0.1' };
+  feed(a, placed([makeRecord({ ...lbase, kind: K.Listen, new_state: TcpState.Listen })], 21));
+  feed(a, [makeRecord({ ...lbase, kind: K.Retransmit, pid: 0, comm: '' })]);
+  const s = await scrape(a);
+  const ok = s.filter((x) => x.name === 'socktop_connects_total' && x.labels.result === 'ok');
+  assert.deepEqual(ok.map((x) => [x.labels.comm, x.labels.container, x.labels.pod_uid, x.value]).sort(), [
+    ['app', 'app.service', undefined, 1],
+    ['app', id.slice(0, 12), pod, 2],
+    ['app', undefined, undefined, 1],
+  ].sort());
+  assert.equal(value(s, 'socktop_listen_sockets', { comm: 'app', container: id.slice(0, 12) }), 1);
+  assert.equal(value(s, 'socktop_retransmits_total', { comm: 'app', container: id.slice(0, 12) }), 1);
+  assert.ok(s.length <= seriesBound(10, 0), 'the bound counts (comm, container) slots');
 });

@@ -477,3 +477,44 @@ test('a connect whose SYN socktop did not see counts as a connect, not as a 0 µ
   assert.equal(row.connectsOk, 2);
   assert.ok(row.p50Ns > MS, `p50 ${row.p50Ns}: only the known latency`);
 });
+
+test('place: each row keeps its cgroup and netns, named through the source\'s paths; --container and --netns filter rows', () => {
+  const id = 'ab'.repeat(32);
+  const pod = '0d2b5c1e-7f3a-4b6c-9d8e-1a2b3c4d5e6f';
+  const paths = new Map<number, string>([
+    [11, `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${pod.replace(/-/g, '_')}.slice/cri-containerd-${id}.scope`],
+    [12, '/system.slice/nginx.service'],
+    [1, '/'],
+  ]);
+  const m = model();
+  m.setCgroupResolver((cg) => paths.get(cg));
+  feed(m, [
+    rec({ kind: K.Socket, pid: 100, comm: 'app', sock: kernelSock(1), cgroup_id: 11, netns: 4026532001 }),
+    rec({ kind: K.Socket, pid: 200, comm: 'nginx', sock: kernelSock(2), cgroup_id: 12, netns: 4026531840 }),
+    rec({ kind: K.Socket, pid: 300, comm: 'sshd', sock: kernelSock(3), cgroup_id: 1, netns: 4026531840 }),
+    // A record that does not know its place (a snapshot, an old recording) leaves the row's as it was.
+    rec({ kind: K.Socket, pid: 100, comm: 'app', sock: kernelSock(4) }),
+  ]);
+  m.refresh();
+  const row = m.process(100)!;
+  assert.equal(row.cgroupId, 11);
+  assert.equal(row.netns, 4026532001);
+  assert.equal(row.place?.containerId, id);
+  assert.equal(row.place?.podUid, pod);
+  assert.equal(row.place?.name, id.slice(0, 12));
+  assert.equal(m.process(200)!.place?.name, 'nginx.service');
+  assert.equal(m.process(300)!.place?.name, '', 'the root cgroup: no name');
+  const pids = (f: object) => m.query({ ...NO_FILTER, ...f }, 'pid', false).map((r) => r.pid);
+  assert.deepEqual(pids({ container: 'abab' }), [100]);
+  assert.deepEqual(pids({ container: pod.slice(0, 8) }), [100]);
+  assert.deepEqual(pids({ container: 'nginx' }), [200]);
+  assert.deepEqual(pids({ netns: 4026531840 }), [200, 300]);
+  assert.deepEqual(pids({ netns: 4026532001, container: 'nginx' }), []);
+  // A path not known at first is asked again at the next refresh.
+  feed(m, [rec({ kind: K.Socket, pid: 400, comm: 'late', sock: kernelSock(5), cgroup_id: 13, netns: 4026531840 })]);
+  m.refresh();
+  assert.equal(m.process(400)!.place, undefined);
+  paths.set(13, '/system.slice/late.service');
+  m.refresh();
+  assert.equal(m.process(400)!.place?.unit, 'late.service');
+});

@@ -204,3 +204,28 @@ test('replay keys only in replay', () => {
   assert.equal(r.handleKey(key('left')), 'seek-back');
   assert.equal(r.handleKey(key('right')), 'seek-forward');
 });
+
+test('C and N: container and netns prompts; a bad inode keeps the prompt open with the reason; Esc clears both', () => {
+  const s = new UiState({ container: 'nginx' });
+  assert.equal(s.filter.container, 'nginx');
+  s.handleKey(ch('C'));
+  assert.equal(s.prompt?.kind, 'container');
+  assert.equal(s.prompt?.text, 'nginx', 'the prompt starts from the filter in force');
+  s.handleKey(key('C-u'));
+  typeText(s, '3f4e5d');
+  s.handleKey(key('enter'));
+  assert.equal(s.filter.container, '3f4e5d');
+  s.handleKey(ch('N'));
+  typeText(s, 'x12');
+  s.handleKey(key('enter'));
+  assert.equal(s.mode, 'prompt');
+  assert.match(s.prompt?.error ?? '', /bad network namespace 'x12'/);
+  s.handleKey(key('C-u'));
+  typeText(s, '4026531840');
+  s.handleKey(key('enter'));
+  assert.equal(s.filter.netns, 4026531840);
+  assert.equal(s.filterText(), 'container 3f4e5d, netns 4026531840');
+  s.handleKey(key('escape'));
+  assert.equal(s.filter.container ?? null, null);
+  assert.equal(s.filter.netns ?? null, null);
+});

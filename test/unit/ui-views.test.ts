@@ -52,14 +52,14 @@ test('formatting: rates, bytes, latency, age, ports, fit', () => {
   assert.equal(fit('ab', 4, 'right'), '  ab');
 });
 
-test('columns: every width from 80 fits, PID and COMM always there, all at 130+', () => {
+test('columns: every width from 80 fits, PID and COMM always there, all at 200+', () => {
   for (let w = 80; w <= 200; w++) {
     const placed = layoutColumns(w);
     const used = placed.reduce((n, p) => n + p.width + 1, -1);
     assert.ok(used <= w, `width ${w}: ${used}`);
     assert.ok(placed.some((p) => p.col.id === 'pid') && placed.some((p) => p.col.id === 'comm'));
   }
-  assert.equal(layoutColumns(130).length, COLUMNS.length);
+  assert.equal(layoutColumns(200).length, COLUMNS.length);
 });
 
 test('table: only the visible rows are rendered; selection inverse; braces escaped', () => {
@@ -153,6 +153,23 @@ test('detail: who, totals, sockets and recent events of one process', () => {
   assert.match(text, /close\s+\[::1\]:8080 \[::1\]:40000  sent 2\.0K received 10  lived 1\.0ms  by close/);
   assert.match(text, /accept\s+\[::1\]:8080 <- \[::1\]:40000/);
   assert.match(detailLines({ model: m, pid: 12345, info: undefined, theme: plain, width: 80, nowNs: 0 })[0], /process 12345 is gone/);
+});
+
+test('detail: where the process lives: netns, cgroup path, runtime and container id, pod UID and QoS', () => {
+  const id = 'cd'.repeat(32);
+  const pod = '0d2b5c1e-7f3a-4b6c-9d8e-1a2b3c4d5e6f';
+  const cgPath = `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${pod.replace(/-/g, '_')}.slice/cri-containerd-${id}.scope`;
+  const m = new SocketModel({ users });
+  m.setCgroupResolver((cg) => (cg === 77 ? cgPath : undefined));
+  feed(m, [makeRecord({ kind: K.Listen, pid: 9, comm: 'srv', sock: kernelSock(1), laddr: '::1', lport: 8080, ts_ns: T0, cgroup_id: 77, netns: 4026532001 })]);
+  m.refresh(T0 + SEC);
+  const text = detailLines({ model: m, pid: 9, info: undefined, theme: plain, width: 400, nowNs: m.now }).map(visible).join('\n');
+  assert.match(text, new RegExp(`netns 4026532001  cgroup ${cgPath.replace(/\./g, '\\.')}`));
+  assert.match(text, new RegExp(`container containerd ${id}  pod ${pod} \\(besteffort\\)`));
+  // Not known: said so, never a wrong name.
+  feed(m, [makeRecord({ kind: K.Listen, pid: 10, comm: 'other', sock: kernelSock(2), laddr: '::1', lport: 8081, ts_ns: T0, cgroup_id: 78 })]);
+  m.refresh(T0 + SEC);
+  assert.match(detailLines({ model: m, pid: 10, info: undefined, theme: plain, width: 200, nowNs: m.now }).map(visible).join('\n'), /netns \?  cgroup id 78/);
 });
 
 test('event descriptions and sparklines', () => {

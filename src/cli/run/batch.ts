@@ -147,7 +147,7 @@ export async function batchCommand(o: CommonOptions): Promise<number> {
   const live = await openHeadlessLive(o);
   const code = await runBatch(live.source, {
     delaySec: o.delaySec, iterations: o.iterations, signal: live.stop.signal,
-    filter: { pids: o.pids, comm: o.comm, follow: null }, alerts: o.alerts,
+    filter: { pids: o.pids, comm: o.comm, follow: null, container: o.container, netns: o.netns }, alerts: o.alerts,
   });
   live.throwIfDied();
   return code;

@@ -28,7 +28,9 @@ export interface ExporterOptions {
 
 export async function runExporter(o: ExporterOptions): Promise<void> {
   const err = o.err ?? process.stderr;
-  const aggregator = new Aggregator({ topComms: o.topComms });
+  // Containers are named by the live source's cgroup walk, once it exists (before: no labels).
+  let pathOf: ((id: number) => string | undefined) | undefined;
+  const aggregator = new Aggregator({ topComms: o.topComms, cgroupPath: (id) => pathOf?.(id) });
   const view: ExporterView = { aggregator, ringFill: { last: 0, max: 0 }, info: { backend: '', version: socktopVersion() } };
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -45,6 +47,7 @@ export async function runExporter(o: ExporterOptions): Promise<void> {
   }
   try {
     view.source = source;
+    pathOf = source.cgroupPath?.bind(source);
     view.info.backend = source.describe().backend;
     const { attachedLine } = await import('../live');
     err.write(attachedLine(source.describe()));

@@ -17,10 +17,14 @@ import { alertJsonLine } from '../../model/alerts/format';
 import type { AlertRule } from '../../model/alerts/grammar';
 import { SocketModel } from '../../model/model';
 import { ALERT_EXIT_CODE, alertEvaluator, alertTick } from './alerts';
+import { JsonPlaces } from '../../capture/json-place';
 
 export interface JsonOptions {
   pids: PidFilter | null;
   comm: string | null;
+  /** --container, --netns. */
+  container?: string | null;
+  netns?: number | null;
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
   signal?: AbortSignal;
@@ -82,6 +86,7 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
   };
   out.on('error', onError);
   let chunk = '';
+  const places = new JsonPlaces(source.cgroupPath?.bind(source), o.container ?? null, o.netns ?? null);
   const visit = (view: DataView, off: number) => {
     sum.read++;
     model?.ingest(view, off);
@@ -92,6 +97,14 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
     } else {
       if (o.pids && !o.pids.matches(view.getUint32(off + Offset.pid, true))) return;
       if (o.comm && !commMatches(o.comm, readComm(view, off))) return;
+      if (!places.matches(view, off)) return;
+      const place = places.fragment(view, off);
+      if (place) {
+        const line = jsonLine(view, off);
+        chunk += `${line.slice(0, -1)}${place}}\n`;
+        sum.written++;
+        return;
+      }
     }
     chunk += jsonLine(view, off) + '\n';
     sum.written++;
@@ -156,7 +169,8 @@ export async function jsonCommand(o: CommonOptions): Promise<number> {
   const { openHeadlessLive } = await import('../live');
   const live = await openHeadlessLive(o);
   const sum = await runJson(live.source, {
-    pids: o.pids, comm: o.comm, signal: live.stop.signal, stopSourceOnSignal: true, alerts: o.alerts, tickMs: o.delaySec * 1000,
+    pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, signal: live.stop.signal, stopSourceOnSignal: true,
+    alerts: o.alerts, tickMs: o.delaySec * 1000,
   });
   live.throwIfDied();
   // As `socktop record` does: a recording that lost records is a failure, though the events

@@ -75,13 +75,15 @@ export async function runReplay(o: CommonOptions, argv: CliArgs): Promise<number
       runTui: async (source) => {
         const { runTui } = await import('./tui');
         await runTui(source, {
-          delaySec: o.delaySec, pids: o.pids, comm: o.comm, iterations: o.iterations, replay: true, alerts: o.alerts,
+          delaySec: o.delaySec, pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, iterations: o.iterations,
+          replay: true, alerts: o.alerts,
         });
       },
       runBatch: async (source) => {
         const { runBatch } = await import('./batch');
         return runBatch(source, {
-          delaySec: o.delaySec, iterations: o.iterations, filter: { pids: o.pids, comm: o.comm, follow: null },
+          delaySec: o.delaySec, iterations: o.iterations,
+          filter: { pids: o.pids, comm: o.comm, follow: null, container: o.container, netns: o.netns },
           alerts: o.alerts,
         });
       },

@@ -16,6 +16,8 @@ export interface TuiOptions {
   delaySec: number;
   pids: PidFilter | null;
   comm: string | null;
+  container?: string | null;
+  netns?: number | null;
   /** Quit after this many frames (-n), like top. */
   iterations?: number;
   /** Replay keys (+ - left right) go to source.control. */
@@ -47,7 +49,7 @@ export function assertTerminal(
 /** Run the TUI on `source` until the user quits or a signal arrives. */
 export async function runTui(source: DataSource, o: TuiOptions): Promise<void> {
   assertTerminal();
-  const state = new UiState({ pids: o.pids, comm: o.comm, replay: o.replay });
+  const state = new UiState({ pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, replay: o.replay });
   const app = new App(source, { delaySec: o.delaySec, state, model: o.model, maxFrames: o.iterations, alerts: o.alerts });
   setTerminalRestore(() => app.restoreTerminal());
   const stopped = new Promise<void>((resolve) => {
@@ -64,5 +66,8 @@ export async function topCommand(o: CommonOptions): Promise<void> {
   const failure = new Promise<never>((_, reject) => (fail = reject));
   failure.catch(() => undefined); // handled by the race in runTui; never unhandled
   const source = await openLiveSource({ probe: o.probe, record: o.record, force: o.force, onError: (e) => fail(e) });
-  await runTui(source, { delaySec: o.delaySec, pids: o.pids, comm: o.comm, iterations: o.iterations, failure, alerts: o.alerts });
+  await runTui(source, {
+    delaySec: o.delaySec, pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, iterations: o.iterations, failure,
+    alerts: o.alerts,
+  });
 }

@@ -7,6 +7,7 @@ import type { EventJson } from '../../capture/decode';
 import type { SocketModel } from '../../model/model';
 import type { ProcessDetails } from '../../capture/procfs';
 import type { SocketEntry } from '../../model/sockets';
+import type { ProcessRow } from '../../model/processes';
 import { errnoName } from '../../capture/errno';
 import { fit, fmtAge, fmtBytes, fmtLatency, fmtRate } from '../format';
 import { Color, esc, Theme } from './theme';
@@ -39,6 +40,7 @@ export function detailLines(d: DetailInput): string[] {
   if (row.exited) who.add(`  exited ${fmtAge(d.nowNs - row.exitNs)} ago (code ${row.exitCode})`, (s) => t.fg('yellow', s));
   out.push(who.toString());
   if (d.info?.cmdline) out.push(esc(cutToWidth(showText(`cmdline: ${d.info.cmdline}`), d.width).text));
+  out.push(...placeLines(row, d.width));
   const errnos = row.errnos ? [...row.errnos].map(([e, n]) => `${errnoName(e)} ${n}`).join(', ') : '';
   out.push(esc(`totals: accepts ${row.accepts}  connects ok ${row.connectsOk} failed ${row.connectsFailed}`
     + `  closes ${row.closes}  sent ${fmtBytes(row.bytesSent)}  received ${fmtBytes(row.bytesReceived)}`
@@ -51,6 +53,20 @@ export function detailLines(d: DetailInput): string[] {
   out.push(...socketLines(d.model.socketsOf(d.pid), d, row.open));
   out.push('');
   out.push(...eventLines(d.model.recentEvents(d.pid), d));
+  return out;
+}
+
+/** Where the process lives: netns, cgroup path, container and pod (what is known). */
+export function placeLines(row: ProcessRow, width: number): string[] {
+  const p = row.place;
+  const where = [`netns ${row.netns || '?'}`, `cgroup ${p?.path ?? (row.cgroupId ? `id ${row.cgroupId}` : '?')}`];
+  const out = [esc(cutToWidth(showText(where.join('  ')), width).text)];
+  const who: string[] = [];
+  if (p?.containerId) who.push(`container ${p.runtime ?? ''}${p.monitor ? ' monitor of' : ''} ${p.containerId}`);
+  if (p?.podUid) who.push(`pod ${p.podUid}${p.qos ? ` (${p.qos})` : ''}`);
+  if (p?.unit && !p.containerId) who.push(`unit ${p.unit}`);
+  if (p?.userUid !== undefined) who.push(`user slice ${p.userUid}`);
+  if (who.length) out.push(esc(cutToWidth(showText(who.join('  ')), width).text));
   return out;
 }
 

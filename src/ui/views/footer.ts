@@ -3,7 +3,7 @@
  * error message after a bad entry).
  */
 import * as blessed from 'blessed';
-import type { UiState } from '../state';
+import type { PromptKind, UiState } from '../state';
 import { Line } from './line';
 import { Theme } from './theme';
 
@@ -18,10 +18,17 @@ const REPLAY_KEYS: [string, string][] = [
   ['Enter', 'detail'], ['p', 'pid'], ['/', 'comm'], ['s<>', 'sort'], ['Esc', 'clear'],
 ];
 
+const PROMPT_TITLES: Record<PromptKind, string> = {
+  pid: 'PID filter (123,456 100-200 !123; empty clears): ',
+  comm: 'command filter: ',
+  container: 'container filter (id or pod UID prefix, or a name such as nginx.service; empty clears): ',
+  netns: 'network namespace filter (inode, as lsns -t net shows; empty clears): ',
+};
+
 export function footerLine(state: UiState, theme: Theme, width: number): string {
   const p = state.prompt;
   if (state.mode === 'prompt' && p) {
-    const title = p.kind === 'pid' ? 'PID filter (123,456 100-200 !123; empty clears): ' : 'command filter: ';
+    const title = PROMPT_TITLES[p.kind];
     const line = new Line().add(title, (s) => theme.bold(s)).add(p.text).add('_', (s) => theme.inverse(s));
     if (p.error) line.add(`  ${p.error}`, (s) => theme.bold(theme.fg('red', s)));
     return line.toString();

@@ -11,6 +11,7 @@ export const HELP_TEXT = [
   ' up down j k PgUp PgDn Home End  move         mouse: click selects, wheel',
   ' p  PID filter: 123,456  100-200  !123 excludes; empty clears',
   ' /  command name filter (substring, any case)  F  follow the selected one',
+  ' C  container filter: id / pod UID prefix or name   N  netns filter: inode',
   ' Esc  clear every filter (detail: back)    s > <  sort column  r  reverse',
   ' space  pause the display (capture goes on; counts catch up on resume)',
   ' replay: space pause/play  + - speed  left right seek 10 s  g G start/end',
@@ -21,6 +22,9 @@ export const HELP_TEXT = [
   '         accepts, closes)    TX/s RX/s  bytes per second each way',
   ' ERR     failed connects, other failed calls, resets    RETX  retransmits',
   ' LAT-p50/p99  connect latency since start   AGE  since the last event',
+  ' CONTAINER  container id (12 digits) or systemd unit of its cgroup; empty:',
+  '         the root cgroup    NETNS  network namespace inode (lsns -t net)',
+  ' POD     Kubernetes pod UID (from the cgroup path)',
   'Press any key to close this help.',
 ];
 

@@ -30,6 +30,8 @@ export interface RecordFields {
   /** UTF-8 encoded and cut at 15 bytes, as the kernel does; raw bytes as given (up to 16). */
   comm?: string | Uint8Array;
   serial?: number | bigint;
+  cgroup_id?: number | bigint;
+  netns?: number;
 }
 
 /** A kernel-looking socket address, so tests exercise both 32-bit halves of `sock`. */
@@ -63,6 +65,8 @@ export function makeRecord(f: RecordFields): Uint8Array {
   u64(Offset.bytes_received, f.bytes_received);
   u64(Offset.duration_ns, f.duration_ns);
   u64(Offset.serial, f.serial);
+  u64(Offset.cgroup_id, f.cgroup_id);
+  v.setUint32(Offset.netns, f.netns ?? 0, true);
   v.setUint32(Offset.pid, f.pid ?? 0, true);
   v.setUint32(Offset.tid, f.tid ?? f.pid ?? 0, true);
   v.setUint32(Offset.uid, f.uid ?? 0, true);
