@@ -72,6 +72,8 @@ export interface DataSource {
   processInfo?(pid: number): ProcessDetails | undefined;
   /** cgroup v2 id -> path relative to the cgroup root: the live walk, or the recording's map. */
   cgroupPath?(cgroupId: number): string | undefined;
+  /** A container's name from its runtime's API (live: capture/container-names.ts), once known. */
+  containerName?(containerId: string): string | undefined;
   /** Called by the app when the source tells it to start over (a replay's backward seek). */
   onReset?(listener: () => void): void;
   /** Stop producing; for live capture, detach the BPF programs. Idempotent. */

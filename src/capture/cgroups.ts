@@ -3,9 +3,12 @@
  * programs put in each record's cgroup_id) is the inode number of its directory there, so one walk
  * (readdir + stat per directory) maps every id to its path relative to the root.
  *
- * Cached; an id not in the cache makes a rescan, at most one per `minRescanMs` (a storm of records
- * from a cgroup that has gone already costs one walk a second, not one per record). Bounded: the
- * walk stops after `maxEntries` directories and `maxDepth` levels, and says so (truncated).
+ * Cached; an id not in the cache makes a rescan, at most one per `minRescanMs` (100 ms: a new
+ * container's first events are named within a tenth of a second) and never more often than keeps
+ * walking under 2% of a core (a walk that took 5 ms waits 250 ms before the next), so a storm of
+ * records from cgroups that have gone already costs a bounded number of walks, not one per record.
+ * Bounded: the walk stops after `maxEntries` directories and `maxDepth` levels, and says so
+ * (truncated).
  */
 import * as fs from 'fs';
 import { findCgroup2Mount } from './kernel';
@@ -19,12 +22,17 @@ export interface CgroupPathsOptions {
   now?: () => number;
 }
 
+/** Most of a core that walks caused by misses may take. */
+const WALK_SHARE = 0.02;
+
 export class CgroupPaths {
   private byId = new Map<number, string>();
   private lastScanMs = -Infinity;
   private readonly maxEntries: number;
   private readonly maxDepth: number;
   private readonly minRescanMs: number;
+  /** Current fewest ms between rescans: minRescanMs, or more when walks are slow (WALK_SHARE). */
+  private gapMs: number;
   private readonly now: () => number;
   /** Walks done, and whether the last one stopped at maxEntries. */
   scans = 0;
@@ -34,7 +42,8 @@ export class CgroupPaths {
   constructor(readonly root: string | null, o: CgroupPathsOptions = {}) {
     this.maxEntries = o.maxEntries ?? 65536;
     this.maxDepth = o.maxDepth ?? 64;
-    this.minRescanMs = o.minRescanMs ?? 1000;
+    this.minRescanMs = o.minRescanMs ?? 100;
+    this.gapMs = this.minRescanMs;
     this.now = o.now ?? Date.now;
   }
 
@@ -44,7 +53,7 @@ export class CgroupPaths {
     const known = this.byId.get(id);
     if (known !== undefined) return known;
     const now = this.now();
-    if (now - this.lastScanMs < this.minRescanMs) return undefined;
+    if (now - this.lastScanMs < this.gapMs) return undefined;
     this.rescan(now);
     return this.byId.get(id);
   }
@@ -65,6 +74,12 @@ export class CgroupPaths {
    * starts over from this walk.
    */
   rescan(now = this.now()): void {
+    const started = performance.now();
+    this.walk(now);
+    this.gapMs = Math.max(this.minRescanMs, (performance.now() - started) / WALK_SHARE);
+  }
+
+  private walk(now: number): void {
     this.lastScanMs = now;
     this.scans++;
     const found = new Map<number, string>();

@@ -12,6 +12,11 @@
  *
  * A name is chosen by whoever created the container: it is hostile input, kept as text here and
  * escaped by whatever shows it (src/model/text.ts showText), and bounded in length.
+ *
+ * Who asks: access to a runtime's socket is root's in all but name, and socktop gives up root
+ * after attaching. So a live capture asks through container-names-helper.ts, a child started
+ * before the drop that keeps uid 0 without any capability and answers only "the name of this hex
+ * id"; the in-process inspector (socketInspector) serves the child itself and the tests.
  */
 import * as fs from 'fs';
 import * as http from 'http';
@@ -26,10 +31,12 @@ const MAX_BODY = 1 << 20;
 /** Full (64) or short (12+) hex ids only: nothing else is ever put into a request path. */
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 
+/** Asks the runtimes for the name of one container id (undefined: no name); never rejects. */
+export type Inspect = (id: string) => Promise<string | undefined>;
+
 export interface ContainerNamesOptions {
-  /** Unix sockets to ask, in order (default: DOCKER_HOST's, then DEFAULT_RUNTIME_SOCKETS). */
-  sockets?: readonly string[];
-  timeoutMs?: number;
+  /** Who asks the runtimes (default: this process, on runtimeSockets()). */
+  inspect?: Inspect;
   /** How long an id no runtime knew stays unknown before it is asked again. */
   missTtlMs?: number;
 }
@@ -39,9 +46,37 @@ export function dockerHostSocket(value: string | undefined): string | undefined 
   return value?.startsWith('unix://') ? value.slice('unix://'.length) : undefined;
 }
 
+/** The sockets to ask, in order: DOCKER_HOST's, then DEFAULT_RUNTIME_SOCKETS. */
+export function runtimeSockets(env: NodeJS.ProcessEnv = process.env): string[] {
+  const fromEnv = dockerHostSocket(env.DOCKER_HOST);
+  return [...(fromEnv ? [fromEnv] : []), ...DEFAULT_RUNTIME_SOCKETS];
+}
+
+/** Whether any of `sockets` is a socket now (a runtime may be running). */
+export function anyRuntimeSocket(sockets: readonly string[]): boolean {
+  return sockets.some(isSocket);
+}
+
+/** Whether `id` may be put into a request: a full or short hex container id. */
+export function isContainerId(id: string): boolean {
+  return CONTAINER_ID.test(id);
+}
+
+/** Ask each of `sockets` in turn (this process's own access), each within `timeoutMs`. */
+export function socketInspector(sockets: readonly string[], timeoutMs = 500): Inspect {
+  return async (id) => {
+    if (!isContainerId(id)) return undefined;
+    for (const socketPath of sockets) {
+      if (!isSocket(socketPath)) continue;
+      const name = await inspectName(socketPath, id, timeoutMs);
+      if (name) return name;
+    }
+    return undefined;
+  };
+}
+
 export class ContainerNames {
-  private readonly sockets: readonly string[];
-  private readonly timeoutMs: number;
+  private readonly inspect: Inspect;
   private readonly missTtlMs: number;
   private readonly names = new Map<string, string>();
   /** id -> when it may be asked again. */
@@ -49,16 +84,14 @@ export class ContainerNames {
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(opts: ContainerNamesOptions = {}) {
-    const fromEnv = dockerHostSocket(process.env.DOCKER_HOST);
-    this.sockets = opts.sockets ?? [...(fromEnv ? [fromEnv] : []), ...DEFAULT_RUNTIME_SOCKETS];
-    this.timeoutMs = opts.timeoutMs ?? 500;
+    this.inspect = opts.inspect ?? socketInspector(runtimeSockets());
     this.missTtlMs = opts.missTtlMs ?? 30_000;
   }
 
   /** The name if known now; else starts one lookup (if none is running) and gives undefined. */
   nameOf(id: string): string | undefined {
     const known = this.names.get(id);
-    if (known !== undefined || this.inFlight.has(id) || !CONTAINER_ID.test(id)) return known;
+    if (known !== undefined || this.inFlight.has(id) || !isContainerId(id)) return known;
     const retryAt = this.misses.get(id);
     if (retryAt !== undefined && Date.now() < retryAt) return undefined;
     const lookup = this.lookup(id).finally(() => this.inFlight.delete(id));
@@ -72,16 +105,13 @@ export class ContainerNames {
   }
 
   private async lookup(id: string): Promise<void> {
-    for (const socketPath of this.sockets) {
-      if (!isSocket(socketPath)) continue;
-      const name = await inspectName(socketPath, id, this.timeoutMs);
-      if (name) {
-        this.names.set(id, name);
-        this.misses.delete(id);
-        return;
-      }
+    const name = await this.inspect(id).catch(() => undefined);
+    if (name) {
+      this.names.set(id, name);
+      this.misses.delete(id);
+    } else {
+      this.misses.set(id, Date.now() + this.missTtlMs);
     }
-    this.misses.set(id, Date.now() + this.missTtlMs);
   }
 }
 

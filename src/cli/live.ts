@@ -10,6 +10,8 @@ import { backendProblem, snapshotLimit } from '../capture/capabilities';
 import { detectKernelSupport, KernelSupport } from '../capture/kernel';
 import { startCapture, CaptureSession, StartOptions } from '../capture/session';
 import { CgroupPaths, hostCgroupRoot } from '../capture/cgroups';
+import { ContainerNames, Inspect } from '../capture/container-names';
+import { spawnNamesHelper } from '../capture/container-names-helper';
 import type { DataSource, SourceInfo, SourceStats } from '../source';
 import { monotonicNs } from '../source';
 import { NEEDS_PRIVILEGES, PRIVILEGES_HINT, SocktopError } from './errors';
@@ -45,6 +47,8 @@ export interface LiveCapture {
   session: CaptureSession;
   /** cgroup id -> path, walked once before the privileges go (directories only root may read). */
   cgroups: CgroupPaths;
+  /** Asks the container runtimes for names: the helper started while still root, or null. */
+  containerNames: Inspect | null;
   backend: string;
   reason: string;
   /** What this run cannot see that a root run would (short notes for the header and --json). */
@@ -60,6 +64,8 @@ export interface LiveCapture {
 export async function startLiveCapture(
   probe: ProbeChoice,
   extra: Partial<Pick<StartOptions, 'pipeline' | 'onError' | 'ringCapacity'>> = {},
+  /** Whether anything will show container names (the TUI, -b, --json; not `record`). */
+  names = true,
 ): Promise<LiveCapture> {
   const support = detectKernelSupport();
   // What the kernel lacks first (privileges would not help), then what this process lacks.
@@ -75,6 +81,8 @@ export async function startLiveCapture(
   });
   const cgroups = new CgroupPaths(support.cgroup.mount ?? hostCgroupRoot());
   cgroups.rescan();
+  // The runtimes' sockets are root's: a child that keeps only that asks them for names.
+  const containerNames = names ? spawnNamesHelper() : null;
   // Attached, snapshot read, recording opened: root and capabilities are no longer needed.
   let privileges: DropResult;
   try {
@@ -84,7 +92,7 @@ export async function startLiveCapture(
     throw e;
   }
   const limits = [snapshotLimit(session.snapshot, support.credentials)].filter((l): l is string => l !== null);
-  return { session, cgroups, ...choice, limits, privileges };
+  return { session, cgroups, containerNames, ...choice, limits, privileges };
 }
 
 /** The one line naming what `backend` lacks here, or null when it has every required capability. */
@@ -105,8 +113,8 @@ export async function openLiveSource(o: LiveOptions): Promise<DataSource> {
     rec?.release(); // no capture: no recording file left behind
     throw e;
   }
-  const { session, cgroups, ...choice } = started;
-  const source = new LiveSource(session, cgroups, {
+  const { session, cgroups, containerNames, ...choice } = started;
+  const source = new LiveSource(session, cgroups, containerNames, {
     mode: 'live', backend: choice.backend, host: os.hostname(), kernel: os.release(), detail: choice.reason,
     attachMs: session.info.attachMs, programs: session.info.programs.length, recordingTo: o.record,
     limits: choice.limits.length > 0 ? choice.limits : undefined,
@@ -127,13 +135,19 @@ async function recordingOptions(file: string, force: boolean): Promise<Recording
 }
 
 class LiveSource implements DataSource {
+  /** Names from Docker's / Podman's API where reachable (asked lazily, never an error). */
+  private readonly containerNames: ContainerNames;
+
   constructor(
     private readonly session: CaptureSession,
     /** Names the cgroup ids of the records (containers, units): a walk of the cgroup v2 mount. */
     private readonly cgroups: CgroupPaths,
+    names: Inspect | null,
     private readonly info: SourceInfo,
     private readonly recording?: { read(): { recordsLost: number; lastError: string | null } },
-  ) {}
+  ) {
+    this.containerNames = new ContainerNames(names ? { inspect: names } : {});
+  }
 
   get ring() {
     return this.session.ring;
@@ -165,6 +179,10 @@ class LiveSource implements DataSource {
 
   cgroupPath(cgroupId: number): string | undefined {
     return this.cgroups.pathOf(cgroupId);
+  }
+
+  containerName(containerId: string): string | undefined {
+    return this.containerNames.nameOf(containerId);
   }
 
   stop(): Promise<void> {

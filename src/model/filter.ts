@@ -80,15 +80,21 @@ export interface RowFilter {
 export interface RowPlace {
   netns: number;
   place: Placement | undefined;
+  /** The container's name from its runtime, when known: --container matches it too. */
+  containerName?: string;
 }
 
 export const NO_FILTER: RowFilter = { pids: null, comm: null, follow: null };
+
+function nameMatches(query: string, name: string | undefined): boolean {
+  return name !== undefined && name.toLowerCase().includes(query.toLowerCase());
+}
 
 export function rowMatches(f: RowFilter, pid: number, comm: string, at?: RowPlace): boolean {
   if (f.follow !== null && pid !== f.follow) return false;
   if (f.pids && !f.pids.matches(pid)) return false;
   if (f.netns && at?.netns !== f.netns) return false;
-  if (f.container && !placementMatches(f.container, at?.place)) return false;
+  if (f.container && !placementMatches(f.container, at?.place) && !nameMatches(f.container, at?.containerName)) return false;
   return commMatches(f.comm, comm);
 }
 

@@ -129,6 +129,7 @@ export class SocketModel {
   private readonly words = new WordSource();
   /** cgroup id -> container/pod/unit; the source supplies the paths (setCgroupResolver). */
   private readonly places = new PlacementBook(() => undefined);
+  private containerNamer: ((containerId: string) => string | undefined) | null = null;
 
   private events = 0;
   private readonly drops = dropCounters();
@@ -417,11 +418,21 @@ export class SocketModel {
 
   /** Name each row's cgroup (once per id change; an unknown path is asked again next frame). */
   private resolvePlaces(): void {
+    const namer = this.containerNamer;
     for (const row of this.procs.values()) {
-      if (row.placeId === row.cgroupId && (row.place !== undefined || row.cgroupId === 0)) continue;
-      row.place = this.places.get(row.cgroupId);
-      row.placeId = row.cgroupId;
+      if (row.placeId !== row.cgroupId || (row.place === undefined && row.cgroupId !== 0)) {
+        row.place = this.places.get(row.cgroupId);
+        row.placeId = row.cgroupId;
+        row.containerName = undefined;
+      }
+      const id = row.place?.containerId;
+      if (namer && id && row.containerName === undefined && !row.place?.monitor) row.containerName = namer(id);
     }
+  }
+
+  /** Where container names come from (live: the runtime's API); a row asks until it has one. */
+  setContainerNamer(nameOf: (containerId: string) => string | undefined): void {
+    this.containerNamer = nameOf;
   }
 
   /** Where cgroup paths come from: the live walk (capture/cgroups.ts) or a recording's map. */

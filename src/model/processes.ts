@@ -34,6 +34,8 @@ export class ProcessRow {
   /** What cgroupId names (container, pod, unit), resolved at refresh; placeId: the id it is for. */
   place: Placement | undefined = undefined;
   placeId = 0;
+  /** The container's name from its runtime (live, when the runtime's API answers). */
+  containerName: string | undefined = undefined;
 
   /** Sockets we saw open (SOCKET/ACCEPT/CONNECT_START/LISTEN or snapshot) and not yet closed. */
   open = 0;

@@ -47,7 +47,7 @@ export const COLUMNS: readonly Column[] = [
   // Where the process lives: a container's short id or a systemd unit (empty: the host's root
   // cgroup, or not known yet), its network namespace, its Kubernetes pod's UID. The first to go
   // on a narrow terminal.
-  { id: 'container', title: 'CONTAINER', width: 12, align: 'left', priority: 8, text: (r) => showText(r.place?.name ?? '') },
+  { id: 'container', title: 'CONTAINER', width: 12, align: 'left', priority: 8, text: (r) => showText(r.containerName ?? r.place?.name ?? '') },
   { id: 'netns', title: 'NETNS', width: 10, align: 'right', priority: 9, text: (r) => (r.netns ? String(r.netns) : '') },
   { id: 'pod', title: 'POD', width: 36, align: 'left', priority: 10, text: (r) => r.place?.podUid ?? '' },
 ];

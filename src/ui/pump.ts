@@ -23,6 +23,7 @@ export class Pump {
   private nameCgroups(): void {
     const source = this.source;
     if (source.cgroupPath) this.model.setCgroupResolver((id) => source.cgroupPath!(id));
+    if (source.containerName) this.model.setContainerNamer((id) => source.containerName!(id));
   }
 
   /** Drain everything available now; returns how many records were ingested. */

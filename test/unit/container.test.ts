@@ -90,7 +90,7 @@ test('CgroupPaths: walks a real cgroup v2 tree made here, ids = directory inodes
   const leafRel = `${rel}/kubepods.slice/kubepods-besteffort.slice/cri-containerd-${ID}.scope`;
   try {
     let now = 0;
-    const paths = new CgroupPaths(root, { now: () => now });
+    const paths = new CgroupPaths(root, { now: () => now, minRescanMs: 1000 });
     assert.equal(paths.pathOf(cgroupIdOfPath(root, '/')), '/');
     const scans = paths.scans;
     fs.mkdirSync(root + leafRel, { recursive: true });

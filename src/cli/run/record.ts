@@ -23,7 +23,7 @@ export async function runRecord(o: CommonOptions, argv: CliArgs): Promise<number
       quiet: Boolean(argv.quiet), ...rotationOrTrigger(argv),
     },
     {
-      startLive: async (extra) => (await startLiveCapture(o.probe, extra)).session,
+      startLive: async (extra) => (await startLiveCapture(o.probe, extra, false)).session,
       stopSignal: stopped,
     },
   );

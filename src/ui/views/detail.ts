@@ -62,7 +62,10 @@ export function placeLines(row: ProcessRow, width: number): string[] {
   const where = [`netns ${row.netns || '?'}`, `cgroup ${p?.path ?? (row.cgroupId ? `id ${row.cgroupId}` : '?')}`];
   const out = [esc(cutToWidth(showText(where.join('  ')), width).text)];
   const who: string[] = [];
-  if (p?.containerId) who.push(`container ${p.runtime ?? ''}${p.monitor ? ' monitor of' : ''} ${p.containerId}`);
+  if (p?.containerId) {
+    const named = row.containerName ? ` "${row.containerName}"` : '';
+    who.push(`container ${p.runtime ?? ''}${p.monitor ? ' monitor of' : ''}${named} ${p.containerId}`);
+  }
   if (p?.podUid) who.push(`pod ${p.podUid}${p.qos ? ` (${p.qos})` : ''}`);
   if (p?.unit && !p.containerId) who.push(`unit ${p.unit}`);
   if (p?.userUid !== undefined) who.push(`user slice ${p.userUid}`);
