@@ -63,6 +63,15 @@ export class LatencyHistogram {
     while (which < 2) out[which++] = this.maxNs;
   }
 
+  /** Add every sample of `other` (a group's histogram from its members'). */
+  merge(other: LatencyHistogram): void {
+    if (other.count === 0) return;
+    for (let i = 0; i < BUCKETS; i++) this.buckets[i] += other.buckets[i];
+    this.count += other.count;
+    if (other.minNs < this.minNs) this.minNs = other.minNs;
+    if (other.maxNs > this.maxNs) this.maxNs = other.maxNs;
+  }
+
   reset(): void {
     this.buckets.fill(0);
     this.count = 0;

@@ -1,0 +1,117 @@
+/**
+ * tree.ts: the tree view: processes under their parents (htop's F5), siblings in the sort order
+ * the user chose, so a forking server and its children, or a script and the tools it runs, read
+ * as one family. A process whose parent the model does not hold (a shell that never touched a
+ * socket, or an unknown parent) is a root. A filter keeps the matching processes and their
+ * ancestors (the family stays readable); a folded process hides its descendants.
+ */
+import type { ProcessRow } from '../processes';
+import { RowFilter, rowMatches } from '../filter';
+import { sortRows, SortKey } from '../query';
+
+export interface TreeRow {
+  row: ProcessRow;
+  depth: number;
+  /** The branch drawing before the name: "│  ├─ ". */
+  prefix: string;
+  /** Direct children held (shown or folded). */
+  children: number;
+  /** Descendants hidden by folding this row. */
+  hidden: number;
+  folded: boolean;
+}
+
+export interface TreeQuery {
+  filter: RowFilter;
+  sortKey: SortKey;
+  descending: boolean;
+  nowNs: number;
+  /** Pids folded by the user (-). */
+  folded: ReadonlySet<number>;
+  /** Exited processes older than this are left out (folded into their command). */
+  foldExitedSec: number;
+  userName(uid: number): string;
+}
+
+const NO_FILTER_ACTIVE = (f: RowFilter) => f.pids === null && f.comm === null && f.follow === null;
+
+export function treeRows(rows: Iterable<ProcessRow>, q: TreeQuery): TreeRow[] {
+  const foldBefore = q.nowNs - q.foldExitedSec * 1e9;
+  const byPid = new Map<number, ProcessRow>();
+  for (const row of rows) {
+    if (row.exited && row.exitNs < foldBefore) continue;
+    byPid.set(row.pid, row);
+  }
+  const keep = NO_FILTER_ACTIVE(q.filter) ? null : keptWithAncestors(byPid, q.filter);
+  const children = new Map<number, ProcessRow[]>();
+  const roots: ProcessRow[] = [];
+  for (const row of byPid.values()) {
+    if (keep && !keep.has(row.pid)) continue;
+    const parent = row.ppid >= 0 && row.ppid !== row.pid ? byPid.get(row.ppid) : undefined;
+    if (parent === undefined || (keep && !keep.has(parent.pid))) {
+      roots.push(row);
+      continue;
+    }
+    let list = children.get(parent.pid);
+    if (!list) children.set(parent.pid, (list = []));
+    list.push(row);
+  }
+  const out: TreeRow[] = [];
+  const sort = (list: ProcessRow[]) => sortRows(list, q.sortKey, q.descending, q.nowNs, q.userName);
+  const seen = new Set<number>();
+  const visit = (row: ProcessRow, depth: number, lead: string, last: boolean): void => {
+    if (seen.has(row.pid)) return;
+    seen.add(row.pid);
+    const kids = children.get(row.pid);
+    const folded = q.folded.has(row.pid) && kids !== undefined;
+    const prefix = depth === 0 ? '' : `${lead}${last ? '└─ ' : '├─ '}`;
+    const t: TreeRow = { row, depth, prefix, children: kids ? kids.length : 0, hidden: 0, folded };
+    out.push(t);
+    if (!kids) return;
+    if (folded) {
+      t.hidden = countDescendants(row.pid, children);
+      return;
+    }
+    const next = depth === 0 ? '' : `${lead}${last ? '   ' : '│  '}`;
+    sort(kids);
+    for (let i = 0; i < kids.length; i++) visit(kids[i], depth + 1, next, i === kids.length - 1);
+  };
+  sort(roots);
+  for (const r of roots) visit(r, 0, '', true);
+  // Parents in a cycle (pid reuse can make one) have no root above them: shown as roots.
+  if (seen.size < byPid.size) {
+    for (const row of byPid.values()) if (!seen.has(row.pid) && (!keep || keep.has(row.pid))) visit(row, 0, '', true);
+  }
+  return out;
+}
+
+/** Pids that match the filter, and every ancestor of one. */
+function keptWithAncestors(byPid: Map<number, ProcessRow>, f: RowFilter): Set<number> {
+  const keep = new Set<number>();
+  for (const row of byPid.values()) {
+    if (!rowMatches(f, row.pid, row.comm)) continue;
+    let r: ProcessRow | undefined = row;
+    // A cycle (pid reuse can make one) ends at the first pid kept already.
+    while (r && !keep.has(r.pid)) {
+      keep.add(r.pid);
+      r = r.ppid >= 0 ? byPid.get(r.ppid) : undefined;
+    }
+  }
+  return keep;
+}
+
+function countDescendants(pid: number, children: Map<number, ProcessRow[]>): number {
+  let n = 0;
+  const stack = [pid];
+  const seen = new Set<number>();
+  while (stack.length) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    for (const c of children.get(p) ?? []) {
+      n++;
+      stack.push(c.pid);
+    }
+  }
+  return n;
+}
