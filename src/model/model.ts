@@ -27,7 +27,7 @@ import { RateWindow } from './rates';
 import { SocketEntry, socketKey } from './sockets';
 import { SocketTable } from './socket-table';
 import { RowFilter } from './filter';
-import { filterSort, SortKey } from './query';
+import { filterSort, isSortKey, SortKey } from './query';
 import { UserNames } from '../capture/users';
 import { ListenerStats, ListenerTable, RemoteStats, RemoteTable } from './endpoints';
 import { RetiredCommands } from './retired';
@@ -447,8 +447,9 @@ export class SocketModel {
   // ------------------------------------------------------------------ queries
 
   /** Filtered rows sorted by `key`; figures as of the last refresh(). */
-  query(filter: RowFilter, key: SortKey, descending: boolean): ProcessRow[] {
-    return filterSort(this.procs.values(), filter, key, descending, this.nowNs, (uid) => this.userName(uid));
+  query(filter: RowFilter, key: SortKey | string, descending: boolean): ProcessRow[] {
+    const sortKey = isSortKey(key) ? key : 'conn';
+    return filterSort(this.procs.values(), filter, sortKey, descending, this.nowNs, (uid) => this.userName(uid));
   }
 
   /** Every process row held (live and exited), unsorted: the views' input. */

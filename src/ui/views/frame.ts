@@ -26,4 +26,6 @@ export interface Frame {
   uptimeMs: number;
   cost: Cost;
   width: number;
+  /** Exited processes folded into their command (the views' count), when known. */
+  foldedExited?: number;
 }
