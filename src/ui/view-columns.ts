@@ -191,8 +191,7 @@ export const LISTENER_SPEC: ViewSpec<ListenerRow> = {
   color: (id, r) => (id === 'state' && r.listening ? 'cyan' : null),
 };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const VIEW_SPECS: Record<ViewName, ViewSpec<any>> = {
+export const VIEW_SPECS: Record<ViewName, ViewSpec<unknown>> = {
   processes: PROCESS_SPEC,
   commands: COMMAND_SPEC,
   tree: TREE_SPEC,

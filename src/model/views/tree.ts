@@ -52,9 +52,9 @@ export function treeRows(rows: Iterable<ProcessRow>, q: TreeQuery): TreeRow[] {
       roots.push(row);
       continue;
     }
-    let list = children.get(parent.pid);
-    if (!list) children.set(parent.pid, (list = []));
-    list.push(row);
+    const list = children.get(parent.pid);
+    if (list) list.push(row);
+    else children.set(parent.pid, [row]);
   }
   const out: TreeRow[] = [];
   const sort = (list: ProcessRow[]) => sortRows(list, q.sortKey, q.descending, q.nowNs, q.userName);
@@ -69,7 +69,7 @@ export function treeRows(rows: Iterable<ProcessRow>, q: TreeQuery): TreeRow[] {
     out.push(t);
     if (!kids) return;
     if (folded) {
-      t.hidden = countDescendants(row.pid, children);
+      t.hidden = hideDescendants(row.pid, children, seen);
       return;
     }
     const next = depth === 0 ? '' : `${lead}${last ? '   ' : '│  '}`;
@@ -100,15 +100,14 @@ function keptWithAncestors(byPid: Map<number, ProcessRow>, f: RowFilter): Set<nu
   return keep;
 }
 
-function countDescendants(pid: number, children: Map<number, ProcessRow[]>): number {
+/** Mark a folded row's descendants as placed (hidden); returns how many. */
+function hideDescendants(pid: number, children: Map<number, ProcessRow[]>, seen: Set<number>): number {
   let n = 0;
   const stack = [pid];
-  const seen = new Set<number>();
   while (stack.length) {
-    const p = stack.pop()!;
-    if (seen.has(p)) continue;
-    seen.add(p);
-    for (const c of children.get(p) ?? []) {
+    for (const c of children.get(stack.pop()!) ?? []) {
+      if (seen.has(c.pid)) continue;
+      seen.add(c.pid);
       n++;
       stack.push(c.pid);
     }

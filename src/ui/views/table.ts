@@ -10,8 +10,7 @@ import { esc, Theme } from './theme';
 import { displayWidth } from '../../model/text';
 import { PROCESS_SPEC, ViewSpec } from '../view-columns';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface TableInput<R = any> {
+export interface TableInput<R = unknown> {
   rows: readonly R[];
   /** The view's columns and looks (default: the processes view). */
   spec?: ViewSpec<R>;
@@ -47,7 +46,7 @@ function rowLine<R>(row: R, placed: PlacedColumn<R>[], spec: ViewSpec<R>, t: Tab
   const parts = cells.map((text, i) => {
     const id = placed[i].col.id;
     const e = esc(text);
-    const color = dim ? null : spec.color?.(id, row);
+    const color = spec.color?.(id, row);
     if (color) return th.fg(color, e);
     if (id === 's' && dim) return th.bold(e);
     return e;
