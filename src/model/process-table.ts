@@ -32,8 +32,10 @@ export interface ProcessTableOptions {
   parentOf?: (pid: number) => number | undefined;
 }
 
-/** Lookups of a parent pid per process at most: at first sight, then at the next refreshes. */
-const PPID_TRIES = 3;
+/** Lookups of a parent pid per process at most: at first sight, then once more at the next refresh
+ *  (a replay's recorded parent may arrive just after the first record; live, a process gone from
+ *  /proc at first sight stays unknown: a storm of short-lived ones costs one failed open each, plus one). */
+const PPID_TRIES = 2;
 
 export class ProcessTable {
   private readonly rows = new Map<number, ProcessRow>();

@@ -243,6 +243,8 @@ export class App {
     const result = keep ? this.shown! : queryView(model, {
       view: s.view, filter: s.filter, sortKey: s.sortKey, descending: s.descending, foldExitedSec: s.foldExitedSec,
       groupBy: s.groupBy, folded: s.folded, drill: s.drill, frozen: this.frozen,
+      // In order down to a page below the screen (the selection may move a page before the next frame).
+      limit: Math.max(s.scroll, s.selectedIndex) + 3 * Math.max(1, this.table.pageSize),
     });
     this.shown = result;
     s.pageSize = this.table.pageSize;

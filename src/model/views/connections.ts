@@ -26,6 +26,8 @@ export interface ConnectionQuery {
   sortKey: string;
   descending: boolean;
   nowNs: number;
+  /** Rows that must be in order (the screen's, and a page more); the rest may follow unsorted. */
+  limit?: number;
 }
 
 const TWO16 = 65536;
@@ -59,7 +61,7 @@ export function connectionRows(model: SocketModel, q: ConnectionQuery): SocketEn
     if (d && !drillMatches(d, s)) return;
     out.push(s);
   });
-  return sortBySpec(out, connectionSort(model, q.nowNs), q.sortKey, q.descending);
+  return sortBySpec(out, connectionSort(model, q.nowNs), q.sortKey, q.descending, q.limit);
 }
 
 /**
@@ -77,7 +79,11 @@ export function peersOf(model: SocketModel, shown: readonly SocketEntry[]): Map<
   }
   const peers = new Map<SocketEntry, SocketEntry>();
   if (wanted.size === 0) return peers;
+  // A bitmap of the local ports wanted: most sockets are passed over with one array read.
+  const ports = new Uint8Array(TWO16);
+  for (const s of shown) ports[s.rport] = 1;
   model.eachSocket((p) => {
+    if (ports[p.lport] === 0) return;
     const list = wanted.get(p.lport * TWO16 + p.rport);
     if (!list) return;
     for (const s of list) {

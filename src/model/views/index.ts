@@ -31,6 +31,8 @@ export interface ViewQuery {
   folded: ReadonlySet<number>;
   /** Connections view: one remote endpoint or one local port. */
   drill: Drill | null;
+  /** Rows that must be in order (connections: the screen's and a page more); default all. */
+  limit?: number;
   /** Processes view while paused: frozen copies of the rows instead of the live ones. */
   frozen?: readonly ProcessRow[] | null;
 }
@@ -68,7 +70,7 @@ export function queryView(model: SocketModel, q: ViewQuery): ViewResult {
     case 'tree':
       return { view: 'tree', foldedExited: folded, rows: treeRows(model.rows(), { ...base, sortKey: processKey(sortKey), folded: q.folded, foldExitedSec: q.foldExitedSec, userName }) };
     case 'connections':
-      return { view: 'connections', foldedExited: folded, rows: connectionRows(model, { ...base, drill: q.drill }) };
+      return { view: 'connections', foldedExited: folded, rows: connectionRows(model, { ...base, drill: q.drill, limit: q.limit }) };
     case 'remotes':
       return { view: 'remotes', foldedExited: folded, rows: remoteRows(model, { ...base, windowSec }) };
     case 'listeners':

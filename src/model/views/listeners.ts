@@ -45,23 +45,21 @@ export function topClients(l: ListenerStats, max: number): [string, number][] {
 
 export function listenerRows(model: SocketModel, q: ListenerQuery): ListenerRow[] {
   const rows: ListenerRow[] = [];
-  const index = new Map<ListenerStats, ListenerRow>();
+  // Open accepted connections per port: counted on the entries themselves (no lookup per socket).
+  for (const stats of model.listeners()) stats.open = 0;
+  model.eachSocket((s) => {
+    if (s.open && s.listenerStats !== null) s.listenerStats.open++;
+  });
   for (const stats of model.listeners()) {
     const owner = model.listenerOf(stats.port);
     const pid = owner ? owner.pid : stats.pid;
     const comm = owner ? owner.comm : stats.comm;
     if (!rowMatches(q.filter, pid, comm)) continue;
     const row: ListenerRow = {
-      stats, listening: owner !== undefined, pid, comm, uid: owner ? owner.uid : stats.uid, open: 0,
+      stats, listening: owner !== undefined, pid, comm, uid: owner ? owner.uid : stats.uid, open: stats.open,
       accRate: stats.rates.rate(EndpointSeries.Events, q.nowNs, q.windowSec),
     };
     rows.push(row);
-    index.set(stats, row);
   }
-  model.eachSocket((s) => {
-    if (!s.open || s.listenerStats === null) return;
-    const row = index.get(s.listenerStats);
-    if (row) row.open++;
-  });
   return sortBySpec(rows, LISTENER_SORT, q.sortKey, q.descending);
 }

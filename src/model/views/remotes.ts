@@ -53,22 +53,20 @@ function matches(f: RowFilter, r: RemoteStats): boolean {
 
 export function remoteRows(model: SocketModel, q: RemoteQuery): RemoteRow[] {
   const rows: RemoteRow[] = [];
-  const index = new Map<RemoteStats, RemoteRow>();
+  // Open connections per endpoint: counted on the entries themselves (no lookup per socket).
+  for (const stats of model.remotes()) stats.open = 0;
+  model.eachSocket((s) => {
+    if (s.open && s.remoteStats !== null) s.remoteStats.open++;
+  });
   for (const stats of model.remotes()) {
     if (!matches(q.filter, stats)) continue;
     stats.latency.quantilesNs(0.5, 0.99, Q);
     const row: RemoteRow = {
-      stats, open: 0, p50Ns: Q[0], p99Ns: Q[1],
+      stats, open: stats.open, p50Ns: Q[0], p99Ns: Q[1],
       connRate: stats.rates.rate(EndpointSeries.Events, q.nowNs, q.windowSec),
       errRate: stats.rates.rate(EndpointSeries.Errors, q.nowNs, q.windowSec),
     };
     rows.push(row);
-    index.set(stats, row);
   }
-  model.eachSocket((s) => {
-    if (!s.open || s.remoteStats === null) return;
-    const row = index.get(s.remoteStats);
-    if (row) row.open++;
-  });
   return sortBySpec(rows, REMOTE_SORT, q.sortKey, q.descending);
 }

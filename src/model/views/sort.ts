@@ -3,6 +3,11 @@
  * sorted, so the comparator touches only typed arrays (100k sockets: one pass over the rows, then
  * n log n comparisons of numbers). Ties fall back to a second key, so the order holds still from
  * frame to frame and the selection does not jump.
+ *
+ * A view of 100k sockets shows a screenful: with `limit` (the rows up to the bottom of the screen,
+ * and a page more), only the first `limit` rows are put in order: the limit-th smallest key is
+ * found in linear time (quickselect), the rows up to it are sorted, the rest follow unsorted. The
+ * End key asks for the whole order (limit = all rows), and gets it.
  */
 
 export type NumberKey<R> = (row: R) => number;
@@ -18,24 +23,73 @@ function ensure(n: number): void {
   ties = new Float64Array(size);
 }
 
-/** Sort `rows` in place by `key` (NaN sorts as the smallest), ties by `tie` ascending. */
-export function sortByNumber<R>(rows: R[], key: NumberKey<R>, descending: boolean, tie: NumberKey<R>): R[] {
+/**
+ * Sort `rows` in place by `key` (NaN sorts as the smallest), ties by `tie` ascending; with
+ * `limit`, only the first `limit` rows are guaranteed in order (see above).
+ */
+export function sortByNumber<R>(rows: R[], key: NumberKey<R>, descending: boolean, tie: NumberKey<R>, limit = Infinity): R[] {
   const n = rows.length;
   ensure(n);
   const k = keys;
   const t = ties;
-  const idx = new Array<number>(n);
+  // Keys as "smaller first" either way: descending sorts the negated key.
+  const sign = descending ? -1 : 1;
   for (let i = 0; i < n; i++) {
     const v = key(rows[i]);
-    k[i] = Number.isNaN(v) ? -Infinity : v;
+    k[i] = sign * (Number.isNaN(v) ? -Infinity : v);
     t[i] = tie(rows[i]);
-    idx[i] = i;
   }
-  if (descending) idx.sort((a, b) => k[b] - k[a] || t[a] - t[b]);
-  else idx.sort((a, b) => k[a] - k[b] || t[a] - t[b]);
+  let idx: number[];
+  if (limit * 4 < n) {
+    const bound = kthSmallest(k.subarray(0, n), limit - 1);
+    idx = [];
+    for (let i = 0; i < n; i++) if (k[i] <= bound) idx.push(i);
+    idx.sort((a, b) => k[a] - k[b] || t[a] - t[b]);
+    if (idx.length < n) {
+      const head = new Uint8Array(n);
+      for (const i of idx) head[i] = 1;
+      for (let i = 0; i < n; i++) if (!head[i]) idx.push(i);
+    }
+  } else {
+    idx = new Array<number>(n);
+    for (let i = 0; i < n; i++) idx[i] = i;
+    idx.sort((a, b) => k[a] - k[b] || t[a] - t[b]);
+  }
   const copy = rows.slice();
   for (let i = 0; i < n; i++) rows[i] = copy[idx[i]];
   return rows;
+}
+
+let work = new Float64Array(0);
+
+/** The k-th smallest (0-based) of `values`, in linear expected time, on a scratch copy. */
+function kthSmallest(values: Float64Array, kth: number): number {
+  const n = values.length;
+  if (work.length < n) work = new Float64Array(Math.max(n, work.length * 2));
+  const a = work;
+  a.set(values);
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const x = a[i];
+        a[i] = a[j];
+        a[j] = x;
+        i++;
+        j--;
+      }
+    }
+    if (kth <= j) hi = j;
+    else if (kth >= i) lo = i;
+    else return a[kth];
+  }
+  return a[kth];
 }
 
 /** Sort `rows` in place by text, ties by `tie` ascending. */
@@ -56,9 +110,9 @@ export interface SortSpec<R> {
   tie: NumberKey<R>;
 }
 
-export function sortBySpec<R>(rows: R[], spec: SortSpec<R>, key: string, descending: boolean): R[] {
+export function sortBySpec<R>(rows: R[], spec: SortSpec<R>, key: string, descending: boolean, limit = Infinity): R[] {
   const num = spec.numbers[key];
-  if (num) return sortByNumber(rows, num, descending, spec.tie);
+  if (num) return sortByNumber(rows, num, descending, spec.tie, limit);
   const text = spec.texts[key];
   if (text) return sortByText(rows, text, descending, spec.tie);
   return rows;
