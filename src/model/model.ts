@@ -56,7 +56,7 @@ export interface ModelOptions {
   /** Remote endpoints and listening ports kept at most (the least recently active go first). */
   maxEndpoints: number;
   /** Parent pid of a process first seen (live: /proc; replay: the recording), for the tree. */
-  parentOf?: (pid: number) => number | undefined;
+  parentOf?: (pid: number) => number | undefined | null;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = {

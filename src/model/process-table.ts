@@ -28,14 +28,17 @@ export interface ProcessTableOptions {
   rateWindowSec: number;
   exitedTtlSec: number;
   idleTtlSec: number;
-  /** The parent pid of a process first seen (live: /proc; replay: the recording), if known. */
-  parentOf?: (pid: number) => number | undefined;
+  /**
+   * The parent pid of a process first seen (live: /proc; replay: the recording): undefined when
+   * not known yet (asked again at the next refreshes), null when it never will be (not asked again).
+   */
+  parentOf?: (pid: number) => number | undefined | null;
 }
 
-/** Lookups of a parent pid per process at most: at first sight, then once more at the next refresh
- *  (a replay's recorded parent may arrive just after the first record; live, a process gone from
- *  /proc at first sight stays unknown: a storm of short-lived ones costs one failed open each, plus one). */
-const PPID_TRIES = 2;
+/** Lookups of a parent pid per process at most: at first sight, then at each refresh while the
+ *  source says "not yet" (a replay's recorded parent may arrive a few frames after the first
+ *  record). Live, a process gone from /proc at first sight is "never": one failed open each. */
+const PPID_TRIES = 30;
 
 export class ProcessTable {
   private readonly rows = new Map<number, ProcessRow>();
@@ -131,7 +134,8 @@ export class ProcessTable {
     if (!parentOf) return;
     row.ppidTries++;
     const ppid = parentOf(row.pid);
-    if (ppid !== undefined && ppid >= 0) row.ppid = ppid;
+    if (ppid === null) row.ppidTries = PPID_TRIES;
+    else if (ppid !== undefined && ppid >= 0) row.ppid = ppid;
   }
 
   private commChanged(row: ProcessRow, view: DataView, off: number): boolean {

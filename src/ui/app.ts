@@ -114,7 +114,7 @@ export class App {
   private modelOptions(): Partial<ModelOptions> {
     const source = this.source;
     const live = source.describe().mode === 'live';
-    const parentOf = (pid: number) => source.processInfo?.(pid)?.ppid ?? (live ? readParentPid(pid) : undefined);
+    const parentOf = (pid: number) => source.processInfo?.(pid)?.ppid ?? (live ? readParentPid(pid) ?? null : undefined);
     return { ...UI_MODEL_OPTIONS, parentOf, ...this.opts.model };
   }
 
@@ -332,6 +332,9 @@ export class App {
 function emptyText(result: ViewResult, processes: number, s: UiState): string {
   const filter = s.filterText();
   if (filter) return `nothing matches the filter (${filter}); Esc clears it`;
+  if (result.foldedExited > 0 && (result.view === 'processes' || result.view === 'tree')) {
+    return `every process seen has exited: folded into its command (2: commands view; --fold-exited ${s.foldExitedSec} s)`;
+  }
   if (processes === 0 && result.view !== 'commands') return 'no socket activity seen yet';
   switch (result.view) {
     case 'remotes': return 'no outgoing connection seen yet';

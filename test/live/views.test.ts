@@ -167,14 +167,26 @@ test('views: commands, tree, connections, remote endpoints and listening ports o
     assertChildrenUnderParent(replayView(file, 'tree', ['--fold-exited', '600']), truth, 'replayed tree');
   });
 
-  await t.test('the TUI on the recording: commands view, Tab to the tree, Enter on a remote endpoint', { skip: tmuxAvailable() ? undefined : 'no tmux' }, async () => {
+  await t.test('the TUI on the recording: commands view, Tab to the tree and its folding, a filter, Enter on a remote endpoint', { skip: tmuxAvailable() ? undefined : 'no tmux' }, async () => {
     const tmux = new Tmux();
     try {
-      tmux.start(`${process.execPath} ${CLI} replay ${file} --speed 0 --view commands --fold-exited 0`, 160, 45);
+      tmux.start(`${process.execPath} ${CLI} replay ${file} --speed 0 --view commands --fold-exited 600`, 160, 45);
       await tmux.waitFor('the vshort row', (s) => s.some((l) => /^vshort\s+\S+\s+30\s+0\s+30\s+0\s+30\s/.test(l)));
       await tmux.waitFor('the view bar', (s) => s[3].includes('2 commands'));
       tmux.keys('Tab');
-      await tmux.waitFor('the tree', (s) => s.some((l) => /^\s+PID.?\s+PPID/.test(l)));
+      const screen = await tmux.waitFor('the tree', (s) => s.some((l) => /^\s+PID.?\s+PPID/.test(l)) && s);
+      // - on the forking server folds its two children away (+2 shown), + brings them back.
+      const head = screen.findIndex((l) => /^\s+PID.?\s+PPID/.test(l));
+      const at = screen.findIndex((l) => new RegExp(`^\\s*${truth.forkd}\\s`).test(l));
+      assert.ok(at > head, screen.join('\n'));
+      tmux.keys('Home');
+      for (let i = head + 1; i < at; i++) tmux.keys('Down');
+      const childRow = (s: string[]) => s.some((l) => new RegExp(`^\\s*${truth.children[0]}\\s+${truth.forkd}\\s.*└─ |^\\s*${truth.children[0]}\\s+${truth.forkd}\\s.*├─ `).test(l));
+      assert.ok(childRow(screen), screen.join('\n'));
+      tmux.type('-');
+      await tmux.waitFor('the children folded', (s) => !childRow(s) && s.some((l) => new RegExp(`^\\s*${truth.forkd}\\s.*\\+2 vforkd`).test(l)));
+      tmux.type('+');
+      await tmux.waitFor('the children back', (s) => childRow(s));
       tmux.keys('5');
       await tmux.waitFor('the remotes', (s) => s.some((l) => new RegExp(`^127\\.0\\.0\\.1\\s+${truth.ports.refused}\\s+3\\s+0\\s+3`).test(l)));
       tmux.type('/');

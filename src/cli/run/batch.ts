@@ -109,7 +109,7 @@ export async function runBatch(source: DataSource, o: BatchOptions): Promise<voi
   const live = source.describe().mode === 'live';
   const model = new SocketModel({
     // The tree needs parents: recorded in a replay, from /proc at first sight live.
-    parentOf: (pid) => source.processInfo?.(pid)?.ppid ?? (live ? readParentPid(pid) : undefined),
+    parentOf: (pid) => source.processInfo?.(pid)?.ppid ?? (live ? readParentPid(pid) ?? null : undefined),
   });
   const pump = new Pump(source, model);
   const view = o.view ?? 'processes';
