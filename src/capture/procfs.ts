@@ -101,3 +101,12 @@ export function readParentPid(pid: number, procRoot = '/proc'): number | undefin
   const ppid = Number.parseInt(stat.slice(close + 4), 10);
   return Number.isInteger(ppid) && ppid >= 0 ? ppid : undefined;
 }
+
+/** The command name of a live process from <procRoot>/<pid>/comm; undefined when it has gone. */
+export function readProcComm(pid: number, procRoot = '/proc'): string | undefined {
+  try {
+    return fs.readFileSync(`${procRoot}/${pid}/comm`, 'utf8').replace(/\n$/, '');
+  } catch {
+    return undefined;
+  }
+}

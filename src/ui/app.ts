@@ -9,7 +9,7 @@
 import * as blessed from 'blessed';
 import { SocketModel, ModelOptions } from '../model/model';
 import type { ProcessRow } from '../model/processes';
-import { readParentPid, readProcDetails, ProcessDetails } from '../capture/procfs';
+import { readParentPid, readProcComm, readProcDetails, ProcessDetails } from '../capture/procfs';
 import { queryView, rowKeys, ViewResult } from '../model/views';
 import { peersOf } from '../model/views/connections';
 import { VIEW_SPECS } from './view-columns';
@@ -242,7 +242,7 @@ export class App {
     const keep = this.state.paused && this.shown?.view === s.view && s.view !== 'processes';
     const result = keep ? this.shown! : queryView(model, {
       view: s.view, filter: s.filter, sortKey: s.sortKey, descending: s.descending, foldExitedSec: s.foldExitedSec,
-      groupBy: s.groupBy, folded: s.folded, drill: s.drill, frozen: this.frozen,
+      groupBy: s.groupBy, folded: s.folded, drill: s.drill, frozen: this.frozen, nameOf: (pid) => this.nameOf(pid),
       // In order down to a page below the screen (the selection may move a page before the next frame).
       limit: Math.max(s.scroll, s.selectedIndex) + 3 * Math.max(1, this.table.pageSize),
     });
@@ -272,6 +272,11 @@ export class App {
     } else {
       this.state.detailScroll = this.detail.render(this.frozenDetail, this.state.detailScroll);
     }
+  }
+
+  /** A process's name (a tree's parent that used no socket): from the recording, or /proc live. */
+  private nameOf(pid: number): string | undefined {
+    return this.source.processInfo?.(pid)?.comm ?? (this.source.describe().mode === 'live' ? readProcComm(pid) : undefined);
   }
 
   /** From the source (a replay's recorded metadata) or /proc (live); the last known once it is gone. */

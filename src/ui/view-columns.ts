@@ -40,10 +40,11 @@ export const PROCESS_SPEC: ViewSpec<ProcessRow> = {
 
 /** The process columns over tree rows, with a PPID column and the branches before the name. */
 const TREE_COLUMNS: Column<TreeRow>[] = COLUMNS.flatMap((c): Column<TreeRow>[] => {
-  const wrapped: Column<TreeRow> = { ...c, text: (t, ctx, w) => c.text(t.row, ctx, w) };
+  // A placeholder (a parent not seen using sockets) has a pid and a name, no figures.
+  const wrapped: Column<TreeRow> = { ...c, text: (t, ctx, w) => (t.placeholder && c.id !== 'pid' ? '' : c.text(t.row, ctx, w)) };
   if (c.id === 'comm') {
     wrapped.width = 16;
-    wrapped.text = (t) => `${t.prefix}${t.folded ? `+${t.hidden} ` : ''}${showText(t.row.comm)}`;
+    wrapped.text = (t) => `${t.prefix}${t.folded ? `+${t.hidden} ` : ''}${t.placeholder ? `(${showText(t.row.comm)})` : showText(t.row.comm)}`;
   }
   if (c.id !== 'pid') return [wrapped];
   return [wrapped, { id: 'ppid', title: 'PPID', width: 7, align: 'right', priority: 3, text: (t) => (t.row.ppid >= 0 ? String(t.row.ppid) : '?') }];
@@ -52,7 +53,7 @@ const TREE_COLUMNS: Column<TreeRow>[] = COLUMNS.flatMap((c): Column<TreeRow>[] =
 export const TREE_SPEC: ViewSpec<TreeRow> = {
   columns: TREE_COLUMNS,
   commWidth: 40,
-  dim: (t) => t.row.exited,
+  dim: (t) => t.row.exited || t.placeholder,
   color: (id, t) => (PROCESS_SPEC.color ? PROCESS_SPEC.color(id, t.row) : null),
 };
 
@@ -143,7 +144,7 @@ function processes(r: RemoteRow): string {
 
 export const REMOTE_SPEC: ViewSpec<RemoteRow> = {
   columns: [
-    { id: 'remote', title: 'REMOTE', width: 15, flex: true, max: 39, align: 'left', priority: 1, sort: 'remote', text: (r) => r.stats.address },
+    { id: 'remote', title: 'REMOTE', width: 15, flex: true, max: 25, align: 'left', priority: 1, sort: 'remote', text: (r) => r.stats.address },
     { id: 'port', title: 'PORT', width: 5, align: 'right', priority: 1, sort: 'port', text: (r) => String(r.stats.port) },
     { id: 'conns', title: 'CONNS', width: 6, align: 'right', priority: 1, sort: 'conns', text: (r) => String(r.stats.connects) },
     { id: 'ok', title: 'OK', width: 6, align: 'right', priority: 2, text: (r) => String(r.stats.ok) },
@@ -154,7 +155,7 @@ export const REMOTE_SPEC: ViewSpec<RemoteRow> = {
     { id: 'rx', title: 'RX', width: 6, align: 'right', priority: 4, sort: 'rx', text: (r) => fmtBytes(r.stats.bytesReceived) },
     { id: 'p50', title: 'LAT-p50', width: 8, align: 'right', priority: 5, sort: 'p50', text: (r) => fmtLatency(r.p50Ns) },
     { id: 'p99', title: 'LAT-p99', width: 8, align: 'right', priority: 4, sort: 'p99', text: (r) => fmtLatency(r.p99Ns) },
-    { id: 'why', title: 'FAILURES', width: 12, flex: true, max: 40, align: 'left', priority: 2, text: failures },
+    { id: 'why', title: 'FAILURES', width: 12, flex: true, max: 24, align: 'left', priority: 2, text: failures },
     { id: 'procs', title: 'PROCESSES', width: 12, flex: true, max: 80, align: 'left', priority: 3, sort: 'procs', text: processes },
     { id: 'age', title: 'AGE', width: 4, align: 'right', priority: 6, sort: 'age', text: (r, c) => fmtAge(c.nowNs - r.stats.lastNs) },
   ],

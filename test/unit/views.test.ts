@@ -109,12 +109,14 @@ test('tree: children under their parent, siblings sorted, folded with -, filter 
   m.refresh(T0 + SEC);
   const r = query(m, 'tree', { sortKey: 'pid', descending: false });
   if (r.view !== 'tree') return;
-  assert.deepEqual(r.rows.map((t) => `${t.prefix}${t.row.pid}`), ['100', '├─ 101', '│  └─ 103', '└─ 102', '200']);
-  assert.deepEqual(r.rows.map((t) => t.depth), [0, 1, 2, 1, 0]);
+  // pid 1 used no socket: a placeholder groups its two children.
+  assert.deepEqual(r.rows.map((t) => `${t.prefix}${t.row.pid}`), ['1', '├─ 100', '│  ├─ 101', '│  │  └─ 103', '│  └─ 102', '└─ 200']);
+  assert.deepEqual(r.rows.map((t) => t.depth), [0, 1, 2, 3, 2, 1]);
+  assert.deepEqual(r.rows.map((t) => t.placeholder), [true, false, false, false, false, false]);
   const folded = query(m, 'tree', { sortKey: 'pid', descending: false, folded: new Set([100]) });
   if (folded.view !== 'tree') return;
-  assert.deepEqual(folded.rows.map((t) => t.row.pid), [100, 200]);
-  assert.equal(folded.rows[0].hidden, 3);
+  assert.deepEqual(folded.rows.map((t) => t.row.pid), [1, 100, 200]);
+  assert.equal(folded.rows[1].hidden, 3);
   const filtered = query(m, 'tree', { sortKey: 'pid', descending: false, filter: { ...NO_FILTER, pids: parsePidFilter('103') } });
   if (filtered.view !== 'tree') return;
   assert.deepEqual(filtered.rows.map((t) => t.row.pid), [100, 101, 103]);

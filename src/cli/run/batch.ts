@@ -9,7 +9,7 @@ import { formatDrops } from '../../capture/layout';
 import { describeFilter, RowFilter } from '../../model/filter';
 import { SocketModel } from '../../model/model';
 import { headerLine, layoutColumns, rowCells } from '../../ui/columns';
-import { readParentPid } from '../../capture/procfs';
+import { readParentPid, readProcComm } from '../../capture/procfs';
 import { CommandGrouping, DEFAULT_FOLD_EXITED_SEC, queryView, sortKeyFor } from '../../model/views';
 import { peersOf } from '../../model/views/connections';
 import { ViewName, VIEWS } from '../../model/views/registry';
@@ -39,6 +39,8 @@ export interface SnapshotInput {
   width: number;
   wallTime: Date;
   uptimeMs: number;
+  /** Tree view: the name of a parent the model does not hold. */
+  nameOf?(pid: number): string | undefined;
   /** Most rows to print (top -b prints them all). */
   maxRows?: number;
 }
@@ -55,7 +57,7 @@ export function formatSnapshot(s: SnapshotInput): string {
   const sortKey = sortKeyFor(view, s.sortKey);
   const result = queryView(s.model, {
     view, filter: s.filter, sortKey, descending: s.descending, foldExitedSec: s.foldExitedSec ?? DEFAULT_FOLD_EXITED_SEC,
-    groupBy: s.groupBy ?? 'command', folded: new Set(), drill: null,
+    groupBy: s.groupBy ?? 'command', folded: new Set(), drill: null, nameOf: s.nameOf,
   });
   const rows = result.rows;
   const filter = describeFilter(s.filter);
@@ -126,6 +128,7 @@ export async function runBatch(source: DataSource, o: BatchOptions): Promise<voi
     const text = formatSnapshot({
       model, info: source.describe(), drops: dropsPerStage(model, source.stats(), source.ring.drops()),
       filter: o.filter, view, foldExitedSec: o.foldExitedSec,
+      nameOf: (pid) => source.processInfo?.(pid)?.comm ?? (live ? readProcComm(pid) : undefined),
       sortKey: o.sortKey ?? VIEWS[view].defaultSort, descending: o.descending ?? !VIEWS[view].ascending.includes(o.sortKey ?? VIEWS[view].defaultSort),
       width: o.width ?? Infinity, wallTime: new Date(), uptimeMs: Date.now() - started,
     });

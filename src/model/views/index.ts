@@ -31,6 +31,8 @@ export interface ViewQuery {
   folded: ReadonlySet<number>;
   /** Connections view: one remote endpoint or one local port. */
   drill: Drill | null;
+  /** Tree view: the name of a parent the model does not hold. */
+  nameOf?(pid: number): string | undefined;
   /** Rows that must be in order (connections: the screen's and a page more); default all. */
   limit?: number;
   /** Processes view while paused: frozen copies of the rows instead of the live ones. */
@@ -68,7 +70,7 @@ export function queryView(model: SocketModel, q: ViewQuery): ViewResult {
     case 'commands':
       return { view: 'commands', foldedExited: folded, rows: commandRows(model.rows(), model.retiredCommands(), { ...base, by: q.groupBy, foldExitedSec: q.foldExitedSec, userName }) };
     case 'tree':
-      return { view: 'tree', foldedExited: folded, rows: treeRows(model.rows(), { ...base, sortKey: processKey(sortKey), folded: q.folded, foldExitedSec: q.foldExitedSec, userName }) };
+      return { view: 'tree', foldedExited: folded, rows: treeRows(model.rows(), { ...base, sortKey: processKey(sortKey), folded: q.folded, foldExitedSec: q.foldExitedSec, userName, nameOf: q.nameOf }) };
     case 'connections':
       return { view: 'connections', foldedExited: folded, rows: connectionRows(model, { ...base, drill: q.drill, limit: q.limit }) };
     case 'remotes':

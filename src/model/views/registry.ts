@@ -38,8 +38,8 @@ export const VIEWS: Record<ViewName, ViewInfo> = {
   },
   connections: {
     name: 'connections', key: '4', title: 'connections', describe: 'one row per socket, recently closed ones dimmed',
-    sortKeys: ['age', 'pid', 'comm', 'proto', 'local', 'remote', 'state', 'tx', 'rx', 'retx', 'rtt'],
-    defaultSort: 'age', ascending: ['age', 'pid', 'comm', 'proto', 'local', 'remote', 'state'],
+    sortKeys: ['state', 'age', 'pid', 'comm', 'proto', 'local', 'remote', 'tx', 'rx', 'retx', 'rtt'],
+    defaultSort: 'state', ascending: ['age', 'pid', 'comm', 'proto', 'local', 'remote', 'state'],
   },
   remotes: {
     name: 'remotes', key: '5', title: 'remotes', describe: 'remote endpoints this host connects to',

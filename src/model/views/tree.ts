@@ -1,11 +1,12 @@
 /**
  * tree.ts: the tree view: processes under their parents (htop's F5), siblings in the sort order
  * the user chose, so a forking server and its children, or a script and the tools it runs, read
- * as one family. A process whose parent the model does not hold (a shell that never touched a
- * socket, or an unknown parent) is a root. A filter keeps the matching processes and their
+ * as one family. A parent the model does not hold (a shell or a supervisor that never touched a
+ * socket) of two or more processes shown is drawn as a placeholder row (no figures of its own) so
+ * its children still read as one family; a process with an unknown parent is a root. A filter keeps the matching processes and their
  * ancestors (the family stays readable); a folded process hides its descendants.
  */
-import type { ProcessRow } from '../processes';
+import { ProcessRow } from '../processes';
 import { RowFilter, rowMatches } from '../filter';
 import { sortRows, SortKey } from '../query';
 
@@ -19,6 +20,8 @@ export interface TreeRow {
   /** Descendants hidden by folding this row. */
   hidden: number;
   folded: boolean;
+  /** A parent the model does not hold, drawn to group its children. */
+  placeholder: boolean;
 }
 
 export interface TreeQuery {
@@ -31,6 +34,8 @@ export interface TreeQuery {
   /** Exited processes older than this are left out (folded into their command). */
   foldExitedSec: number;
   userName(uid: number): string;
+  /** The name of a parent the model does not hold (live: /proc; replay: the recording). */
+  nameOf?(pid: number): string | undefined;
 }
 
 const NO_FILTER_ACTIVE = (f: RowFilter) => f.pids === null && f.comm === null && f.follow === null;
@@ -45,6 +50,8 @@ export function treeRows(rows: Iterable<ProcessRow>, q: TreeQuery): TreeRow[] {
   const keep = NO_FILTER_ACTIVE(q.filter) ? null : keptWithAncestors(byPid, q.filter);
   const children = new Map<number, ProcessRow[]>();
   const roots: ProcessRow[] = [];
+  const placeholders = new Set<ProcessRow>();
+  addPlaceholders(byPid, keep, placeholders, q);
   for (const row of byPid.values()) {
     if (keep && !keep.has(row.pid)) continue;
     const parent = row.ppid >= 0 && row.ppid !== row.pid ? byPid.get(row.ppid) : undefined;
@@ -65,7 +72,7 @@ export function treeRows(rows: Iterable<ProcessRow>, q: TreeQuery): TreeRow[] {
     const kids = children.get(row.pid);
     const folded = q.folded.has(row.pid) && kids !== undefined;
     const prefix = depth === 0 ? '' : `${lead}${last ? '└─ ' : '├─ '}`;
-    const t: TreeRow = { row, depth, prefix, children: kids ? kids.length : 0, hidden: 0, folded };
+    const t: TreeRow = { row, depth, prefix, children: kids ? kids.length : 0, hidden: 0, folded, placeholder: placeholders.has(row) };
     out.push(t);
     if (!kids) return;
     if (folded) {
@@ -83,6 +90,27 @@ export function treeRows(rows: Iterable<ProcessRow>, q: TreeQuery): TreeRow[] {
     for (const row of byPid.values()) if (!seen.has(row.pid) && (!keep || keep.has(row.pid))) visit(row, 0, '', true);
   }
   return out;
+}
+
+/**
+ * Placeholder rows for parents not held that have two or more children shown, added to `byPid`
+ * (and to `keep`): a few per frame, each a bare row with a name and no figures.
+ */
+function addPlaceholders(byPid: Map<number, ProcessRow>, keep: Set<number> | null, out: Set<ProcessRow>, q: TreeQuery): void {
+  const orphans = new Map<number, number>();
+  for (const row of byPid.values()) {
+    if (keep && !keep.has(row.pid)) continue;
+    if (row.ppid > 0 && row.ppid !== row.pid && !byPid.has(row.ppid)) orphans.set(row.ppid, (orphans.get(row.ppid) ?? 0) + 1);
+  }
+  for (const [ppid, n] of orphans) {
+    if (n < 2) continue;
+    const ghost = new ProcessRow(ppid, 1);
+    ghost.comm = q.nameOf?.(ppid) ?? '?';
+
+    byPid.set(ppid, ghost);
+    keep?.add(ppid);
+    out.add(ghost);
+  }
 }
 
 /** Pids that match the filter, and every ancestor of one. */
