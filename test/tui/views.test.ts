@@ -83,8 +83,10 @@ test('views TUI: Tab/Shift-Tab/digits, each view\'s columns, u, tree folding, En
     // tree: - folds the selected process's children, + unfolds them.
     tmux.type('3');
     screen = await view('tree');
-    const parentRow = screen.findIndex((l, i) => /^\s+\d+\s+\S+ . \S+\s+\S/.test(l) && /[├└]─ /.test(screen[i + 1] ?? ''));
-    if (parentRow >= 0) {
+    // A row with children: one without a branch itself whose next row is a branch.
+    const parentRow = screen.findIndex((l, i) => /^\s+\d+\s/.test(l) && !/[├└]─ /.test(l) && /[├└]─ /.test(screen[i + 1] ?? ''));
+    assert.ok(parentRow >= 0, `a family in the sample's tree:\n${screen.join('\n')}`);
+    {
       const head = screen.findIndex((l) => /^\s+PID.?\s+PPID/.test(l));
       tmux.keys('Home');
       for (let i = head + 1; i < parentRow; i++) tmux.keys('Down');
