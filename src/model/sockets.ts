@@ -88,6 +88,11 @@ export class SocketEntry {
     this.ra2 = view.getUint32(ra + 8, true); this.ra3 = view.getUint32(ra + 12, true);
   }
 
+  /** A copy that no longer changes (a paused display's row; the model reuses its own entries). */
+  frozenCopy(): SocketEntry {
+    return Object.assign(new SocketEntry(), this);
+  }
+
   get open(): boolean {
     return this.closedNs === 0;
   }

@@ -74,6 +74,8 @@ export class App {
   private frozen: ProcessRow[] | null = null;
   /** The rows last drawn (Enter drills into the selected one; a pause keeps showing them). */
   private shown: ViewResult | null = null;
+  /** The connections shown while paused are copies (the model reuses the entries of aged-out sockets). */
+  private shownCopied = false;
   private frozenDetail: string[] | null = null;
   private lastDetails = new Map<number, ProcessDetails>();
   private costSample = { wall: process.hrtime.bigint(), cpu: process.cpuUsage(), bpfNs: 0, bpfRuns: 0 };
@@ -169,6 +171,7 @@ export class App {
   }
 
   private onPauseToggled(): void {
+    this.shownCopied = false;
     if (this.state.paused) {
       this.pump.drain();
       this.model.refresh(this.source.clockNs?.());
@@ -240,12 +243,16 @@ export class App {
     const userName = (uid: number) => model.userName(uid);
     // Paused: the processes view sorts its frozen copies; the other views show their last rows.
     const keep = this.state.paused && this.shown?.view === s.view && s.view !== 'processes';
-    const result = keep ? this.shown! : queryView(model, {
+    let result = keep ? this.shown! : queryView(model, {
       view: s.view, filter: s.filter, sortKey: s.sortKey, descending: s.descending, foldExitedSec: s.foldExitedSec,
       groupBy: s.groupBy, folded: s.folded, drill: s.drill, frozen: this.frozen, nameOf: (pid) => this.nameOf(pid),
       // In order down to a page below the screen (the selection may move a page before the next frame).
       limit: Math.max(s.scroll, s.selectedIndex) + 3 * Math.max(1, this.table.pageSize),
     });
+    if (keep && result.view === 'connections' && !this.shownCopied) {
+      result = { ...result, rows: result.rows.map((e) => e.frozenCopy()) };
+      this.shownCopied = true;
+    }
     this.shown = result;
     s.pageSize = this.table.pageSize;
     s.setRows(rowKeys(result));

@@ -40,7 +40,7 @@ export function connectionSort(model: SocketModel, nowNs: number): SortSpec<Sock
       local: (s) => s.lport * 4294967296 + s.la0, remote: (s) => s.ra0 * TWO16 + s.rport,
       // Open sockets by TCP state (ESTABLISHED first, LISTEN after the handshakes and closings),
       // then the closed ones; the newest first within each.
-      state: (s) => (s.open ? s.state : 100) * 1e12 + Math.floor((nowNs - s.createdNs) / 1e6), tx: (s) => s.sent, rx: (s) => s.received,
+      state: (s) => (s.open ? s.state || 50 : 100) * 1e12 + Math.floor((nowNs - s.createdNs) / 1e6), tx: (s) => s.sent, rx: (s) => s.received,
       retx: (s) => s.retransmits, rtt: (s) => s.connectNs,
     },
     texts: { comm },
