@@ -275,3 +275,16 @@ test('sort: with a limit, the first rows are exactly the fully sorted ones', asy
     assert.equal(new Set(part).size, 5000, 'every row still there once');
   }
 });
+
+test('cli: --view NAME (and aliases) and --fold-exited SEC, bad values are one-line usage errors', async () => {
+  const { normalizeOptions } = await import('../../src/cli/options');
+  const { UsageError } = await import('../../src/cli/errors');
+  assert.equal(normalizeOptions({}).view, 'processes');
+  assert.equal(normalizeOptions({ view: 'ports' }).view, 'listeners');
+  assert.equal(normalizeOptions({ view: ['tree', 'conns'] }).view, 'connections', 'the last one wins');
+  assert.equal(normalizeOptions({}).foldExitedSec, 5);
+  assert.equal(normalizeOptions({ 'fold-exited': 30 }).foldExitedSec, 30);
+  assert.throws(() => normalizeOptions({ view: 'bogus' }), (e) => e instanceof UsageError && /--view: 'bogus' is not a view \(processes, commands/.test(e.message));
+  assert.throws(() => normalizeOptions({ 'fold-exited': -1 }), (e) => e instanceof UsageError && /--fold-exited/.test(e.message));
+  assert.throws(() => normalizeOptions({ 'fold-exited': 'soon' }), UsageError);
+});
