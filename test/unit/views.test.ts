@@ -266,7 +266,10 @@ test('registry and keys: names, aliases, 1-6, Tab and Shift-Tab, each view its o
 test('sort: with a limit, the first rows are exactly the fully sorted ones', async () => {
   const { sortByNumber } = await import('../../src/model/views/sort');
   let seed = 7;
-  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   const rows = Array.from({ length: 5000 }, (_, i) => ({ i, v: Math.floor(rand() * 300) }));
   for (const descending of [false, true]) {
     const full = sortByNumber(rows.slice(), (r) => r.v, descending, (r) => r.i);
