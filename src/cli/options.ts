@@ -129,5 +129,6 @@ export function normalizeOptions(a: RawArgs): CommonOptions {
   if (o.json && o.batch) throw new UsageError('--json and -b/--batch cannot be used together');
   if (o.iterations !== undefined && o.json) throw new UsageError('-n/--iterations goes with -b/--batch (or the TUI), not --json');
   if (o.record === '') throw new UsageError('--record needs a file name');
+  if (o.json && last(a.view) !== undefined) throw new UsageError('--view goes with the TUI or -b/--batch, not --json (which prints events, not a view)');
   return o;
 }

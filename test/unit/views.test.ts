@@ -290,4 +290,5 @@ test('cli: --view NAME (and aliases) and --fold-exited SEC, bad values are one-l
   assert.throws(() => normalizeOptions({ view: 'bogus' }), (e) => e instanceof UsageError && /--view: 'bogus' is not a view \(processes, commands/.test(e.message));
   assert.throws(() => normalizeOptions({ 'fold-exited': -1 }), (e) => e instanceof UsageError && /--fold-exited/.test(e.message));
   assert.throws(() => normalizeOptions({ 'fold-exited': 'soon' }), UsageError);
+  assert.throws(() => normalizeOptions({ json: true, view: 'tree' }), (e) => e instanceof UsageError && /--view goes with the TUI or -b/.test(e.message));
 });

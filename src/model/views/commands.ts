@@ -14,6 +14,23 @@ export type CommandGrouping = 'command' | 'user';
 /** Scratch for the percentiles. */
 const Q = new Float64Array(2);
 
+/**
+ * Histograms reused from frame to frame (a typed array per group per frame cost more than the
+ * merging): only the percentiles computed from them are read once a frame is built.
+ */
+const histograms: LatencyHistogram[] = [];
+let histogramsUsed = 0;
+
+function histogram(): LatencyHistogram {
+  let h = histograms[histogramsUsed];
+  if (h === undefined) {
+    h = new LatencyHistogram();
+    histograms.push(h);
+  } else h.reset();
+  histogramsUsed++;
+  return h;
+}
+
 export class CommandGroup {
   processes = 0;
   live = 0;
@@ -41,15 +58,20 @@ export class CommandGroup {
   lastNs = 0;
   /** The users of its processes (-1 once there are several). */
   uid: number;
-  /** Pids of its processes held by the model (live ones first is not promised). */
+  /** Pids of its processes held by the model, when grouped by user (Enter shows them). */
   readonly pids: number[] = [];
-  /** Distinct commands (when grouped by user). */
-  readonly comms = new Set<string>();
-  readonly latency = new LatencyHistogram();
+  /** Connect latency of all its processes (made when one has any). */
+  latency: LatencyHistogram | null = null;
 
   /** key: the command name, or the uid as text when grouped by user. */
-  constructor(readonly key: string, readonly comm: string, uid: number, readonly order: number) {
+  constructor(readonly key: string, readonly comm: string, uid: number, readonly order: number, private readonly keepPids: boolean) {
     this.uid = uid;
+  }
+
+  mergeLatency(h: LatencyHistogram): void {
+    if (h.count === 0) return;
+    if (!this.latency) this.latency = histogram();
+    this.latency.merge(h);
   }
 
   get connects(): number {
@@ -62,7 +84,7 @@ export class CommandGroup {
       this.exited++;
       if (row.exitNs < foldBeforeNs) this.folded++;
     } else this.live++;
-    this.pids.push(row.pid);
+    if (this.keepPids) this.pids.push(row.pid);
     this.open += Math.max(0, row.open);
     this.listening += row.listen ? row.listen.size : 0;
     this.accepts += row.accepts;
@@ -80,12 +102,12 @@ export class CommandGroup {
     this.txRate += row.txRate;
     this.rxRate += row.rxRate;
     if (row.lastNs > this.lastNs) this.lastNs = row.lastNs;
-    if (row.latency) this.latency.merge(row.latency);
-    this.comms.add(row.comm);
+    if (row.latency) this.mergeLatency(row.latency);
     if (this.uid !== row.uid) this.uid = -1;
   }
 
   finish(): void {
+    if (!this.latency) return;
     this.latency.quantilesNs(0.5, 0.99, Q);
     this.p50Ns = Q[0];
     this.p99Ns = Q[1];
@@ -107,7 +129,7 @@ function group(groups: Map<string, CommandGroup>, by: CommandGrouping, comm: str
   const key = by === 'user' ? `${uid}` : comm;
   let g = groups.get(key);
   if (g === undefined) {
-    g = new CommandGroup(key, by === 'user' ? userName(uid) : comm, uid, groups.size);
+    g = new CommandGroup(key, by === 'user' ? userName(uid) : comm, uid, groups.size, by === 'user');
     groups.set(key, g);
   }
   return g;
@@ -127,6 +149,7 @@ export const COMMAND_SORT: SortSpec<CommandGroup> = {
 /** The groups of `rows` (and of retired processes, when no pid filter narrows the view). */
 export function commandRows(rows: Iterable<ProcessRow>, retired: RetiredCommands | null, q: CommandQuery): CommandGroup[] {
   const groups = new Map<string, CommandGroup>();
+  histogramsUsed = 0;
   const foldBefore = q.nowNs - q.foldExitedSec * 1e9;
   for (const row of rows) {
     if (!rowMatches(q.filter, row.pid, row.comm)) continue;
@@ -148,12 +171,13 @@ export function commandRows(rows: Iterable<ProcessRow>, retired: RetiredCommands
       g.bytesSent += t.bytesSent;
       g.bytesReceived += t.bytesReceived;
       if (t.lastNs > g.lastNs) g.lastNs = t.lastNs;
-      g.latency.merge(t.latency);
-      g.comms.add(t.comm);
+      g.mergeLatency(t.latency);
       if (g.uid !== t.uid) g.uid = -1;
     }
   }
   const out = [...groups.values()];
   for (const g of out) g.finish();
+  // The pooled histograms go back for the next call: no group keeps one past its percentiles.
+  for (const g of out) g.latency = null;
   return sortBySpec(out, COMMAND_SORT, q.sortKey, q.descending);
 }
