@@ -39,24 +39,40 @@ export function sortByNumber<R>(rows: R[], key: NumberKey<R>, descending: boolea
     k[i] = sign * (Number.isNaN(v) ? -Infinity : v);
     t[i] = tie(rows[i]);
   }
-  let idx: number[];
-  if (limit * 4 < n) {
-    const bound = kthSmallest(k.subarray(0, n), limit - 1);
-    idx = [];
-    for (let i = 0; i < n; i++) if (k[i] <= bound) idx.push(i);
-    idx.sort((a, b) => k[a] - k[b] || t[a] - t[b]);
-    if (idx.length < n) {
-      const head = new Uint8Array(n);
-      for (const i of idx) head[i] = 1;
-      for (let i = 0; i < n; i++) if (!head[i]) idx.push(i);
-    }
-  } else {
-    idx = new Array<number>(n);
-    for (let i = 0; i < n; i++) idx[i] = i;
-    idx.sort((a, b) => k[a] - k[b] || t[a] - t[b]);
-  }
+  if (limit * 4 < n) return sortHead(rows, n, limit);
+  const idx = new Array<number>(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  idx.sort((a, b) => k[a] - k[b] || t[a] - t[b]);
   const copy = rows.slice();
   for (let i = 0; i < n; i++) rows[i] = copy[idx[i]];
+  return rows;
+}
+
+let marks = new Uint8Array(0);
+
+/**
+ * The rows whose keys (in `keys`/`ties`) are up to the limit-th smallest, sorted, moved to the
+ * front; the others keep their relative order behind them. In place: no copy of the n rows.
+ */
+function sortHead<R>(rows: R[], n: number, limit: number): R[] {
+  const k = keys;
+  const t = ties;
+  const bound = kthSmallest(k.subarray(0, n), limit - 1);
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) if (k[i] <= bound) idx.push(i);
+  idx.sort((a, b) => k[a] - k[b] || t[a] - t[b]);
+  if (marks.length < n) marks = new Uint8Array(Math.max(n, marks.length * 2));
+  const head = idx.map((i) => {
+    marks[i] = 1;
+    return rows[i];
+  });
+  // Compact the rest towards the end, from the back (a write never passes the read).
+  let w = n;
+  for (let i = n - 1; i >= 0; i--) {
+    if (marks[i]) marks[i] = 0;
+    else rows[--w] = rows[i];
+  }
+  for (let i = 0; i < head.length; i++) rows[i] = head[i];
   return rows;
 }
 
