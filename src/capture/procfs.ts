@@ -100,3 +100,30 @@ export function readProcDetails(pid: number, procRoot = '/proc', users: UserName
   }
   return info;
 }
+
+/**
+ * The parent pid of a live process from <procRoot>/<pid>/stat alone (one small read, for the tree
+ * view at a process's first sight); undefined when it has gone.
+ */
+export function readParentPid(pid: number, procRoot = '/proc'): number | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`${procRoot}/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // After the comm's closing parenthesis: " S 1234 ..." (state, then ppid).
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const ppid = Number.parseInt(stat.slice(close + 4), 10);
+  return Number.isInteger(ppid) && ppid >= 0 ? ppid : undefined;
+}
+
+/** The command name of a live process from <procRoot>/<pid>/comm; undefined when it has gone. */
+export function readProcComm(pid: number, procRoot = '/proc'): string | undefined {
+  try {
+    return fs.readFileSync(`${procRoot}/${pid}/comm`, 'utf8').replace(/\n$/, '');
+  } catch {
+    return undefined;
+  }
+}

@@ -5,6 +5,8 @@
  * the capture worker. Options a command does not declare are refused by yargs' strict mode.
  */
 import type { Argv } from 'yargs';
+import { VIEW_NAMES } from '../model/views/registry';
+import { DEFAULT_FOLD_EXITED_SEC } from '../model/views';
 import { PROBE_CHOICES } from '../capture/addon';
 
 export type CliArgs = Record<string, unknown>;
@@ -34,7 +36,15 @@ export function displayOptions(y: Argv): Argv {
     .option('delay', { alias: 'd', type: 'number', default: 1, description: 'seconds between refreshes' })
     .option('json', { type: 'boolean', description: 'print events as JSON lines instead of the TUI' })
     .option('batch', { alias: 'b', type: 'boolean', description: 'batch mode: text snapshots of the table to stdout, like top -b' })
-    .option('iterations', { alias: 'n', type: 'number', description: 'stop after this many refreshes' });
+    .option('iterations', { alias: 'n', type: 'number', description: 'stop after this many refreshes' })
+    .option('view', {
+      type: 'string', requiresArg: true,
+      description: `view to show (TUI: to start in; -b: to print): ${VIEW_NAMES.join(', ')}`,
+    })
+    .option('fold-exited', {
+      type: 'number', requiresArg: true,
+      description: `seconds after which an exited process folds into its command (default ${DEFAULT_FOLD_EXITED_SEC})`,
+    });
 }
 
 /** --alert COND (repeatable): conditions shown in the TUI header, as JSON lines, in batch mode. */

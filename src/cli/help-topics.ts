@@ -10,12 +10,15 @@ const TOPICS: Record<string, () => string[]> = {
   keys: () => [
     'Keys in the TUI (they follow top and htop):',
     '  q quit, ? help overlay',
+    '  1-6, Tab, Shift-Tab   views: 1 processes 2 commands 3 tree 4 connections 5 remotes 6 listeners',
     '  arrows, j k, PgUp PgDn, Home End   move; the mouse selects rows and scrolls',
-    '  Enter    details of the selected process: its sockets and recent events',
+    '  Enter    drill: a process (its sockets, events), a command (its processes),',
+    '           a remote endpoint or a listening port (its connections), a socket (its owner)',
+    '  u        commands view: by command or by user;  - + tree view: fold, unfold',
     '  p        PID filter: 123,456  ranges 100-200  !123 excludes  empty clears',
     '  /        command-name filter;  F follow the selected process;  Esc clear filters',
     '  s < >    sort column;  r reverse;  space pause the display (capture goes on)',
-    '  replay:  + - speed, left/right seek 10 s, g G start/end',
+    '  replay:  + - (or ] [) speed, left/right seek 10 s, g G start/end',
   ],
   privileges: () => [
     'Live capture needs root, or these capabilities (kernel 5.8+):',
@@ -70,6 +73,16 @@ const TOPICS: Record<string, () => string[]> = {
     '  kprobe      kprobes on the socket functions (kernels before 6.3)',
     '  tracepoint  syscall tracepoints: works everywhere, taxes every syscall',
     'All need kernel BTF (/sys/kernel/btf/vmlinux): one CO-RE object runs on every such kernel.',
+  ],
+  views: () => [
+    'Views (keys 1-6 in the TUI; `-b --view NAME` prints one as text; `--view NAME` starts the TUI there):',
+    '  processes    one row per process (default)',
+    '  commands     processes grouped by command (u: by user): live, exited, summed counts and rates',
+    '  tree         processes under their parents (htop F5); - + fold and unfold',
+    '  connections  one row per socket like ss -tanp: state, owner, peer, age, bytes, RTT; closed dimmed',
+    '  remotes      remote address:port: connects, failures by errno, bytes, latency p50/p99, processes',
+    '  listeners    listening ports: process, accepts, accepts/s, open connections, clients',
+    '--fold-exited SEC: exited processes fold into their command after SEC seconds (default 5).',
   ],
 };
 

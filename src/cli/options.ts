@@ -6,6 +6,8 @@ import { PROBE_CHOICES as PROBES, ProbeChoice } from '../capture/addon';
 import { parseNetns, parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
 import { AlertRule, AlertSyntaxError, parseAlerts } from '../model/alerts/grammar';
 import { UsageError } from './errors';
+import { VIEW_NAMES, viewByName, ViewName } from '../model/views/registry';
+import { DEFAULT_FOLD_EXITED_SEC } from '../model/views';
 
 export interface CommonOptions {
   pids: PidFilter | null;
@@ -24,6 +26,10 @@ export interface CommonOptions {
   force: boolean;
   /** --alert COND, as often as given (src/model/alerts/grammar.ts). */
   alerts: AlertRule[];
+  /** --view: the view to start in (TUI) or to print (-b). */
+  view: ViewName;
+  /** --fold-exited: seconds after which an exited process folds into its command. */
+  foldExitedSec: number;
 }
 
 /** The raw yargs values we read (all optional: yargs fills defaults). */
@@ -41,6 +47,9 @@ export interface RawArgs {
   verbose?: unknown;
   force?: unknown;
   alert?: unknown;
+  view?: unknown;
+  foldExited?: unknown;
+  'fold-exited'?: unknown;
 }
 
 export const MIN_DELAY_SEC = 0.1;
@@ -121,6 +130,26 @@ function parseContainerOption(v: unknown): string | null {
   return String(raw).trim();
 }
 
+export function parseView(v: unknown): ViewName {
+  const raw = last(v);
+  if (raw === undefined) return 'processes';
+  const view = viewByName(String(raw));
+  if (!view) throw new UsageError(`--view: '${String(raw)}' is not a view (${VIEW_NAMES.join(', ')})`);
+  return view;
+}
+
+/** Up to a day: past that, exited processes age out of the model (60 s) long before. */
+export function parseFoldExited(v: unknown): number {
+  const raw = last(v);
+  if (raw === undefined) return DEFAULT_FOLD_EXITED_SEC;
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 86400) {
+    const shown = Number.isNaN(raw) ? 'that' : `'${String(raw)}'`;
+    throw new UsageError(`--fold-exited: ${shown} is not a number of seconds between 0 and 86400`);
+  }
+  return n;
+}
+
 export function normalizeOptions(a: RawArgs): CommonOptions {
   const probe = String(last(a.probe) ?? 'auto') as ProbeChoice;
   if (!PROBES.includes(probe)) throw new UsageError(`--probe: '${probe}' is not one of ${PROBES.join(', ')}`);
@@ -140,9 +169,12 @@ export function normalizeOptions(a: RawArgs): CommonOptions {
     verbose: Boolean(last(a.verbose)),
     force: Boolean(last(a.force)),
     alerts: parseConditionOption(a.alert, '--alert'),
+    view: parseView(a.view),
+    foldExitedSec: parseFoldExited(a['fold-exited'] ?? a.foldExited),
   };
   if (o.json && o.batch) throw new UsageError('--json and -b/--batch cannot be used together');
   if (o.iterations !== undefined && o.json) throw new UsageError('-n/--iterations goes with -b/--batch (or the TUI), not --json');
   if (o.record === '') throw new UsageError('--record needs a file name');
+  if (o.json && last(a.view) !== undefined) throw new UsageError('--view goes with the TUI or -b/--batch, not --json (which prints events, not a view)');
   return o;
 }

@@ -14,12 +14,17 @@ export class LatencyHistogram {
   count = 0;
   minNs = Infinity;
   maxNs = 0;
+  /** The lowest and highest bucket holding a sample: merge() walks only those. */
+  private lo = BUCKETS;
+  private hi = -1;
 
   add(ns: number): void {
     const us = ns / 1000;
     let i = us < 1 ? 0 : Math.floor(Math.log2(us) * SUB);
     if (i >= BUCKETS) i = BUCKETS - 1;
     this.buckets[i]++;
+    if (i < this.lo) this.lo = i;
+    if (i > this.hi) this.hi = i;
     this.count++;
     if (ns < this.minNs) this.minNs = ns;
     if (ns > this.maxNs) this.maxNs = ns;
@@ -63,8 +68,21 @@ export class LatencyHistogram {
     while (which < 2) out[which++] = this.maxNs;
   }
 
+  /** Add every sample of `other` (a group's histogram from its members'). */
+  merge(other: LatencyHistogram): void {
+    if (other.count === 0) return;
+    for (let i = other.lo; i <= other.hi; i++) this.buckets[i] += other.buckets[i];
+    if (other.lo < this.lo) this.lo = other.lo;
+    if (other.hi > this.hi) this.hi = other.hi;
+    this.count += other.count;
+    if (other.minNs < this.minNs) this.minNs = other.minNs;
+    if (other.maxNs > this.maxNs) this.maxNs = other.maxNs;
+  }
+
   reset(): void {
     this.buckets.fill(0);
+    this.lo = BUCKETS;
+    this.hi = -1;
     this.count = 0;
     this.minNs = Infinity;
     this.maxNs = 0;

@@ -27,9 +27,11 @@ import { RateWindow } from './rates';
 import { SocketEntry, socketKey } from './sockets';
 import { SocketTable } from './socket-table';
 import { RowFilter } from './filter';
-import { filterSort, SortKey } from './query';
+import { filterSort, isSortKey, SortKey } from './query';
 import { UserNames } from '../capture/users';
 import { Placement, PlacementBook } from './container';
+import { ListenerStats, ListenerTable, RemoteStats, RemoteTable } from './endpoints';
+import { RetiredCommands } from './retired';
 
 export interface ModelOptions {
   /** Seconds in the sliding window of the per-second rates. */
@@ -52,6 +54,10 @@ export interface ModelOptions {
   /** Keep SEND/RECV records in the recent-event logs (off: they would push out the lifecycle). */
   logBytesEvents: boolean;
   users: UserNames;
+  /** Remote endpoints and listening ports kept at most (the least recently active go first). */
+  maxEndpoints: number;
+  /** Parent pid of a process first seen (live: /proc; replay: the recording), for the tree. */
+  parentOf?: (pid: number) => number | undefined | null;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
@@ -67,6 +73,7 @@ export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
   globalLogSize: 1024,
   logBytesEvents: false,
   users: new UserNames(),
+  maxEndpoints: 8192,
 };
 
 export interface ModelStats {
@@ -130,6 +137,9 @@ export class SocketModel {
   /** cgroup id -> container/pod/unit; the source supplies the paths (setCgroupResolver). */
   private readonly places = new PlacementBook(() => undefined);
   private containerNamer: ((containerId: string) => string | undefined) | null = null;
+  private readonly remoteTable: RemoteTable;
+  private readonly listenerTable: ListenerTable;
+  private readonly retired = new RetiredCommands();
 
   private events = 0;
   private readonly drops = dropCounters();
@@ -144,6 +154,10 @@ export class SocketModel {
     this.socks = new SocketTable(this.cursor, this.procs, this.options);
     this.global = new RateWindow(SERIES_COUNT, pow2AtLeast(this.options.historySec + 2));
     this.globalLog = new EventLog(this.options.globalLogSize);
+    const slots = pow2AtLeast(this.options.rateWindowSec + 2);
+    this.remoteTable = new RemoteTable(this.options.maxEndpoints, slots);
+    this.listenerTable = new ListenerTable(this.options.maxEndpoints, slots);
+    this.procs.onRemove = (row) => this.retired.add(row);
   }
 
   // ------------------------------------------------------------------ ingest (hot path)
@@ -226,6 +240,8 @@ export class SocketModel {
             sock.setTuple(view, off);
             sock.state = TcpState.Established;
           }
+          const listener = this.listenerTable.accept(view, off, sec, this.cursor.ts);
+          if (sock && listener) sock.listenerStats = listener;
         }
         break;
       case EventKind.Listen:
@@ -233,6 +249,7 @@ export class SocketModel {
         sock = this.socks.openCounted(row, sock);
         sock.setTuple(view, off);
         this.socks.markListening(sock);
+        this.noteListener(row, sock);
         break;
       case EventKind.ConnectStart:
         if (!hasSock) break;
@@ -258,6 +275,7 @@ export class SocketModel {
         break;
       case EventKind.Retransmit:
         row.retransmits++;
+        if (sock) sock.retransmits++;
         break;
       case EventKind.Reset:
         if (view.getUint8(off + Offset.flags) & Flag.ResetSent) row.resetsSent++;
@@ -280,14 +298,18 @@ export class SocketModel {
     const sec = this.cursor.sec;
     row.rates.addAt(Series.Connects, sec, 1);
     this.global.addAt(Series.Connects, sec, 1);
+    // A connect whose SYN went out before socktop started has no latency to count.
+    const latencyNs = error === 0 && durationKnown(view, off) ? readU64(view, off + Offset.duration_ns) : -1;
+    const remote = this.remoteTable.connect(view, off, sec, this.cursor.ts, row.pid, row.comm, error, latencyNs);
     if (error === 0) {
       row.connectsOk++;
       if (!row.latency) row.latency = new LatencyHistogram();
-      // A connect whose SYN went out before socktop started has no latency to count.
-      if (durationKnown(view, off)) row.latency.add(readU64(view, off + Offset.duration_ns));
+      if (latencyNs >= 0) row.latency.add(latencyNs);
       if (sock) {
         sock.setTuple(view, off);
         sock.state = TcpState.Established;
+        sock.remoteStats = remote ?? null;
+        if (latencyNs >= 0) sock.connectNs = latencyNs;
       }
     } else {
       row.connectsFailed++;
@@ -305,6 +327,11 @@ export class SocketModel {
     if (sock) {
       if (sent) sock.sent += n;
       else sock.received += n;
+      const remote = sock.remoteStats;
+      if (remote) {
+        if (sent) remote.bytesSent += n;
+        else remote.bytesReceived += n;
+      }
     }
     return sock;
   }
@@ -328,6 +355,11 @@ export class SocketModel {
     const dRecv = totalRecv - (sock ? sock.received : 0);
     if (dSent > 0) this.addBytes(row, Series.Tx, dSent);
     if (dRecv > 0) this.addBytes(row, Series.Rx, dRecv);
+    const remote = sock?.remoteStats;
+    if (remote) {
+      if (dSent > 0) remote.bytesSent += dSent;
+      if (dRecv > 0) remote.bytesReceived += dRecv;
+    }
     if (!sock) {
       if (!hasSock) return undefined;
       sock = this.socks.openUncounted(row, view, off);
@@ -368,7 +400,15 @@ export class SocketModel {
     sock.setTuple(view, off);
     const state = view.getUint8(off + Offset.new_state);
     sock.state = state || (kind === EventKind.Listen ? TcpState.Listen : sock.rport ? TcpState.Established : 0);
-    if (kind === EventKind.Listen || sock.state === TcpState.Listen) this.socks.markListening(sock);
+    if (kind === EventKind.Listen || sock.state === TcpState.Listen) {
+      this.socks.markListening(sock);
+      this.noteListener(row, sock);
+    }
+  }
+
+  private noteListener(row: ProcessRow, sock: SocketEntry): void {
+    if (sock.listenPort === 0) return;
+    this.listenerTable.listen(sock.listenPort, row.pid, row.comm, row.uid, sock.local(), this.cursor.ts);
   }
 
   private touchSocket(sock: SocketEntry, view: DataView, off: number, kind: number): void {
@@ -454,13 +494,38 @@ export class SocketModel {
   // ------------------------------------------------------------------ queries
 
   /** Filtered rows sorted by `key`; figures as of the last refresh(). */
-  query(filter: RowFilter, key: SortKey, descending: boolean): ProcessRow[] {
-    return filterSort(this.procs.values(), filter, key, descending, this.nowNs, (uid) => this.userName(uid));
+  query(filter: RowFilter, key: SortKey | string, descending: boolean): ProcessRow[] {
+    const sortKey = isSortKey(key) ? key : 'conn';
+    return filterSort(this.procs.values(), filter, sortKey, descending, this.nowNs, (uid) => this.userName(uid));
   }
 
-  /** Every row, unfiltered and unsorted (the alert evaluator reads them all each tick). */
+  /** Every process row held (live and exited), unsorted: the views' input, and the alert
+   *  evaluator's each tick. */
   rows(): IterableIterator<ProcessRow> {
     return this.procs.values();
+  }
+
+  /** Every socket held, open and recently closed; visit() must not keep the entry past the frame. */
+  eachSocket(visit: (sock: SocketEntry) => void): void {
+    this.socks.each(visit);
+  }
+
+  /** The live row listening on `port`, if any. */
+  listenerOf(port: number): ProcessRow | undefined {
+    return this.socks.listenerOf(port);
+  }
+
+  remotes(): IterableIterator<RemoteStats> {
+    return this.remoteTable.values();
+  }
+
+  listeners(): IterableIterator<ListenerStats> {
+    return this.listenerTable.values();
+  }
+
+  /** Totals of processes no longer held, per command and user. */
+  retiredCommands(): RetiredCommands {
+    return this.retired;
   }
 
   process(pid: number): ProcessRow | undefined {

@@ -28,13 +28,26 @@ export interface ProcessTableOptions {
   rateWindowSec: number;
   exitedTtlSec: number;
   idleTtlSec: number;
+  /**
+   * The parent pid of a process first seen (live: /proc; replay: the recording): undefined when
+   * not known yet (asked again at the next refreshes), null when it never will be (not asked again).
+   */
+  parentOf?: (pid: number) => number | undefined | null;
 }
+
+/** Lookups of a parent pid per process at most: at first sight, then at each refresh while the
+ *  source says "not yet" (a replay's recorded parent may arrive a few frames after the first
+ *  record). Live, a process gone from /proc at first sight is "never": one failed open each. */
+const PPID_TRIES = 30;
 
 export class ProcessTable {
   private readonly rows = new Map<number, ProcessRow>();
   /** One-entry cache: consecutive records very often belong to the same process. */
   private lastRow: ProcessRow | undefined;
   private evicted = 0;
+
+  /** Called with each row that leaves the table (aged out or evicted), for the commands' totals. */
+  onRemove: ((row: ProcessRow) => void) | null = null;
 
   constructor(private readonly cursor: IngestCursor, private readonly options: ProcessTableOptions) {}
 
@@ -97,18 +110,32 @@ export class ProcessTable {
         this.remove(row);
         continue;
       }
+      if (row.ppid < 0 && row.ppidTries < PPID_TRIES) this.lookUpParent(row);
       row.refresh(nowNs, o.rateWindowSec);
     }
   }
 
   private newRow(pid: number, view: DataView, off: number): ProcessRow {
     if (this.rows.size >= this.options.maxProcesses) this.evict();
+    const replaced = this.rows.get(pid);
+    if (replaced) this.onRemove?.(replaced); // pid reuse: the old process's totals are kept
     const row = new ProcessRow(pid, pow2AtLeast(this.options.rateWindowSec + 2));
     row.firstNs = row.lastNs = this.cursor.ts;
     this.updateComm(row, view, off);
     this.rows.set(pid, row);
     this.lastRow = row;
+    this.lookUpParent(row);
     return row;
+  }
+
+  /** At first sight, while /proc still has the process (a short-lived one is gone by the frame). */
+  private lookUpParent(row: ProcessRow): void {
+    const parentOf = this.options.parentOf;
+    if (!parentOf) return;
+    row.ppidTries++;
+    const ppid = parentOf(row.pid);
+    if (ppid === null) row.ppidTries = PPID_TRIES;
+    else if (ppid !== undefined && ppid >= 0) row.ppid = ppid;
   }
 
   private commChanged(row: ProcessRow, view: DataView, off: number): boolean {
@@ -128,6 +155,7 @@ export class ProcessTable {
   }
 
   private remove(row: ProcessRow): void {
+    this.onRemove?.(row);
     if (this.rows.get(row.pid) === row) this.rows.delete(row.pid);
     if (this.lastRow === row) this.lastRow = undefined;
   }

@@ -17,6 +17,10 @@ const RATES = new Float64Array(SERIES_COUNT);
 
 export class ProcessRow {
   readonly pid: number;
+  /** Parent pid from /proc (live) or the recording's PROCESS frame (replay); -1 while unknown. */
+  ppid = -1;
+  /** Lookups of the parent pid so far (a gone process is not asked about every frame). */
+  ppidTries = 0;
   uid = 0;
   comm = '';
   /** The record's comm bytes as 4 words: comparing them spots a rename without building a string. */

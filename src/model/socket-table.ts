@@ -149,6 +149,22 @@ export class SocketTable {
     while (this.popClosed(beforeNs)) { /* aged out */ }
   }
 
+  /** Every socket held: open ones and recently closed ones (those still under their key first). */
+  each(visit: (sock: SocketEntry) => void): void {
+    for (const s of this.socks.values()) visit(s);
+    for (let i = this.closedHead; i < this.closedQueue.length; i++) {
+      const s = this.closedQueue[i];
+      if (!s.inMap && s.queued > 0 && this.isLastQueued(s, i)) visit(s);
+    }
+  }
+
+  /** A socket closed twice is queued twice: visit it at its last place only. */
+  private isLastQueued(s: SocketEntry, i: number): boolean {
+    if (s.queued === 1) return true;
+    for (let j = i + 1; j < this.closedQueue.length; j++) if (this.closedQueue[j] === s) return false;
+    return true;
+  }
+
   /** The process's sockets: open ones first (oldest first), then recently closed ones. */
   socketsOf(pid: number): SocketEntry[] {
     const out: SocketEntry[] = [];

@@ -9,6 +9,7 @@
 import { Offset, TCP_STATE_NAMES } from '../capture/layout';
 import { formatAddress } from '../capture/decode';
 import type { ProcessRow } from './processes';
+import type { ListenerStats, RemoteStats } from './endpoints';
 
 const TWO32 = 4294967296;
 
@@ -45,6 +46,14 @@ export class SocketEntry {
   /** The model's bookkeeping: this entry is the one its map holds under `key`; times it is in the closed queue. */
   inMap = false;
   queued = 0;
+  /** RETRANSMIT events of this socket. */
+  retransmits = 0;
+  /** Handshake time of this socket's connect (its first RTT), NaN when not seen. */
+  connectNs = NaN;
+  /** The remote endpoint this socket connected to (set by its CONNECT result), for its bytes. */
+  remoteStats: RemoteStats | null = null;
+  /** The listening port's entry this socket was accepted from. */
+  listenerStats: ListenerStats | null = null;
 
   reset(key: number, pid: number, tsNs: number): void {
     this.key = key;
@@ -59,6 +68,10 @@ export class SocketEntry {
     this.listenPort = 0;
     this.snapshot = false;
     this.owner = null;
+    this.retransmits = 0;
+    this.connectNs = NaN;
+    this.remoteStats = null;
+    this.listenerStats = null;
   }
 
   /** Take family, ports and addresses from a record that carries them. */
@@ -73,6 +86,11 @@ export class SocketEntry {
     this.la2 = view.getUint32(la + 8, true); this.la3 = view.getUint32(la + 12, true);
     this.ra0 = view.getUint32(ra, true); this.ra1 = view.getUint32(ra + 4, true);
     this.ra2 = view.getUint32(ra + 8, true); this.ra3 = view.getUint32(ra + 12, true);
+  }
+
+  /** A copy that no longer changes (a paused display's row; the model reuses its own entries). */
+  frozenCopy(): SocketEntry {
+    return Object.assign(new SocketEntry(), this);
   }
 
   get open(): boolean {
@@ -90,14 +108,24 @@ export class SocketEntry {
   remote(): string {
     return endpoint(this.family, this.ra0, this.ra1, this.ra2, this.ra3, this.rport);
   }
+
+  /** The remote address without its port ('' for a family without addresses). */
+  remoteAddress(): string {
+    return address(this.family, this.ra0, this.ra1, this.ra2, this.ra3);
+  }
 }
 
 const scratch = new DataView(new ArrayBuffer(16));
 
-function endpoint(family: number, w0: number, w1: number, w2: number, w3: number, port: number): string {
-  if (family !== 2 && family !== 10) return port ? `*:${port}` : '*';
+function address(family: number, w0: number, w1: number, w2: number, w3: number): string {
+  if (family !== 2 && family !== 10) return '';
   scratch.setUint32(0, w0, true); scratch.setUint32(4, w1, true);
   scratch.setUint32(8, w2, true); scratch.setUint32(12, w3, true);
-  const addr = formatAddress(scratch, 0, family);
+  return formatAddress(scratch, 0, family);
+}
+
+function endpoint(family: number, w0: number, w1: number, w2: number, w3: number, port: number): string {
+  if (family !== 2 && family !== 10) return port ? `*:${port}` : '*';
+  const addr = address(family, w0, w1, w2, w3);
   return family === 10 ? `[${addr}]:${port}` : `${addr}:${port}`;
 }

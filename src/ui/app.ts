@@ -9,8 +9,11 @@
 import * as blessed from 'blessed';
 import { SocketModel, ModelOptions } from '../model/model';
 import type { ProcessRow } from '../model/processes';
-import { filterSort } from '../model/query';
-import { readProcDetails, ProcessDetails } from '../capture/procfs';
+import { readParentPid, readProcComm, readProcDetails, ProcessDetails } from '../capture/procfs';
+import { queryView, rowKeys, ViewResult } from '../model/views';
+import { peersOf } from '../model/views/connections';
+import { VIEW_SPECS } from './view-columns';
+import { drillInto } from './drill';
 import { DRAIN_INTERVAL_MS, dropsPerStage, Pump } from './pump';
 import type { DataSource, SourceStats } from '../source';
 import { Effect, KeyInput, UiState } from './state';
@@ -74,6 +77,10 @@ export class App {
 
   /** While paused: copies of the rows as they were, and the detail lines last shown. */
   private frozen: ProcessRow[] | null = null;
+  /** The rows last drawn (Enter drills into the selected one; a pause keeps showing them). */
+  private shown: ViewResult | null = null;
+  /** The connections shown while paused are copies (the model reuses the entries of aged-out sockets). */
+  private shownCopied = false;
   private frozenDetail: string[] | null = null;
   private lastDetails = new Map<number, ProcessDetails>();
   private costSample = { wall: process.hrtime.bigint(), cpu: process.cpuUsage(), bpfNs: 0, bpfRuns: 0 };
@@ -82,7 +89,7 @@ export class App {
   constructor(private readonly source: DataSource, private readonly opts: AppOptions) {
     this.theme = opts.theme ?? Theme.fromEnv();
     this.state = opts.state;
-    this.model = new SocketModel({ ...UI_MODEL_OPTIONS, ...opts.model });
+    this.model = new SocketModel(this.modelOptions());
     this.pump = new Pump(source, this.model);
     this.done = new Promise((resolve) => (this.quit = resolve));
     // Braille charts already need a UTF-8 terminal: draw borders in Unicode too, not with the ACS
@@ -106,6 +113,17 @@ export class App {
     });
     this.screen.on('resize', () => this.frame());
     source.onReset?.(() => this.resetModel());
+  }
+
+  /**
+   * The tree view needs each process's parent: from the recording in a replay, else from /proc
+   * at first sight (a short-lived process is gone by the next frame).
+   */
+  private modelOptions(): Partial<ModelOptions> {
+    const source = this.source;
+    const live = source.describe().mode === 'live';
+    const parentOf = (pid: number) => source.processInfo?.(pid)?.ppid ?? (live ? readParentPid(pid) ?? null : undefined);
+    return { ...UI_MODEL_OPTIONS, parentOf, ...this.opts.model };
   }
 
   /** Start drawing; resolves when the user quits (q, Ctrl-C). */
@@ -149,6 +167,9 @@ export class App {
         return;
       case 'render':
         break;
+      case 'drill':
+        if (this.shown) drillInto(this.shown, this.state);
+        break;
       default:
         this.source.control?.(effect);
     }
@@ -156,6 +177,7 @@ export class App {
   }
 
   private onPauseToggled(): void {
+    this.shownCopied = false;
     if (this.state.paused) {
       this.pump.drain();
       this.model.refresh(this.source.clockNs?.());
@@ -167,9 +189,10 @@ export class App {
   }
 
   private resetModel(): void {
-    this.model = new SocketModel({ ...UI_MODEL_OPTIONS, ...this.opts.model });
+    this.model = new SocketModel(this.modelOptions());
     this.pump.setModel(this.model);
     this.alerts?.reset();
+    this.shown = null;
     this.frozen = this.state.paused ? [] : null;
   }
 
@@ -202,10 +225,11 @@ export class App {
       model: this.model, state: this.state, theme: this.theme, info: this.source.describe(), stats, drops,
       uptimeMs: Date.now() - this.started, cost: this.cost, width, alerts: this.alerts?.statuses,
     };
-    this.header.render(f);
     const detail = this.state.baseMode === 'detail';
     if (detail) this.drawDetail(width);
     else this.drawTable(width);
+    f.foldedExited = this.shown?.foldedExited;
+    this.header.render(f);
     // While paused the model's "now" stands still, so the chart stays as it was (and a chart
     // rebuilt by a resize during the pause is drawn again).
     if (!detail) this.chart.render(this.model.history(CHART_SECONDS));
@@ -223,16 +247,29 @@ export class App {
     this.table.box.show();
     this.chart.setVisible(true);
     const s = this.state;
-    const userName = (uid: number) => this.model.userName(uid);
-    const rows = this.frozen
-      ? filterSort(this.frozen, s.filter, s.sortKey, s.descending, this.model.now, userName)
-      : this.model.query(s.filter, s.sortKey, s.descending);
+    const model = this.model;
+    const userName = (uid: number) => model.userName(uid);
+    // Paused: the processes view sorts its frozen copies; the other views show their last rows.
+    const keep = this.state.paused && this.shown?.view === s.view && s.view !== 'processes';
+    let result = keep ? this.shown! : queryView(model, {
+      view: s.view, filter: s.filter, sortKey: s.sortKey, descending: s.descending, foldExitedSec: s.foldExitedSec,
+      groupBy: s.groupBy, folded: s.folded, drill: s.drill, frozen: this.frozen, nameOf: (pid) => this.nameOf(pid),
+      // In order down to a page below the screen (the selection may move a page before the next frame).
+      limit: Math.max(s.scroll, s.selectedIndex) + 3 * Math.max(1, this.table.pageSize),
+    });
+    if (keep && result.view === 'connections' && !this.shownCopied) {
+      result = { ...result, rows: result.rows.map((e) => e.frozenCopy()) };
+      this.shownCopied = true;
+    }
+    this.shown = result;
     s.pageSize = this.table.pageSize;
-    s.setRows(rows.map((r) => r.pid));
-    const total = this.model.stats().processes;
+    s.setRows(rowKeys(result));
+    const [start, end] = s.visibleRange();
+    const peers = result.view === 'connections' ? peersOf(model, result.rows.slice(start, end)) : undefined;
     this.table.render({
-      rows, state: s, theme: this.theme, width, ctx: { nowNs: this.model.now, userName },
-      emptyText: total === 0 ? 'no socket activity seen yet' : `no process matches the filter (${s.filterText()}); Esc clears it`,
+      rows: result.rows, spec: VIEW_SPECS[result.view], state: s, theme: this.theme, width,
+      ctx: { nowNs: model.now, userName, processOf: (pid) => model.process(pid), peers },
+      emptyText: emptyText(result, model.stats().processes, s),
     });
   }
 
@@ -250,6 +287,11 @@ export class App {
     } else {
       this.state.detailScroll = this.detail.render(this.frozenDetail, this.state.detailScroll);
     }
+  }
+
+  /** A process's name (a tree's parent that used no socket): from the recording, or /proc live. */
+  private nameOf(pid: number): string | undefined {
+    return this.source.processInfo?.(pid)?.comm ?? (this.source.describe().mode === 'live' ? readProcComm(pid) : undefined);
   }
 
   /** From the source (a replay's recorded metadata) or /proc (live); the last known once it is gone. */
@@ -305,6 +347,21 @@ export class App {
       bpfCpuPct: bpfRuns > 0 ? (dNs / wallNs) * 100 : 0,
     };
     this.costSample = { wall, cpu: process.cpuUsage(), bpfNs, bpfRuns };
+  }
+}
+
+function emptyText(result: ViewResult, processes: number, s: UiState): string {
+  const filter = s.filterText();
+  if (filter) return `nothing matches the filter (${filter}); Esc clears it`;
+  if (result.foldedExited > 0 && (result.view === 'processes' || result.view === 'tree')) {
+    return `every process seen has exited: folded into its command (2: commands view; --fold-exited ${s.foldExitedSec} s)`;
+  }
+  if (processes === 0 && result.view !== 'commands') return 'no socket activity seen yet';
+  switch (result.view) {
+    case 'remotes': return 'no outgoing connection seen yet';
+    case 'listeners': return 'no listening port seen yet';
+    case 'connections': return 'no socket held (closed ones go after 10 s)';
+    default: return 'no socket activity seen yet';
   }
 }
 

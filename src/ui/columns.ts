@@ -5,29 +5,37 @@
  * (controls as visible escapes) and cells are fitted by display width (wide characters).
  */
 import { ProcessRow } from '../model/processes';
-import { SortKey } from '../model/query';
+import type { SocketEntry } from '../model/sockets';
 import { fit, fmtAge, fmtBytes, fmtLatency, fmtPorts, fmtRate } from './format';
 import { showText } from '../model/text';
 
 export interface CellContext {
   nowNs: number;
   userName(uid: number): string;
+  /** The process row of a pid (connections: owners and peers). */
+  processOf?(pid: number): ProcessRow | undefined;
+  /** Connections: the local socket at the other end of each row on screen. */
+  peers?: Map<SocketEntry, SocketEntry>;
 }
 
-export interface Column {
+/** A column of any view's table: `R` is the view's row type. */
+export interface Column<R = ProcessRow> {
   id: string;
   title: string;
   /** Minimum width; flexible columns share what is left. */
   width: number;
   flex?: boolean;
+  /** A flexible column grows up to this (default: COMM to the view's name width, the others without bound). */
+  max?: number;
   align: 'left' | 'right';
   /** 1 = always shown; narrower terminals drop the higher numbers first. */
   priority: number;
-  sort?: SortKey;
-  text(row: ProcessRow, ctx: CellContext, width: number): string;
+  /** The sort key this column sorts by (s < > and the arrow in the header). */
+  sort?: string;
+  text(row: R, ctx: CellContext, width: number): string;
 }
 
-export const COLUMNS: readonly Column[] = [
+export const COLUMNS: readonly Column<ProcessRow>[] = [
   { id: 'pid', title: 'PID', width: 7, align: 'right', priority: 1, sort: 'pid', text: (r) => String(r.pid) },
   { id: 's', title: 'S', width: 1, align: 'left', priority: 2, text: (r) => (r.exited ? 'X' : ' ') },
   { id: 'user', title: 'USER', width: 8, align: 'left', priority: 6, sort: 'user', text: (r, c) => showText(c.userName(r.uid)) },
@@ -52,28 +60,30 @@ export const COLUMNS: readonly Column[] = [
   { id: 'pod', title: 'POD', width: 36, align: 'left', priority: 10, text: (r) => r.place?.podUid ?? '' },
 ];
 
-export interface PlacedColumn {
-  col: Column;
+export interface PlacedColumn<R = ProcessRow> {
+  col: Column<R>;
   width: number;
 }
 
 /** The columns that fit `total` characters (one space between), in display order. */
-export function layoutColumns(total: number): PlacedColumn[] {
-  const byPriority = [...COLUMNS].sort((a, b) => a.priority - b.priority);
-  const chosen = new Set<Column>();
+export function layoutColumns<R = ProcessRow>(total: number, columns: readonly Column<R>[] = COLUMNS as unknown as Column<R>[], commWidth = 15): PlacedColumn<R>[] {
+  const byPriority = [...columns].sort((a, b) => a.priority - b.priority);
+  const chosen = new Set<Column<R>>();
   let used = -1;
   for (const col of byPriority) {
     if (used + 1 + col.width > total) continue;
     chosen.add(col);
     used += 1 + col.width;
   }
-  const placed = COLUMNS.filter((c) => chosen.has(c)).map((col) => ({ col, width: col.width }));
+  const placed = columns.filter((c) => chosen.has(c)).map((col) => ({ col, width: col.width }));
   const flex = placed.filter((p) => p.col.flex);
-  // Unbounded (batch to a file or pipe): room for a whole comm and a few ports.
-  let spare = Number.isFinite(total) ? total - used : 5 + 12;
-  // Give spare room to COMM first (up to the 15 characters a comm can have), then LISTEN.
+  // Unbounded (batch to a file or pipe): each flexible column as wide as it may grow (a whole
+  // comm, a few ports, a whole address).
+  let spare = Number.isFinite(total) ? total - used
+    : flex.reduce((n, p) => n + (p.col.id === 'comm' ? commWidth : p.col.max ?? p.width + 12) - p.width, 0);
+  // Give spare room to COMM first (up to the 15 characters a comm can have), then the others.
   for (const p of flex) {
-    const want = p.col.id === 'comm' ? 15 - p.width : spare;
+    const want = p.col.id === 'comm' ? commWidth - p.width : p.col.max !== undefined ? p.col.max - p.width : spare;
     const add = Math.max(0, Math.min(spare, want));
     p.width += add;
     spare -= add;
@@ -82,7 +92,7 @@ export function layoutColumns(total: number): PlacedColumn[] {
 }
 
 /** The header line; the sort column's title carries an arrow. */
-export function headerLine(placed: readonly PlacedColumn[], sort: SortKey, descending: boolean): string {
+export function headerLine<R>(placed: readonly PlacedColumn<R>[], sort: string, descending: boolean): string {
   return placed.map(({ col, width }) => {
     const title = col.sort === sort ? `${col.title}${descending ? '↓' : '↑'}` : col.title;
     return fit(title, width, col.align);
@@ -90,6 +100,6 @@ export function headerLine(placed: readonly PlacedColumn[], sort: SortKey, desce
 }
 
 /** Cells of one row, each padded to its width. */
-export function rowCells(row: ProcessRow, placed: readonly PlacedColumn[], ctx: CellContext): string[] {
+export function rowCells<R>(row: R, placed: readonly PlacedColumn<R>[], ctx: CellContext): string[] {
   return placed.map(({ col, width }) => fit(col.text(row, ctx, width), width, col.align));
 }

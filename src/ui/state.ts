@@ -4,8 +4,10 @@
  * the key map is unit-tested without a terminal; app.ts only translates blessed key events into
  * KeyInput and acts on the returned Effect.
  */
-import { SORT_KEYS, SortKey } from '../model/query';
+import type { SortKey } from '../model/query';
 import type { ReplayAction } from '../source';
+import { nextView, viewByKey, ViewName, VIEWS } from '../model/views/registry';
+import { DEFAULT_FOLD_EXITED_SEC, Drill, CommandGrouping } from '../model/views';
 import {
   describeFilter, NO_FILTER, parseNetns, parsePidFilter, PidFilter, PidFilterError, RowFilter,
 } from '../model/filter';
@@ -28,14 +30,21 @@ export interface KeyInput {
   ch?: string;
 }
 
-/** What the app must do after a key: nothing, redraw now, quit, or drive the replay. */
-export type Effect = 'none' | 'render' | 'quit' | ReplayAction;
+/**
+ * What the app must do after a key: nothing, redraw now, quit, drive the replay, or drill into
+ * the selected row (Enter: the app knows what the row is and calls openDetail or showView).
+ */
+export type Effect = 'none' | 'render' | 'quit' | 'drill' | ReplayAction;
 
-/** Columns that read best largest-first when chosen; the others (names, pid, age) smallest-first. */
-const ASCENDING_BY_DEFAULT: ReadonlySet<SortKey> = new Set<SortKey>(['pid', 'user', 'comm', 'age']);
+/** A row's selection key: a pid, a socket id, a command, an endpoint, a port. */
+export type RowKey = number | string;
 
 export interface UiStateOptions {
-  sortKey?: SortKey;
+  /** The view to start in (--view). */
+  view?: ViewName;
+  /** Exited processes fold into their command after this many seconds (--fold-exited). */
+  foldExitedSec?: number;
+  sortKey?: SortKey | string;
   descending?: boolean;
   pids?: PidFilter | null;
   comm?: string | null;
@@ -46,8 +55,18 @@ export interface UiStateOptions {
 }
 
 export class UiState {
-  sortKey: SortKey;
+  view: ViewName;
+  sortKey: string;
   descending: boolean;
+  /** Each view's sort, kept while another view is shown. */
+  private readonly sorts = new Map<ViewName, { key: string; descending: boolean }>();
+  foldExitedSec: number;
+  /** Commands view: grouped by command or by user (u). */
+  groupBy: CommandGrouping = 'command';
+  /** Tree view: pids whose children are folded away (-), unfolded with +. */
+  readonly folded = new Set<number>();
+  /** Connections view narrowed to one remote endpoint or local port (Enter in remotes/listeners). */
+  drill: Drill | null = null;
   filter: RowFilter;
   mode: Mode = 'table';
   /** The mode to return to when help or the prompt closes. */
@@ -55,22 +74,25 @@ export class UiState {
   prompt: Prompt | null = null;
   paused = false;
 
-  /** Selection follows the pid across re-sorts; the index is the fallback when that row goes. */
-  selectedPid: number | null = null;
+  /** Selection follows the row's key across re-sorts; the index is the fallback when that row goes. */
+  selectedKey: RowKey | null = null;
   selectedIndex = 0;
   scroll = 0;
   /** Rows the table shows at once (set by the view from its height). */
   pageSize = 20;
   rowCount = 0;
-  private rowPids: readonly number[] = [];
+  private rowPids: readonly RowKey[] = [];
 
   detailPid: number | null = null;
   detailScroll = 0;
   readonly replay: boolean;
 
   constructor(opts: UiStateOptions = {}) {
-    this.sortKey = opts.sortKey ?? 'conn';
-    this.descending = opts.descending ?? !ASCENDING_BY_DEFAULT.has(this.sortKey);
+    this.view = opts.view ?? 'processes';
+    const info = VIEWS[this.view];
+    this.sortKey = opts.sortKey && info.sortKeys.includes(opts.sortKey) ? opts.sortKey : info.defaultSort;
+    this.descending = opts.descending ?? !info.ascending.includes(this.sortKey);
+    this.foldExitedSec = opts.foldExitedSec ?? DEFAULT_FOLD_EXITED_SEC;
     this.filter = {
       ...NO_FILTER, pids: opts.pids ?? null, comm: opts.comm || null,
       ...(opts.container ? { container: opts.container } : {}), ...(opts.netns ? { netns: opts.netns } : {}),
@@ -90,7 +112,12 @@ export class UiState {
    * Reconcile the selection with this frame's rows (in display order): keep the selected pid if it
    * is still there, else stay at the same index; then scroll so the selection is visible.
    */
-  setRows(pids: readonly number[]): void {
+  /** The selected row's key when it is a pid (processes and tree views). */
+  get selectedPid(): number | null {
+    return typeof this.selectedKey === 'number' ? this.selectedKey : null;
+  }
+
+  setRows(pids: readonly RowKey[]): void {
     this.rowCount = pids.length;
     this.rowPids = pids;
     if (pids.length === 0) {
@@ -98,9 +125,9 @@ export class UiState {
       this.scroll = 0;
       return;
     }
-    const at = this.selectedPid === null ? -1 : pids.indexOf(this.selectedPid);
+    const at = this.selectedKey === null ? -1 : pids.indexOf(this.selectedKey);
     this.selectedIndex = at >= 0 ? at : clamp(this.selectedIndex, 0, pids.length - 1);
-    this.selectedPid = pids[this.selectedIndex];
+    this.selectedKey = pids[this.selectedIndex];
     this.scrollToSelection();
   }
 
@@ -112,7 +139,7 @@ export class UiState {
   private move(delta: number): void {
     if (this.rowCount === 0) return;
     this.selectedIndex = clamp(this.selectedIndex + delta, 0, this.rowCount - 1);
-    this.selectedPid = this.rowPids[this.selectedIndex] ?? null;
+    this.selectedKey = this.rowPids[this.selectedIndex] ?? null;
     this.scrollToSelection();
   }
 
@@ -129,7 +156,7 @@ export class UiState {
     const i = this.scroll + visibleIndex;
     if (i < 0 || i >= this.rowCount) return 'none';
     this.selectedIndex = i;
-    this.selectedPid = this.rowPids[i] ?? null;
+    this.selectedKey = this.rowPids[i] ?? null;
     return 'render';
   }
 
@@ -169,10 +196,23 @@ export class UiState {
       case 'g': if (this.replay) return 'seek-start'; this.move(-Infinity); return 'render';
       case 'G': if (this.replay) return 'seek-end'; this.move(Infinity); return 'render';
       case 'enter':
-        if (this.rowCount === 0 || this.selectedPid === null) return 'none';
-        this.detailPid = this.selectedPid;
-        this.detailScroll = 0;
-        this.mode = 'detail';
+        if (this.rowCount === 0 || this.selectedKey === null) return 'none';
+        if (this.view === 'processes' || this.view === 'tree') return this.openDetail(this.selectedPid);
+        return 'drill';
+      case 'tab': this.showView(nextView(this.view, 1)); return 'render';
+      case 'S-tab': this.showView(nextView(this.view, -1)); return 'render';
+      case 'u':
+        if (this.view !== 'commands') return 'none';
+        this.groupBy = this.groupBy === 'command' ? 'user' : 'command';
+        this.selectedKey = null;
+        return 'render';
+      case '+': case '=':
+        if (this.view !== 'tree') return this.commonKey(k);
+        if (this.selectedPid !== null) this.folded.delete(this.selectedPid);
+        return 'render';
+      case '-':
+        if (this.view !== 'tree') return this.commonKey(k);
+        if (this.selectedPid !== null) this.folded.add(this.selectedPid);
         return 'render';
       case 'p': this.openPrompt('pid'); return 'render';
       case '/': this.openPrompt('comm'); return 'render';
@@ -183,8 +223,40 @@ export class UiState {
       case 's': case '>': this.cycleSort(1); return 'render';
       case '<': this.cycleSort(-1); return 'render';
       case 'r': this.descending = !this.descending; return 'render';
-      default: return this.commonKey(k);
+      default: {
+        const view = viewByKey(k);
+        if (view) {
+          this.showView(view);
+          return 'render';
+        }
+        return this.commonKey(k);
+      }
     }
+  }
+
+  /** Show a process's detail (Enter on a process, a tree row, or a connection's owner). */
+  openDetail(pid: number | null): Effect {
+    if (pid === null) return 'none';
+    this.detailPid = pid;
+    this.detailScroll = 0;
+    this.mode = 'detail';
+    return 'render';
+  }
+
+  /** Switch to `view`, keeping each view's own sort; a drill given narrows the connections view. */
+  showView(view: ViewName, drill: Drill | null = null): void {
+    this.drill = drill;
+    if (view === this.view) return;
+    this.sorts.set(this.view, { key: this.sortKey, descending: this.descending });
+    const saved = this.sorts.get(view);
+    const info = VIEWS[view];
+    this.view = view;
+    this.sortKey = saved?.key ?? info.defaultSort;
+    this.descending = saved?.descending ?? !info.ascending.includes(this.sortKey);
+    this.selectedKey = null;
+    this.selectedIndex = 0;
+    this.scroll = 0;
+    this.mode = 'table';
   }
 
   private detailKey(key: KeyInput): Effect {
@@ -213,8 +285,8 @@ export class UiState {
         this.paused = !this.paused;
         return 'render';
       case '?': case 'h': this.returnMode = this.mode; this.mode = 'help'; return 'render';
-      case '+': case '=': return this.replay ? 'speed-up' : 'none';
-      case '-': return this.replay ? 'speed-down' : 'none';
+      case '+': case '=': case ']': return this.replay ? 'speed-up' : 'none';
+      case '-': case '[': return this.replay ? 'speed-down' : 'none';
       case 'left': return this.replay ? 'seek-back' : 'none';
       case 'right': return this.replay ? 'seek-forward' : 'none';
       default: return 'none';
@@ -291,21 +363,25 @@ export class UiState {
 
   clearFilters(): void {
     this.filter = { ...NO_FILTER };
+    this.drill = null;
   }
 
   private cycleSort(step: number): void {
-    const i = SORT_KEYS.indexOf(this.sortKey);
-    this.setSort(SORT_KEYS[(i + step + SORT_KEYS.length) % SORT_KEYS.length]);
+    const keys = VIEWS[this.view].sortKeys;
+    const i = keys.indexOf(this.sortKey);
+    this.setSort(keys[(i + step + keys.length) % keys.length]);
   }
 
-  setSort(key: SortKey): void {
+  setSort(key: string): void {
     this.sortKey = key;
-    this.descending = !ASCENDING_BY_DEFAULT.has(key);
+    this.descending = !VIEWS[this.view].ascending.includes(key);
   }
 
   /** One line for the header: the active filters, or '' when none. */
   filterText(): string {
-    return describeFilter(this.filter);
+    const text = describeFilter(this.filter);
+    if (!this.drill) return text;
+    return text ? `${text}, ${this.drill.label}` : this.drill.label;
   }
 }
 

@@ -14,7 +14,8 @@
  *    port (refused: errors); plus bench/loadgen (lg-server / lg-client, every tenth connect
  *    refused) when built. The clients run as nobody, the servers as root.
  * 3. After --settle seconds: the table; the detail view of cached (arrow keys to its row, Enter);
- *    the help overlay (?); the PID filter prompt (p) over a filtered table. Each screen is read
+ *    the help overlay (?); the PID filter prompt (p) over a filtered table; then each other view
+ *    by its key: commands (2), tree (3), connections (4), remote endpoints (5), listening ports (6). Each screen is read
  *    with `tmux capture-pane -e -p` (text with its colours) and rendered by ansi-svg.ts to
  *    <name>.svg, then to <name>.png with rsvg-convert (librsvg2-bin) or headless chromium.
  * 4. q, and the terminal is checked to be back in cooked mode; everything started is stopped.
@@ -29,6 +30,7 @@ import * as readline from 'node:readline';
 import { bpfUnavailableReason } from '../live/bpf-available';
 import { ansiToSvg } from './ansi-svg';
 import { Tmux, tmuxAvailable } from './tmux';
+import { HEADER_HEIGHT } from '../../src/ui/views/header';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
@@ -155,9 +157,9 @@ function rowPids(screen: string[]): number[] {
   return out;
 }
 
-/** The pid of the row drawn in inverse video (the selection). */
+/** The pid of the row drawn in inverse video (the selection; the view bar above is not a row). */
 function selectedPid(screenWithEscapes: string[]): number | undefined {
-  for (const line of screenWithEscapes) {
+  for (const line of screenWithEscapes.slice(HEADER_HEIGHT + 1)) {
     const m = /\x1b\[(?:[0-9;]*;)?7m(?:\x1b\[[0-9;]*m)*\s*(\d+) /.exec(line);
     if (m) return Number(m[1]);
   }
@@ -282,6 +284,23 @@ async function main(): Promise<number> {
     capture('filter', 'the PID filter prompt over a filtered table');
     tmux.keys('Escape');
     tmux.keys('Escape');
+    await tmux.waitFor('the filter cleared', (s) => !s[2].includes('filter:'));
+
+    // 5. Every other view, by its key, the first row selected.
+    const views: [string, string, string, RegExp][] = [
+      ['2', 'commands', 'the commands view: processes grouped by command', /^COMMAND/],
+      ['3', 'tree', 'the tree view: processes under their parents', /^\s+PID.?\s+PPID/],
+      ['4', 'connections', 'the connections view: one row per socket, closed ones dimmed', /^PROTO/],
+      ['5', 'remotes', 'the remote endpoints view: connects, failures, latency by remote address', /^REMOTE/],
+      ['6', 'listeners', 'the listening ports view: accepts, open connections, clients', /^\s*PORT.? LOCAL/],
+    ];
+    for (const [key, name, alt, head] of views) {
+      tmux.type(key);
+      await tmux.waitFor(`the ${name} view`, (s) => s.some((l) => head.test(l)));
+      tmux.keys('Home');
+      await nextFrame(tmux);
+      capture(name, alt);
+    }
 
     tmux.keys('q');
     await tmux.waitFor('socktop to quit', () => fs.existsSync(`${dir}/stty`) && fs.readFileSync(`${dir}/stty`, 'utf8').includes('icanon'));

@@ -28,7 +28,7 @@ test('--version and -V print the package version', () => {
 });
 
 test('help <topic>: every topic prints, an unknown one is a usage error', async () => {
-  assert.deepEqual(HELP_TOPICS, ['keys', 'privileges', 'json', 'recording', 'alerts', 'backends']);
+  assert.deepEqual(HELP_TOPICS, ['keys', 'privileges', 'json', 'recording', 'alerts', 'backends', 'views']);
   for (const topic of HELP_TOPICS) {
     assert.equal((await parseCli(['help', topic]))?.command, 'help');
     const r = socktop(['help', topic]);

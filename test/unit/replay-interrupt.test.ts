@@ -78,10 +78,15 @@ test('SIGINT during the scan of a big recording: replay --json ends at once, exi
   const dir = tmpDir();
   const file = path.join(dir, 'big.socktop');
   try {
-    writeLargeRecording(file, 256 << 20, 1);
-    const t0 = Date.now();
-    openRecording(file, { salvage: true }).close();
-    const scanMs = Date.now() - t0;
+    // Big enough that its scan takes over a second on this machine (machines differ: doubled
+    // until it does, up to 1 GiB).
+    let scanMs = 0;
+    for (let mib = 256; mib <= 1024 && scanMs <= 1200; mib *= 2) {
+      writeLargeRecording(file, mib << 20, 1);
+      const t0 = Date.now();
+      openRecording(file, { salvage: true }).close();
+      scanMs = Date.now() - t0;
+    }
     assert.ok(scanMs > 1000, `the scan takes long enough to be interrupted (${scanMs} ms)`);
     const r = await interruptAfter(['replay', file, '--json'], Math.max(600, scanMs / 3));
     assert.ok(r.code === 130 || r.signal === 'SIGINT', `exit ${r.code} ${r.signal}: ${r.stderr}`);

@@ -124,7 +124,7 @@ test('header: host, backend, drops per stage, filter, paused', () => {
 
 test('footer: keys, or the prompt with its inline error', () => {
   const s = new UiState();
-  assert.match(visible(footerLine(s, plain, 120)), /^q quit  \? help  Enter detail  p pid/);
+  assert.match(visible(footerLine(s, plain, 120)), /^q quit  \? help  1-6\/Tab view  Enter detail  p pid/);
   assert.ok(visible(footerLine(s, plain, 40)).length <= 40);
   s.handleKey({ ch: 'p' });
   for (const c of '1-') s.handleKey({ ch: c });

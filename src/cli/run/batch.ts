@@ -1,15 +1,19 @@
 /**
- * batch.ts: `socktop -b [-n N]`, like `top -b`: N plain-text snapshots of the process table on
- * stdout, `-d` seconds apart, no TUI; filters apply. Each snapshot starts with a header line (time,
- * events, drops per stage). formatSnapshot() is pure so tests render synthetic models. Nothing
+ * batch.ts: `socktop -b [-n N] [--view NAME]`, like `top -b`: N plain-text snapshots of a view
+ * (the process table by default) on stdout, `-d` seconds apart, no TUI; filters apply. Each
+ * snapshot starts with a header line (time, events, drops per stage). formatSnapshot() is pure so tests render synthetic models. Nothing
  * from outside reaches the terminal raw: names go through showText (src/model/text.ts) and the
  * columns are fitted by display width, as in the TUI.
  */
 import { formatDrops } from '../../capture/layout';
 import { describeFilter, RowFilter } from '../../model/filter';
 import { SocketModel } from '../../model/model';
-import type { SortKey } from '../../model/query';
 import { headerLine, layoutColumns, rowCells } from '../../ui/columns';
+import { readParentPid, readProcComm } from '../../capture/procfs';
+import { CommandGrouping, DEFAULT_FOLD_EXITED_SEC, queryView, sortKeyFor } from '../../model/views';
+import { peersOf } from '../../model/views/connections';
+import { ViewName, VIEWS } from '../../model/views/registry';
+import { VIEW_SPECS } from '../../ui/view-columns';
 import { fmtRate, fmtUptime } from '../../ui/format';
 import { showText } from '../../model/text';
 import { dropsPerStage, Pump } from '../../ui/pump';
@@ -26,12 +30,21 @@ export interface SnapshotInput {
   info: SourceInfo;
   drops: readonly number[];
   filter: RowFilter;
-  sortKey: SortKey;
+  /** A sort key of the view (another falls back to the view's default). */
+  sortKey: string;
   descending: boolean;
+  /** The view to print (default: processes). */
+  view?: ViewName;
+  /** Exited processes older than this fold into their command (default 5 s). */
+  foldExitedSec?: number;
+  /** Commands view: by command (default) or by user. */
+  groupBy?: CommandGrouping;
   /** Characters per line; Infinity = every column. */
   width: number;
   wallTime: Date;
   uptimeMs: number;
+  /** Tree view: the name of a parent the model does not hold. */
+  nameOf?(pid: number): string | undefined;
   /** Most rows to print (top -b prints them all). */
   maxRows?: number;
   /** --alert: each condition's state, one summary line under the two header lines. */
@@ -46,22 +59,36 @@ function clock(d: Date): string {
 export function formatSnapshot(s: SnapshotInput): string {
   const st = s.model.stats();
   const drops = formatDrops(s.drops);
-  const rows = s.model.query(s.filter, s.sortKey, s.descending);
+  const view = s.view ?? 'processes';
+  const sortKey = sortKeyFor(view, s.sortKey);
+  const result = queryView(s.model, {
+    view, filter: s.filter, sortKey, descending: s.descending, foldExitedSec: s.foldExitedSec ?? DEFAULT_FOLD_EXITED_SEC,
+    groupBy: s.groupBy ?? 'command', folded: new Set(), drill: null, nameOf: s.nameOf,
+  });
+  const rows = result.rows;
   const filter = describeFilter(s.filter);
+  const folded = result.foldedExited ? `, ${result.foldedExited} exited folded into their command` : '';
   // The host and kernel come from a recording's header in a replay, the filter from the command
   // line: shown through showText like the names in the table (controls as visible escapes).
   const lines = [
     showText(`socktop - ${clock(s.wallTime)} up ${fmtUptime(s.uptimeMs)}, ${s.info.host}, kernel ${s.info.kernel}, `
       + `probe ${s.info.backend}, events ${st.events} (${fmtRate(st.eventsPerSec)}/s), drops: ${drops}`),
-    showText(`Processes: ${st.processes} total, ${rows.length} shown, sockets open ${st.openSockets}, unattributed events ${st.unattributed}`
-      + (filter ? `, filter: ${filter}` : '')),
+    showText(`Processes: ${st.processes} total, ${view === 'processes' ? rows.length : st.processes} shown${folded}, `
+      + `sockets open ${st.openSockets}, unattributed events ${st.unattributed}` + (filter ? `, filter: ${filter}` : '')),
   ];
+  // The processes view keeps the format scripts know; the others say what they are.
+  if (view !== 'processes') lines.push(`View: ${view} (${VIEWS[view].describe}), ${rows.length} rows`);
   if (s.alerts && s.alerts.length > 0) lines.push(showText(`Alerts: ${s.alerts.map(statusText).join('; ')}`));
   lines.push('');
-  const placed = layoutColumns(s.width);
-  lines.push(headerLine(placed, s.sortKey, s.descending).trimEnd());
-  const ctx = { nowNs: s.model.now, userName: (uid: number) => s.model.userName(uid) };
-  const shown = s.maxRows === undefined ? rows : rows.slice(0, s.maxRows);
+  const spec = VIEW_SPECS[view];
+  const placed = layoutColumns(s.width, spec.columns, spec.commWidth);
+  lines.push(headerLine(placed, sortKey, s.descending).trimEnd());
+  const shown: readonly unknown[] = s.maxRows === undefined ? rows : rows.slice(0, s.maxRows);
+  const model = s.model;
+  const ctx = {
+    nowNs: model.now, userName: (uid: number) => model.userName(uid), processOf: (pid: number) => model.process(pid),
+    peers: result.view === 'connections' ? peersOf(model, shown as typeof result.rows) : undefined,
+  };
   for (const row of shown) lines.push(rowCells(row, placed, ctx).join(' ').trimEnd());
   return lines.join('\n') + '\n';
 }
@@ -70,8 +97,10 @@ export interface BatchOptions {
   delaySec: number;
   iterations?: number;
   filter: RowFilter;
-  sortKey?: SortKey;
+  sortKey?: string;
   descending?: boolean;
+  view?: ViewName;
+  foldExitedSec?: number;
   out?: NodeJS.WritableStream;
   signal?: AbortSignal;
   width?: number;
@@ -89,9 +118,14 @@ export interface BatchOptions {
 export async function runBatch(source: DataSource, o: BatchOptions): Promise<number> {
   const out = o.out ?? process.stdout;
   const signal = o.signal ?? stopSignal;
-  const model = new SocketModel();
+  const live = source.describe().mode === 'live';
+  const model = new SocketModel({
+    // The tree needs parents: recorded in a replay, from /proc at first sight live.
+    parentOf: (pid) => source.processInfo?.(pid)?.ppid ?? (live ? readParentPid(pid) ?? null : undefined),
+  });
   const pump = new Pump(source, model);
   const alerts = alertEvaluator(o.alerts, model);
+  const view = o.view ?? 'processes';
   source.onReset?.(() => undefined); // batch never seeks
   const started = Date.now();
   const n = o.iterations ?? Infinity;
@@ -107,7 +141,9 @@ export async function runBatch(source: DataSource, o: BatchOptions): Promise<num
     const changes = alerts ? alertTick(alerts, model, source).map((t) => `${showText(alertTextLine(t))}\n`).join('') : '';
     const text = changes + formatSnapshot({
       model, info: source.describe(), drops: dropsPerStage(model, source.stats(), source.ring.drops()),
-      filter: o.filter, sortKey: o.sortKey ?? 'conn', descending: o.descending ?? true,
+      filter: o.filter, view, foldExitedSec: o.foldExitedSec,
+      nameOf: (pid) => source.processInfo?.(pid)?.comm ?? (live ? readProcComm(pid) : undefined),
+      sortKey: o.sortKey ?? VIEWS[view].defaultSort, descending: o.descending ?? !VIEWS[view].ascending.includes(o.sortKey ?? VIEWS[view].defaultSort),
       width: o.width ?? Infinity, wallTime: new Date(), uptimeMs: Date.now() - started, alerts: alerts?.statuses,
     });
     if (!out.write(`${text}\n`)) await new Promise((r) => out.once('drain', r));
@@ -148,6 +184,7 @@ export async function batchCommand(o: CommonOptions): Promise<number> {
   const code = await runBatch(live.source, {
     delaySec: o.delaySec, iterations: o.iterations, signal: live.stop.signal,
     filter: { pids: o.pids, comm: o.comm, follow: null, container: o.container, netns: o.netns }, alerts: o.alerts,
+    view: o.view, foldExitedSec: o.foldExitedSec,
   });
   live.throwIfDied();
   return code;

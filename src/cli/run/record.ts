@@ -76,7 +76,7 @@ export async function runReplay(o: CommonOptions, argv: CliArgs): Promise<number
         const { runTui } = await import('./tui');
         await runTui(source, {
           delaySec: o.delaySec, pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, iterations: o.iterations,
-          replay: true, alerts: o.alerts,
+          replay: true, alerts: o.alerts, view: o.view, foldExitedSec: o.foldExitedSec,
         });
       },
       runBatch: async (source) => {
@@ -84,7 +84,7 @@ export async function runReplay(o: CommonOptions, argv: CliArgs): Promise<number
         return runBatch(source, {
           delaySec: o.delaySec, iterations: o.iterations,
           filter: { pids: o.pids, comm: o.comm, follow: null, container: o.container, netns: o.netns },
-          alerts: o.alerts,
+          alerts: o.alerts, view: o.view, foldExitedSec: o.foldExitedSec,
         });
       },
     },

@@ -9,6 +9,7 @@ import type { AlertRule } from '../../model/alerts/grammar';
 import type { DataSource } from '../../source';
 import { UiState } from '../../ui/state';
 import { UsageError } from '../errors';
+import type { ViewName } from '../../model/views/registry';
 import type { CommonOptions } from '../options';
 import { setTerminalRestore, stopSignal } from '../shutdown';
 
@@ -23,6 +24,10 @@ export interface TuiOptions {
   /** Replay keys (+ - left right) go to source.control. */
   replay?: boolean;
   model?: Partial<ModelOptions>;
+  /** --view: the view to start in. */
+  view?: ViewName;
+  /** --fold-exited seconds. */
+  foldExitedSec?: number;
   /** Rejects when the source dies while the TUI runs (the error then ends socktop). */
   failure?: Promise<never>;
   /** --alert conditions, shown in the header. */
@@ -49,7 +54,9 @@ export function assertTerminal(
 /** Run the TUI on `source` until the user quits or a signal arrives. */
 export async function runTui(source: DataSource, o: TuiOptions): Promise<void> {
   assertTerminal();
-  const state = new UiState({ pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, replay: o.replay });
+  const state = new UiState({
+    pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, replay: o.replay, view: o.view, foldExitedSec: o.foldExitedSec,
+  });
   const app = new App(source, { delaySec: o.delaySec, state, model: o.model, maxFrames: o.iterations, alerts: o.alerts });
   setTerminalRestore(() => app.restoreTerminal());
   const stopped = new Promise<void>((resolve) => {
@@ -68,6 +75,6 @@ export async function topCommand(o: CommonOptions): Promise<void> {
   const source = await openLiveSource({ probe: o.probe, record: o.record, force: o.force, onError: (e) => fail(e) });
   await runTui(source, {
     delaySec: o.delaySec, pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, iterations: o.iterations, failure,
-    alerts: o.alerts,
+    alerts: o.alerts, view: o.view, foldExitedSec: o.foldExitedSec,
   });
 }

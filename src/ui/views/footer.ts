@@ -6,16 +6,17 @@ import * as blessed from 'blessed';
 import type { PromptKind, UiState } from '../state';
 import { Line } from './line';
 import { Theme } from './theme';
+import type { ViewName } from '../../model/views/registry';
 
 const KEYS: [string, string][] = [
-  ['q', 'quit'], ['?', 'help'], ['Enter', 'detail'], ['p', 'pid'], ['/', 'comm'], ['F', 'follow'],
+  ['q', 'quit'], ['?', 'help'], ['1-6/Tab', 'view'], ['Enter', 'detail'], ['p', 'pid'], ['/', 'comm'], ['F', 'follow'],
   ['Esc', 'clear'], ['s<>', 'sort'], ['r', 'reverse'], ['space', 'pause'],
 ];
 
 /** In a replay the replay's own keys come first (g/G there seek, Home/End still move). */
 const REPLAY_KEYS: [string, string][] = [
   ['q', 'quit'], ['?', 'help'], ['space', 'play/pause'], ['+-', 'speed'], ['←→', 'seek 10s'], ['gG', 'start/end'],
-  ['Enter', 'detail'], ['p', 'pid'], ['/', 'comm'], ['s<>', 'sort'], ['Esc', 'clear'],
+  ['1-6/Tab', 'view'], ['Enter', 'detail'], ['p', 'pid'], ['/', 'comm'], ['s<>', 'sort'], ['Esc', 'clear'],
 ];
 
 const PROMPT_TITLES: Record<PromptKind, string> = {
@@ -24,6 +25,22 @@ const PROMPT_TITLES: Record<PromptKind, string> = {
   container: 'container filter (id or pod UID prefix, or a name such as nginx.service; empty clears): ',
   netns: 'network namespace filter (inode, as lsns -t net shows; empty clears): ',
 };
+
+/** What Enter does in each view. */
+const ENTER: Record<ViewName, string> = {
+  processes: 'detail', tree: 'detail', connections: 'owner', commands: 'processes', remotes: 'connections', listeners: 'connections',
+};
+
+/** The keys of the view shown: Enter's meaning, and the view's own keys first. */
+function viewKeys(state: UiState, base: [string, string][]): [string, string][] {
+  let keys = base.map(([k, what]): [string, string] => [k, k === 'Enter' ? ENTER[state.view] : what]);
+  if (state.view === 'tree') {
+    keys = keys.filter(([k]) => k !== '+-');
+    keys.splice(2, 0, ['+-', 'fold'], ...(state.replay ? [['[]', 'speed'] as [string, string]] : []));
+  }
+  if (state.view === 'commands') keys.splice(2, 0, ['u', state.groupBy === 'command' ? 'by user' : 'by command']);
+  return keys;
+}
 
 export function footerLine(state: UiState, theme: Theme, width: number): string {
   const p = state.prompt;
@@ -35,7 +52,7 @@ export function footerLine(state: UiState, theme: Theme, width: number): string 
   }
   const line = new Line();
   const keys = state.mode === 'detail' ? [['Esc/q', 'back'], ['up/down', 'scroll'], ['space', 'pause'], ['?', 'help']]
-    : state.replay ? REPLAY_KEYS : KEYS;
+    : viewKeys(state, state.replay ? REPLAY_KEYS : KEYS);
   for (const [k, what] of keys) {
     if (line.length + k.length + what.length + 3 > width) break;
     line.add(k, (s) => theme.inverse(theme.bold(s))).add(` ${what}  `);

@@ -29,4 +29,6 @@ export interface Frame {
   width: number;
   /** --alert conditions and their state (the header's fourth line); absent without --alert. */
   alerts?: readonly AlertStatus[];
+  /** Exited processes folded into their command (the views' count), when known. */
+  foldedExited?: number;
 }

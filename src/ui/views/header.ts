@@ -1,8 +1,8 @@
 /**
- * header.ts: the three header lines: where and how we capture, the event flow with drops per
- * stage, and socktop's own cost plus the active filter; with --alert, a fourth line: every
- * condition and its state (firing ones first, bold red; no data in yellow; ok plain), cut to the
- * width with a count of those that did not fit.
+ * header.ts: the header lines: where and how we capture, the event flow with drops per stage,
+ * socktop's own cost plus the active filter, and the views (the one shown highlighted); with
+ * --alert, one more: every condition and its state (firing ones first, bold red; no data in
+ * yellow; ok plain), cut to the width with a count of those that did not fit.
  */
 import * as blessed from 'blessed';
 import { fmtLatency, fmtRate, fmtUptime } from '../format';
@@ -12,8 +12,9 @@ import { Line } from './line';
 import type { AlertStatus } from '../../model/alerts/evaluator';
 import { statusText } from '../../model/alerts/format';
 import type { Theme } from './theme';
+import { VIEW_NAMES, VIEWS } from '../../model/views/registry';
 
-export const HEADER_HEIGHT = 3;
+export const HEADER_HEIGHT = 4;
 
 /** Header lines for a run with (or without) --alert conditions. */
 export function headerHeight(alerts: boolean): number {
@@ -66,16 +67,34 @@ export function headerLines(f: Frame): string[] {
   l2.add(`  unattributed ${st.unattributed}`);
   const recordingError = f.stats?.recordingError;
   if (recordingError) l2.add(`  recording: ${recordingError}`, (s) => t.bold(t.fg('red', s)));
-  const l3 = new Line().add(`procs ${st.processes}  sockets open ${st.openSockets}  cost: cpu ${f.cost.cpuPct.toFixed(1)}%`);
+  const l3 = new Line().add(`procs ${st.processes}`);
+  if (f.foldedExited) l3.add(`  folded ${f.foldedExited} exited`, (s) => t.fg('gray', s));
+  l3.add(`  sockets open ${st.openSockets}  cost: cpu ${f.cost.cpuPct.toFixed(1)}%`);
   l3.add(Number.isFinite(f.cost.bpfNsPerEvent)
     ? `  bpf ${fmtLatency(f.cost.bpfNsPerEvent)}/event ${f.cost.bpfCpuPct.toFixed(1)}%`
     : '  bpf stats off');
   if (st.evictedProcesses || st.evictedSockets) l3.add(`  evicted ${st.evictedProcesses}p/${st.evictedSockets}s`);
   const filter = f.state.filterText();
   if (filter) l3.add('  filter: ').add(filter, (s) => t.bold(t.fg('cyan', s)));
-  const lines = [l1.withRight(status(f, f.width - l1.length - 1), f.width), l2.toString(), l3.toString()];
+  const lines = [l1.withRight(status(f, f.width - l1.length - 1), f.width), l2.toString(), l3.toString(), viewBar(f)];
   if (f.alerts && f.alerts.length > 0) lines.push(alertLine(f.alerts, t, f.width - 1));
   return lines;
+}
+
+/** The views by key, the one shown in inverse: " 1 processes  2 commands  3 tree ... ". */
+function viewBar(f: Frame): string {
+  const t = f.theme;
+  const line = new Line();
+  for (const name of VIEW_NAMES) {
+    const v = VIEWS[name];
+    const label = ` ${v.key} ${v.title} `;
+    if (line.length + label.length + 1 > f.width) break;
+    line.add(label, name === f.state.view ? (s) => t.inverse(t.bold(s)) : (s) => s).add(' ');
+  }
+  const extra = f.state.view === 'commands' ? `by ${f.state.groupBy} (u)` : f.state.view === 'tree' ? '+/- unfold/fold' : '';
+  if (extra && line.length + extra.length + 8 <= f.width) line.add(`  Tab: next  ${extra}`, (s) => t.fg('gray', s));
+  else if (line.length + 11 <= f.width) line.add('  Tab: next', (s) => t.fg('gray', s));
+  return line.toString();
 }
 
 const BAR_MAX = 30;

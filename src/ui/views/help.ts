@@ -7,7 +7,9 @@ import { esc } from './theme';
 export const HELP_TEXT = [
   'socktop: live per-process socket lifecycle events from eBPF',
   'KEYS',
-  ' q  quit (detail: back)      ? h  this help        Enter  process detail',
+  ' q  quit (detail: back)      ? h  this help        Enter  drill into the row',
+  ' 1 processes 2 commands 3 tree 4 connections 5 remotes 6 listening; Tab S-Tab',
+  '   commands: u by command/user   tree: + - unfold/fold (replay speed: [ ])',
   ' up down j k PgUp PgDn Home End  move         mouse: click selects, wheel',
   ' p  PID filter: 123,456  100-200  !123 excludes; empty clears',
   ' /  command name filter (substring, any case)  F  follow the selected one',

@@ -1,16 +1,19 @@
 /**
- * table.ts: the process table. Only the rows on screen get display strings, so 10k processes
- * cost a sort and a slice, not 10k formatted lines.
+ * table.ts: the table of any view (processes, commands, tree, connections...), drawn from the
+ * view's ViewSpec (view-columns.ts). Only the rows on screen get display strings, so 10k processes
+ * or 100k sockets cost a sort and a slice, not 100k formatted lines.
  */
 import * as blessed from 'blessed';
-import type { ProcessRow } from '../../model/processes';
 import { CellContext, headerLine, layoutColumns, PlacedColumn, rowCells } from '../columns';
 import type { UiState } from '../state';
 import { esc, Theme } from './theme';
 import { displayWidth } from '../../model/text';
+import { PROCESS_SPEC, ViewSpec } from '../view-columns';
 
-export interface TableInput {
-  rows: readonly ProcessRow[];
+export interface TableInput<R = unknown> {
+  rows: readonly R[];
+  /** The view's columns and looks (default: the processes view). */
+  spec?: ViewSpec<R>;
   state: UiState;
   theme: Theme;
   ctx: CellContext;
@@ -20,8 +23,9 @@ export interface TableInput {
 }
 
 /** Header line plus one line per visible row, tagged for blessed. */
-export function tableLines(t: TableInput): string[] {
-  const placed = layoutColumns(t.width);
+export function tableLines<R>(t: TableInput<R>): string[] {
+  const spec = t.spec ?? (PROCESS_SPEC as unknown as ViewSpec<R>);
+  const placed = layoutColumns(t.width, spec.columns, spec.commWidth);
   const head = headerLine(placed, t.state.sortKey, t.state.descending);
   const lines = [t.theme.inverse(t.theme.bold(esc(head.padEnd(t.width))))];
   if (t.rows.length === 0) {
@@ -30,26 +34,27 @@ export function tableLines(t: TableInput): string[] {
   }
   const [start, end] = t.state.visibleRange();
   for (let i = start; i < end; i++) {
-    lines.push(rowLine(t.rows[i], placed, t, i === t.state.selectedIndex));
+    lines.push(rowLine(t.rows[i], placed, spec, t, i === t.state.selectedIndex));
   }
   return lines;
 }
 
-function rowLine(row: ProcessRow, placed: PlacedColumn[], t: TableInput, selected: boolean): string {
+function rowLine<R>(row: R, placed: PlacedColumn<R>[], spec: ViewSpec<R>, t: TableInput<R>, selected: boolean): string {
   const th = t.theme;
   const cells = rowCells(row, placed, t.ctx);
+  const dim = spec.dim(row);
   const parts = cells.map((text, i) => {
     const id = placed[i].col.id;
     const e = esc(text);
-    if (id === 'err' && row.errors > 0) return th.fg('red', e);
-    if (id === 'listen' && row.listen?.size) return th.fg('cyan', e);
-    if (id === 's' && row.exited) return th.bold(e);
+    const color = spec.color?.(id, row);
+    if (color) return th.fg(color, e);
+    if (id === 's' && dim) return th.bold(e);
     return e;
   });
   let line = parts.join(' ');
   const plainLen = cells.reduce((n, c) => n + displayWidth(c) + 1, -1);
   if (plainLen < t.width) line += ' '.repeat(t.width - plainLen);
-  if (row.exited) line = th.fg('gray', line);
+  if (dim) line = th.fg('gray', line);
   return selected ? th.inverse(line) : line;
 }
 
@@ -69,7 +74,7 @@ export class TableView {
     return Math.max(1, (this.box.height as number) - 1);
   }
 
-  render(input: TableInput): void {
+  render<R>(input: TableInput<R>): void {
     this.box.setContent(tableLines(input).join('\n'));
   }
 }
