@@ -10,6 +10,7 @@ import { UiState } from '../../ui/state';
 import { UsageError } from '../errors';
 import type { CommonOptions } from '../options';
 import { setTerminalRestore, stopSignal } from '../shutdown';
+import { startHeapTrimmer } from '../../heap-trim';
 
 export interface TuiOptions {
   delaySec: number;
@@ -47,6 +48,7 @@ export async function runTui(source: DataSource, o: TuiOptions): Promise<void> {
   const state = new UiState({ pids: o.pids, comm: o.comm, replay: o.replay });
   const app = new App(source, { delaySec: o.delaySec, state, model: o.model, maxFrames: o.iterations });
   setTerminalRestore(() => app.restoreTerminal());
+  startHeapTrimmer(); // a replay's rows come and go like live ones
   const stopped = new Promise<void>((resolve) => {
     if (stopSignal.aborted) resolve();
     stopSignal.addEventListener('abort', () => resolve(), { once: true });
