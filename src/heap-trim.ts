@@ -14,9 +14,20 @@
  * CHECK_MS; when they rose TRIM_STEP_BYTES above their low-water mark since the last trim, new
  * free (and so probably resident) memory appeared: trim. Reading the figures walks the arenas'
  * free lists (well under a millisecond at the sizes measured); trimming is done at most once a
- * check. Rows are freed only when V8 collects them, which is why a timer and not the model's
- * "rows removed" moment decides.
+ * check. Even at idle the heaps' free bytes creep up (V8's compiler threads, blessed's output):
+ * measured 12 -> 25 MB over two minutes of idle TUI, the RSS creep the issue saw.
+ *
+ * A row's buffers are freed only when V8 collects the row, and an idle V8 may not run a full GC
+ * for minutes (its old generation grew during the churn, so the next one is far off): measured,
+ * the 20k rows of a churn were still resident 75 s later in 2 runs of 2. So when the model shrank
+ * (its rows + sockets fell SHRINK_ROWS and a quarter below their peak since the last collection:
+ * a churn's rows aged out, held connections closed, a replay seeked), the check first asks V8 for
+ * its last-resort GC, which also compacts and returns V8's emptied pages, and trims a second later,
+ * once V8's sweeper has freed the buffers. A steady storm keeps the model's size level: no GC then.
  */
+import { performance } from 'perf_hooks';
+import * as v8 from 'v8';
+import * as vm from 'vm';
 
 import type { NativeAddon } from './capture/addon';
 
@@ -25,10 +36,37 @@ export type HeapTrimAddon = Pick<NativeAddon, 'trimHeap' | 'heapFigures'>;
 
 const CHECK_MS = 5000;
 const TRIM_STEP_BYTES = 2 << 20;
+const SHRINK_ROWS = 1000;
+/** After a GC: V8's array buffer sweeper frees the buffers on a background thread. */
+const SWEEP_WAIT_MS = 1000;
+
+/** V8's CollectAllAvailableGarbage: full GCs that also compact and give V8's emptied pages back
+ *  (a plain major GC left 76 of 82 MB of heap pages committed after 20k rows died). */
+const LAST_RESORT = { type: 'major', execution: 'sync', flavor: 'last-resort' };
+
+/** V8's full GC: global.gc under --expose-gc, else the same function from a context made while the
+ *  flag is briefly set (the documented way to reach it at run time); null if neither works. */
+type GcFunction = (options?: object) => void;
+
+function fullGc(): GcFunction | null {
+  const exposed = (globalThis as { gc?: GcFunction }).gc;
+  if (exposed) return exposed;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as GcFunction;
+    v8.setFlagsFromString('--no-expose-gc');
+    return typeof gc === 'function' ? gc : null;
+  } catch {
+    return null;
+  }
+}
 
 export interface TrimStats {
   checks: number;
   trims: number;
+  /** Full GCs run because the model shrank, and how long the last one took (ms). */
+  collections: number;
+  lastCollectionMs: number;
   /** Free bytes of the C heap at the last check. */
   freeBytes: number;
 }
@@ -36,12 +74,48 @@ export interface TrimStats {
 export class HeapTrimmer {
   private lowWater = 0;
   private timer: NodeJS.Timeout | null = null;
-  readonly stats: TrimStats = { checks: 0, trims: 0, freeBytes: 0 };
+  private size: () => number = () => 0;
+  /** The largest size seen since the last collection. */
+  private peak = 0;
+  private gc: GcFunction | null | undefined;
+  readonly stats: TrimStats = { checks: 0, trims: 0, collections: 0, lastCollectionMs: 0, freeBytes: 0 };
 
-  constructor(private readonly addon: HeapTrimAddon, private readonly stepBytes = TRIM_STEP_BYTES) {}
+  constructor(private readonly addon: HeapTrimAddon, private readonly stepBytes = TRIM_STEP_BYTES,
+    private readonly shrinkRows = SHRINK_ROWS) {}
 
-  /** One check: trims when the free bytes rose stepBytes above their low-water mark. */
+  /** What holds the memory that may turn garbage: the model's rows + sockets, read at each check. */
+  watch(size: () => number): void {
+    this.size = size;
+    this.peak = size();
+  }
+
+  /**
+   * One check: when the watched size shrank (shrinkRows and a quarter below its peak), a full GC and
+   * a check again once the buffers are swept; else a trim when the free bytes rose stepBytes above
+   * their low-water mark.
+   */
   check(): boolean {
+    const size = this.size();
+    if (size > this.peak) this.peak = size;
+    if (this.peak - size >= this.shrinkRows && size <= this.peak * 0.75 && this.collect()) {
+      this.peak = size;
+      setTimeout(() => this.check(), SWEEP_WAIT_MS).unref();
+      return false;
+    }
+    return this.trimIfFreed();
+  }
+
+  private collect(): boolean {
+    if (this.gc === undefined) this.gc = fullGc();
+    if (!this.gc) return false;
+    const t0 = performance.now();
+    this.gc(LAST_RESORT);
+    this.stats.lastCollectionMs = performance.now() - t0;
+    this.stats.collections++;
+    return true;
+  }
+
+  private trimIfFreed(): boolean {
     const free = this.addon.heapFigures().freeBytes;
     this.stats.checks++;
     this.stats.freeBytes = free;

@@ -48,7 +48,8 @@ export async function runTui(source: DataSource, o: TuiOptions): Promise<void> {
   const state = new UiState({ pids: o.pids, comm: o.comm, replay: o.replay });
   const app = new App(source, { delaySec: o.delaySec, state, model: o.model, maxFrames: o.iterations });
   setTerminalRestore(() => app.restoreTerminal());
-  startHeapTrimmer(); // a replay's rows come and go like live ones
+  // Exited rows age out by the thousand after a churn: their memory goes back (live and replay).
+  startHeapTrimmer()?.watch(() => app.modelSize);
   const stopped = new Promise<void>((resolve) => {
     if (stopSignal.aborted) resolve();
     stopSignal.addEventListener('abort', () => resolve(), { once: true });
