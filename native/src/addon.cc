@@ -62,6 +62,7 @@ ReaderOptions ParseOpenOptions(const Napi::CallbackInfo& info) {
 class SocktopAddon : public Napi::Addon<SocktopAddon> {
  public:
   SocktopAddon(Napi::Env env, Napi::Object exports) {
+    FixHeapThresholds();  // before libbpf runs in this process (malloc_trim.h says why)
     session_ctor_ = Napi::Persistent(SessionWrap::Define(env));
     DefineAddon(exports, {InstanceMethod("open", &SocktopAddon::Open),
                           InstanceMethod("layout", &SocktopAddon::Layout),

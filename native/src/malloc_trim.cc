@@ -3,6 +3,8 @@
 
 #include <malloc.h>
 
+#include <mutex>
+
 namespace socktop {
 
 HeapFigures ReadHeapFigures() {
@@ -15,6 +17,23 @@ HeapFigures ReadHeapFigures() {
   f.free_bytes = m.fordblks;
 #endif
   return f;
+}
+
+namespace {
+// Blocks from 256 KiB are mmap'd on their own (and unmapped when freed); a heap's free top above
+// 256 KiB goes back to the kernel at the free() that makes it.
+constexpr int kMmapThresholdBytes = 256 * 1024;
+constexpr int kTrimThresholdBytes = 256 * 1024;
+}  // namespace
+
+void FixHeapThresholds() {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+    mallopt(M_TRIM_THRESHOLD, kTrimThresholdBytes);
+  });
+#endif
 }
 
 bool TrimHeap() {
