@@ -100,7 +100,10 @@ test('20k short-lived processes through the model: once their rows age out, RSS 
   assert.ok(out.collections >= 1, 'the shrink made the trimmer collect');
   const grown = out.agedOut - out.before;
   const back = out.agedOut - out.after;
-  // Measured: 97% back; 35% with a plain major GC (V8 kept its emptied pages), none without a GC.
-  assert.ok(back >= 0.85 * grown,
+  // Measured on Node 24: 97% back; 35% with a plain major GC (V8 kept its emptied pages), 42%
+  // with the GC but no trim (the rows' malloc'd buffers stay), none without a GC. Node 20's V8 gets
+  // a plain gc(): 78% there.
+  const lastResort = Number(process.versions.v8.split('.')[0]) >= 12;
+  assert.ok(back >= (lastResort ? 0.85 : 0.7) * grown,
     `RssAnon ${(out.before / MB).toFixed(0)} MB before, ${(out.agedOut / MB).toFixed(0)} MB with the aged-out rows, ${(out.after / MB).toFixed(0)} MB after the check`);
 });
