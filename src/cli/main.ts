@@ -9,9 +9,9 @@
  * flags are per process).
  *
  * --v8-pool-size=2: V8's background threads (concurrent marking, sweeping, compiling) are 4 by
- * Node's default, whatever the host. Each keeps its own malloc arena and stack resident; the TUI's idle RSS
- * measured 103.5 MB median with 4 and 98.5 with 2 (bench/memory.ts's idle, 2-core VM, 4-6 samples
- * each). Two is what a 2-core host runs at once anyway.
+ * Node's default, whatever the host. Each keeps its own malloc arena and stack resident: the idle
+ * TUI (160x50 tmux pane, NO_COLOR, as bench/memory.ts runs it) measured 103.5 MB median with 4
+ * and 98.5 with 2 (4-6 samples each, 2-core VM). Two is what a 2-core host runs at once anyway.
  *
  * Only set when socktop is started as an executable (the shebang);
  * `node dist/src/cli/main.js` runs with Node's defaults. Measured by bench/memory.ts.
