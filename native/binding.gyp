@@ -15,7 +15,8 @@
         "src/targets.cc",
         "src/libbpf_log.cc",
         "src/privileges.cc",
-        "src/layout.cc"
+        "src/layout.cc",
+        "src/malloc_trim.cc"
       ],
       # C++ exceptions on (node's defaults turn them off): libbpf failures become C++ exceptions
       # that the addon turns into one-line JS Errors. (Not the node_addon_api_except gyp target:

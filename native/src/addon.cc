@@ -1,5 +1,5 @@
 // addon.cc: the module's entry points (see src/capture/addon.ts for the typed interface):
-//   open(opts) -> session, layout(), monotonicNs(), dropCapabilities().
+//   open(opts) -> session, layout(), monotonicNs(), dropCapabilities(), trimHeap(), heapFigures().
 // Checks arguments and converts errors; the work is in reader.cc and friends.
 // Context-aware (Napi::Addon): every worker thread that loads it gets its own instance data.
 #include <napi.h>
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "layout.h"
+#include "malloc_trim.h"
 #include "open_error.h"
 #include "privileges.h"
 #include "reader.h"
@@ -61,11 +62,14 @@ ReaderOptions ParseOpenOptions(const Napi::CallbackInfo& info) {
 class SocktopAddon : public Napi::Addon<SocktopAddon> {
  public:
   SocktopAddon(Napi::Env env, Napi::Object exports) {
+    FixHeapThresholds();  // before libbpf runs in this process (malloc_trim.h says why)
     session_ctor_ = Napi::Persistent(SessionWrap::Define(env));
     DefineAddon(exports, {InstanceMethod("open", &SocktopAddon::Open),
                           InstanceMethod("layout", &SocktopAddon::Layout),
                           InstanceMethod("monotonicNs", &SocktopAddon::MonotonicNs),
-                          InstanceMethod("dropCapabilities", &SocktopAddon::DropCapabilities)});
+                          InstanceMethod("dropCapabilities", &SocktopAddon::DropCapabilities),
+                          InstanceMethod("trimHeap", &SocktopAddon::TrimHeap),
+                          InstanceMethod("heapFigures", &SocktopAddon::HeapFigures)});
   }
 
  private:
@@ -104,6 +108,22 @@ class SocktopAddon : public Napi::Addon<SocktopAddon> {
     for (size_t i = 0; i < drop.holding.size(); i++) holding.Set(i, double(drop.holding[i]));
     o.Set("holding", holding);
     o.Set("error", drop.error);
+    return o;
+  }
+
+  // malloc_trim(0) (process-wide: every thread's arena): true when memory went back to the kernel.
+  Napi::Value TrimHeap(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), socktop::TrimHeap());
+  }
+
+  // mallinfo2() over every arena: {arenaBytes, mmapBytes, inUseBytes, freeBytes}.
+  Napi::Value HeapFigures(const Napi::CallbackInfo& info) {
+    socktop::HeapFigures f = ReadHeapFigures();
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("arenaBytes", double(f.arena_bytes));
+    o.Set("mmapBytes", double(f.mmap_bytes));
+    o.Set("inUseBytes", double(f.in_use_bytes));
+    o.Set("freeBytes", double(f.free_bytes));
     return o;
   }
 

@@ -101,6 +101,18 @@ export interface NativeAddon {
    * ids of threads that still hold one afterwards (none, normally); `error`: why it could not run.
    */
   dropCapabilities(): CapabilityDrop;
+  /** malloc_trim(0): every arena's whole free pages go back to the kernel (src/heap-trim.ts). True
+   *  when some memory was released. */
+  trimHeap(): boolean;
+  /** mallinfo2() summed over every arena (0s without glibc 2.33+). */
+  heapFigures(): HeapFigures;
+}
+
+export interface HeapFigures {
+  arenaBytes: number;  // bytes in malloc's heaps (main and thread arenas)
+  mmapBytes: number;   // bytes in blocks mmap'd on their own
+  inUseBytes: number;  // bytes handed out
+  freeBytes: number;   // bytes in free chunks, resident or not
 }
 
 export interface CapabilityDrop {

@@ -15,7 +15,6 @@ import { Backend, loadAddon, NativeAddon, NativeSession, OpenResult, SessionStat
 import { SharedRing } from './ring';
 import { AttributionStage } from './attribution-stage';
 import { BatchStage, Pipeline } from './pipeline';
-import { recorderStage } from '../record/recording-file';
 import { Backend as BackendCode, DropStage, EventKind, Offset, RECORD_SIZE } from './layout';
 import type { CaptureWorkerData, FromWorker } from './messages';
 import { firstLine } from '../one-line';
@@ -206,7 +205,11 @@ function buildPipeline(data: CaptureWorkerData): { pipeline: Pipeline; attributi
   const test = data.pipeline?.testStage;
   if (test) stages.push((require(test.module) as TestStageModule).createStage(test.options));
   const recording = data.pipeline?.recording;
-  if (recording) stages.push(recorderStage(recording, data.backend));
+  if (recording) {
+    // Loaded only to record: the recorder's modules are heap the worker otherwise never uses.
+    const { recorderStage } = require('../record/recording-file') as typeof import('../record/recording-file');
+    stages.push(recorderStage(recording, data.backend));
+  }
   return { pipeline: new Pipeline(stages), attribution };
 }
 

@@ -18,6 +18,7 @@ import { NEEDS_PRIVILEGES, PRIVILEGES_HINT, SocktopError } from './errors';
 import type { CommonOptions } from './options';
 import { onShutdown, stopSignal } from './shutdown';
 import { dropPrivileges, DropResult } from './privileges';
+import { startHeapTrimmer } from '../heap-trim';
 
 export interface LiveOptions {
   probe: ProbeChoice;
@@ -91,6 +92,8 @@ export async function startLiveCapture(
     await session.stop();
     throw e;
   }
+  // The worker's libbpf freed its parse of the kernel BTF: give that back, and keep trimming.
+  startHeapTrimmer()?.trimNow();
   const limits = [snapshotLimit(session.snapshot, support.credentials)].filter((l): l is string => l !== null);
   return { session, cgroups, containerNames, ...choice, limits, privileges };
 }

@@ -136,6 +136,12 @@ export class App {
     return this.done;
   }
 
+  /** Process rows + socket entries the model holds (src/heap-trim.ts collects when it shrinks). */
+  get modelSize(): number {
+    const st = this.model.stats();
+    return st.processes + st.sockets;
+  }
+
   /** The one place the terminal is given back. Idempotent; safe before run() or after an error. */
   restoreTerminal(): void {
     if (this.restored) return;

@@ -12,6 +12,7 @@ import { UsageError } from '../errors';
 import type { ViewName } from '../../model/views/registry';
 import type { CommonOptions } from '../options';
 import { setTerminalRestore, stopSignal } from '../shutdown';
+import { startHeapTrimmer } from '../../heap-trim';
 
 export interface TuiOptions {
   delaySec: number;
@@ -59,6 +60,8 @@ export async function runTui(source: DataSource, o: TuiOptions): Promise<void> {
   });
   const app = new App(source, { delaySec: o.delaySec, state, model: o.model, maxFrames: o.iterations, alerts: o.alerts });
   setTerminalRestore(() => app.restoreTerminal());
+  // Exited rows age out by the thousand after a churn: their memory goes back (live and replay).
+  startHeapTrimmer()?.watch(() => app.modelSize);
   const stopped = new Promise<void>((resolve) => {
     if (stopSignal.aborted) resolve();
     stopSignal.addEventListener('abort', () => resolve(), { once: true });

@@ -4,12 +4,21 @@
  * not be told apart, so it draws labelled text sparklines instead.
  */
 import * as blessed from 'blessed';
-import * as contrib from 'blessed-contrib';
+import type * as contrib from 'blessed-contrib';
 import type { ChartHistory } from '../../model/model';
 import { fmtRate } from '../format';
 import { esc, Theme } from './theme';
 
 export const CHART_SECONDS = 60;
+
+/**
+ * contrib's line chart alone, loaded on first use: blessed-contrib's index loads every widget
+ * (maps, markdown with esprima and cardinal, pictures, tables: ~150 modules), which cost the main
+ * thread about 5 MB of heap for one chart, and nothing at all is needed under NO_COLOR.
+ */
+function contribLine(): typeof contrib.line {
+  return require('blessed-contrib/lib/widget/charts/line') as typeof contrib.line;
+}
 
 const SERIES: { key: keyof ChartHistory; title: string; color: string }[] = [
   { key: 'connects', title: 'connects', color: 'yellow' },
@@ -63,7 +72,7 @@ export class ChartView {
     if (this.theme.color) {
       // The legend rides in the label: contrib's legend box would cover the newest seconds.
       const legend = SERIES.map((s) => `{${s.color}-fg}${s.title}{/${s.color}-fg}`).join(' ');
-      this.widget = contrib.line({
+      this.widget = contribLine()({
         ...g, label: `${label}${legend} `, tags: true, showLegend: false, wholeNumbersOnly: true,
         style: { line: 'yellow', text: 'white', baseline: 'white' }, xLabelPadding: 3, xPadding: 5,
         border: { type: 'line' },
