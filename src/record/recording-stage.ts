@@ -14,7 +14,7 @@ import { UserNames } from '../capture/users';
 import type { ProcessInfo } from './format';
 import { RecordingStatsView } from './stats-view';
 import type { FileRing } from './rotation';
-import { HeaderInfo, RecordingWriter, WriterOptions, WriterStats } from './writer';
+import { addWriterStats, emptyWriterStats, HeaderInfo, RecordingWriter, WriterOptions, WriterStats } from './writer';
 
 const users = new UserNames();
 
@@ -62,7 +62,7 @@ export function createRecordingStage(
   const ring = opts.ring;
   const statsView = opts.statsSab ? new RecordingStatsView(opts.statsSab) : null;
   /** Totals of the files a rotation finished. */
-  const done = emptyStats();
+  const done = emptyWriterStats();
   const total = (): WriterStats => addStats(done, writer.stats(), ring?.started);
   const open = (): RecordingWriter => {
     const w = ring
@@ -117,7 +117,7 @@ export function createRecordingStage(
   /** The current file is full or old: finish it and start the next (processes described anew). */
   function rotate(): void {
     const finished = writer.close();
-    accumulate(done, finished);
+    addWriterStats(done, finished);
     ring!.advance();
     seen.clear();
     namedCgroups.clear();
@@ -231,29 +231,11 @@ function cgroupIdAt(b: Uint8Array, at: number): number {
   return u32(b, at + Offset.cgroup_id + 4) * 4294967296 + u32(b, at + Offset.cgroup_id);
 }
 
-function emptyStats(): WriterStats {
-  return {
-    records: 0, recordsWritten: 0, bytes: 0, frames: 0, recordsLost: 0, writeErrors: 0,
-    lastError: null, processes: 0, closed: false,
-  };
-}
-
-/** Add a finished file's counters to the running totals. */
-function accumulate(into: WriterStats, s: WriterStats): void {
-  into.records += s.records;
-  into.recordsWritten += s.recordsWritten;
-  into.bytes += s.bytes;
-  into.frames += s.frames;
-  into.recordsLost += s.recordsLost;
-  into.writeErrors += s.writeErrors;
-  into.processes += s.processes;
-  if (s.lastError) into.lastError = s.lastError;
-}
 
 /** The finished files' totals plus the current file's counters. */
 function addStats(done: WriterStats, current: WriterStats, files: number | undefined): WriterStats {
   const t = { ...done };
-  accumulate(t, current);
+  addWriterStats(t, current);
   t.closed = current.closed;
   t.lastError = current.lastError ?? done.lastError;
   if (files !== undefined) t.files = files;

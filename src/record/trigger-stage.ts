@@ -36,7 +36,7 @@ import { MemoryRing } from './memory-ring';
 import { createRecordingStage, RecordingStage } from './recording-stage';
 import { RecordingStatsView } from './stats-view';
 import { removeIfStillEmpty } from './rotation';
-import type { HeaderInfo, WriterStats } from './writer';
+import { addWriterStats, emptyWriterStats, type HeaderInfo, type WriterStats } from './writer';
 
 export interface TriggerConfig {
   /** The conditions as written (parsed again here: rules hold functions, which do not cross threads). */
@@ -120,7 +120,7 @@ export function createTriggerStage(cfg: TriggerConfig, opts: TriggerStageOptions
   const statsView = opts.statsSab ? new RecordingStatsView(opts.statsSab) : null;
   const now = opts.nowNs ?? (() => Number(process.hrtime.bigint()));
   const st: TriggerStats = { fired: 0, incidents: 0, missed: 0, writing: false, ringBytes: 0, ringEvicted: 0 };
-  const done = emptyStats();
+  const done = emptyWriterStats();
   let writer: RecordingStage | null = null;
   let untilNs = 0;
   let closed = false;
@@ -134,7 +134,7 @@ export function createTriggerStage(cfg: TriggerConfig, opts: TriggerStageOptions
   };
   const total = (): WriterStats => {
     const t = { ...done };
-    if (writer) accumulate(t, writer.stats());
+    if (writer) addWriterStats(t, writer.stats());
     t.files = st.incidents;
     return t;
   };
@@ -185,7 +185,7 @@ export function createTriggerStage(cfg: TriggerConfig, opts: TriggerStageOptions
 
   function finishIfDue(nowNs: number): void {
     if (writer && nowNs >= untilNs) {
-      accumulate(done, writer.close());
+      addWriterStats(done, writer.close());
       writer = null;
       publish();
     }
@@ -218,7 +218,7 @@ export function createTriggerStage(cfg: TriggerConfig, opts: TriggerStageOptions
       if (closed) return;
       closed = true;
       clearInterval(timer);
-      if (writer) accumulate(done, writer.close()); // the capture ended inside --after: what there is
+      if (writer) addWriterStats(done, writer.close()); // the capture ended inside --after: what there is
       writer = null;
       cfg.fds.forEach((fd, i) => {
         if (i >= st.incidents) removeIfStillEmpty(cfg.paths[i], fd);
@@ -247,20 +247,3 @@ function closeQuietly(fd: number): void {
   }
 }
 
-function emptyStats(): WriterStats {
-  return {
-    records: 0, recordsWritten: 0, bytes: 0, frames: 0, recordsLost: 0, writeErrors: 0,
-    lastError: null, processes: 0, closed: false,
-  };
-}
-
-function accumulate(into: WriterStats, s: WriterStats): void {
-  into.records += s.records;
-  into.recordsWritten += s.recordsWritten;
-  into.bytes += s.bytes;
-  into.frames += s.frames;
-  into.recordsLost += s.recordsLost;
-  into.writeErrors += s.writeErrors;
-  into.processes += s.processes;
-  if (s.lastError) into.lastError = s.lastError;
-}

@@ -86,6 +86,26 @@ export interface WriterStats {
   files?: number;
 }
 
+/** Counters of no file yet: what a set of files (rotation, triggers) starts its totals from. */
+export function emptyWriterStats(): WriterStats {
+  return {
+    records: 0, recordsWritten: 0, bytes: 0, frames: 0, recordsLost: 0, writeErrors: 0,
+    lastError: null, processes: 0, closed: false,
+  };
+}
+
+/** Add one file's counters to the running totals of a set of files. */
+export function addWriterStats(into: WriterStats, s: WriterStats): void {
+  into.records += s.records;
+  into.recordsWritten += s.recordsWritten;
+  into.bytes += s.bytes;
+  into.frames += s.frames;
+  into.recordsLost += s.recordsLost;
+  into.writeErrors += s.writeErrors;
+  into.processes += s.processes;
+  if (s.lastError) into.lastError = s.lastError;
+}
+
 let cachedVersion: string | null = null;
 export function socktopVersion(): string {
   if (cachedVersion) return cachedVersion;
