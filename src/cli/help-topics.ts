@@ -3,7 +3,7 @@
  * (an installed package has no checkout to read). Event kinds and drop stages come from
  * capture/layout.ts, the mirror of bpf/socktop.h, so the list cannot go stale.
  */
-import { KIND_NAMES, STAGE_NAMES } from '../capture/layout';
+import { FAIL_REASONS, KIND_NAMES, REASON_NAMES, STAGE_NAMES } from '../capture/layout';
 
 const TOPICS: Record<string, () => string[]> = {
   keys: () => [
@@ -36,6 +36,10 @@ const TOPICS: Record<string, () => string[]> = {
     '  ts_ns (CLOCK_MONOTONIC), kind, pid, comm, and the fields of that kind',
     `  kinds: ${KIND_NAMES.filter((k) => k !== 'none').join(' ')}`,
     `  drops records count losses per stage: ${Object.values(STAGE_NAMES).join(' ')}`,
+    `  a failed connect says why: "reason": ${FAIL_REASONS.map((r) => REASON_NAMES[r]).join(' ')}; "syn_retries": N;`,
+    '  a close after a received RST has "reason": "reset"',
+    '  listeners: queue_len/queue_max on listen, accept and queue events; queue: overflows, syn_queue;',
+    '  accept: queue_wait_us (how long it waited, established, to be accepted)',
     'Names are exact, with JSON escapes (C1 controls and DEL too), so printing the output is safe.',
     'Socket ids are opaque (a keyed hash, new every session), never kernel addresses.',
   ],

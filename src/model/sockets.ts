@@ -9,6 +9,7 @@
 import { Offset, TCP_STATE_NAMES } from '../capture/layout';
 import { formatAddress } from '../capture/decode';
 import type { ProcessRow } from './processes';
+import type { ListenQueue } from './listen-queue';
 
 const TWO32 = 4294967296;
 
@@ -45,6 +46,8 @@ export class SocketEntry {
   /** The model's bookkeeping: this entry is the one its map holds under `key`; times it is in the closed queue. */
   inMap = false;
   queued = 0;
+  /** A listener's accept queue (null: not a listener, or nothing told yet). */
+  queue: ListenQueue | null = null;
 
   reset(key: number, pid: number, tsNs: number): void {
     this.key = key;
@@ -59,6 +62,7 @@ export class SocketEntry {
     this.listenPort = 0;
     this.snapshot = false;
     this.owner = null;
+    this.queue = null;
   }
 
   /** Take family, ports and addresses from a record that carries them. */

@@ -42,6 +42,8 @@ function rowLine(row: ProcessRow, placed: PlacedColumn[], t: TableInput, selecte
     const id = placed[i].col.id;
     const e = esc(text);
     if (id === 'err' && row.errors > 0) return th.fg('red', e);
+    if (id === 'fail' && row.failTotal > 0) return th.fg('red', e);
+    if ((id === 'queue' || id === 'ovfl') && row.queueAlarm) return th.bold(th.fg('red', e));
     if (id === 'listen' && row.listen?.size) return th.fg('cyan', e);
     if (id === 's' && row.exited) return th.bold(e);
     return e;
@@ -50,6 +52,8 @@ function rowLine(row: ProcessRow, placed: PlacedColumn[], t: TableInput, selecte
   const plainLen = cells.reduce((n, c) => n + displayWidth(c) + 1, -1);
   if (plainLen < t.width) line += ' '.repeat(t.width - plainLen);
   if (row.exited) line = th.fg('gray', line);
+  // A server not keeping up (queue full, overflowing, or nobody accepting): the whole row lights up.
+  else if (row.queueAlarm && !selected) line = th.bold(th.fg('red', line));
   return selected ? th.inverse(line) : line;
 }
 
