@@ -368,6 +368,19 @@ export class SocketModel {
     else if (owner.queueWaitingSinceNs === 0) owner.queueWaitingSinceNs = this.cursor.ts;
   }
 
+  /** A listener ended: its queue leaves its owner's sums. */
+  private dropQueue(sock: SocketEntry): void {
+    const q = sock.queue!;
+    const owner = sock.owner;
+    if (owner) {
+      owner.queueLen -= q.len;
+      owner.queueMax -= q.max;
+      if (q.full) owner.fullListeners--;
+      if (owner.queueLen <= 0) owner.queueWaitingSinceNs = 0;
+    }
+    q.len = q.max = 0;
+  }
+
   /** QUEUE: a listener's periodic sample: queue, SYN queue, and the overflows since the last. */
   private onQueue(
     row: ProcessRow, sock: SocketEntry | undefined, hasSock: boolean, view: DataView, off: number,
@@ -419,7 +432,7 @@ export class SocketModel {
     if (sock && !sock.open) return sock; // a second end-of-socket report for the same socket
     const sec = this.cursor.sec;
     if (closeFailure(view, off) === Reason.Reset) this.addFailure(row, Reason.Reset);
-    if (sock?.queue) this.setQueue(sock, 0, 0); // its queue is gone (its overflows stay counted)
+    if (sock?.queue) this.dropQueue(sock); // its queue is gone (its overflows stay counted)
     row.closes++;
     row.rates.addAt(Series.Closes, sec, 1);
     this.global.addAt(Series.Closes, sec, 1);
