@@ -155,8 +155,8 @@ struct {
 
 enum call { CALL_CONNECT = 1, CALL_BIND, CALL_SOCKET, CALL_CG_CONNECT };
 
-/* Listening sockets by netns and port (netns << 32 | port), for the accept queue of the listener a
- * passive connection joins or leaves (the child socket does not point to its listener). With
+/* Listening sockets by netns, family and port (listener_key), for the accept queue of the listener
+ * a passive connection joins or leaves (the child socket does not point to its listener). With
  * SO_REUSEPORT the last listener of a port is the one read. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -436,10 +436,13 @@ static __always_inline __u8 syn_retries(struct sock *sk)
 	return n > 255 ? 255 : n;
 }
 
+/* netns << 32 | family << 16 | port: an IPv6 and an IPv4 listener may share a port (the children
+ * of an IPv6 listener are IPv6 sockets, v4-mapped ones included). */
 static __always_inline __u64 listener_key(struct sock *sk)
 {
 	__u32 netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	return ((__u64)netns << 32) | BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return ((__u64)netns << 32) | ((__u64)family << 16) | BPF_CORE_READ(sk, __sk_common.skc_num);
 }
 
 /* The listener a passive connection came through (same netns and local port), or NULL. */

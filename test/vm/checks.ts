@@ -64,6 +64,8 @@ export function backendChecks(r: BackendResult, N: number, M: number): Check[] {
         assert.deepEqual(x.accepts.comms, ['st-server']);
         assert.equal(x.accepts.inet4, N, 'inet accepts on port4');
         assert.equal(x.accepts.inet6, N, 'inet6 accepts on port6');
+        assert.equal(x.accepts.withoutWait, 0, 'every accept with its wait in the queue');
+        assert.equal(x.accepts.withoutQueue, 0, 'every accept with its listener\'s queue and backlog');
       },
     },
     {
@@ -78,10 +80,10 @@ export function backendChecks(r: BackendResult, N: number, M: number): Check[] {
       },
     },
     {
-      name: 'refused connect: exactly one, ECONNREFUSED to the closed port',
+      name: 'refused connect: exactly one, ECONNREFUSED (reason refused, no SYN retry) to the closed port',
       run: () => {
         const x = need();
-        assert.deepEqual(x.connects.failed, [['ECONNREFUSED', x.traffic.closedPort]]);
+        assert.deepEqual(x.connects.failed, [['ECONNREFUSED', x.traffic.closedPort, 'refused', 0]]);
       },
     },
     {
