@@ -210,6 +210,10 @@ export class SocketModel {
         if (sock) this.touchSocket(sock, view, off, kind);
         return;
       }
+    } else if (kind === EventKind.Queue) {
+      // A periodic sample of a listener, named by the socket's history (the comm its owner had
+      // when it last acted on it): it never renames the process, which may have been renamed since.
+      row = this.procs.get(pid) ?? this.procs.rowFor(pid, view, off, kind);
     } else {
       row = this.procs.rowFor(pid, view, off, kind);
     }

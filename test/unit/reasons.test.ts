@@ -153,6 +153,17 @@ test('model: a server that stops calling accept() lights up: full queue, overflo
   assert.ok(Math.abs(h.acceptP99Ns - SEC) / SEC < 0.2);
 });
 
+test('model: a QUEUE sample names the listener\'s owner as the socket knew it, and never renames the process', () => {
+  const m = new SocketModel({ users });
+  feed(m, [
+    makeRecord(listener(5)),
+    makeRecord({ kind: K.Bind, sock: kernelSock(300), serial: 300, pid: 5, comm: 'renamed', lport: 81, ts_ns: T0 + MS }),
+    makeRecord({ kind: K.Queue, sock: kernelSock(100), serial: 100, pid: 5, comm: 'server', lport: 80, queue_len: 1, queue_max: 5, ts_ns: T0 + SEC, flags: Flag.NoTask }),
+  ]);
+  m.refresh(T0 + SEC);
+  assert.deepEqual([m.process(5)!.comm, m.process(5)!.queueLen], ['renamed', 1]);
+});
+
 test('exporter: connect failures by a bounded reason label; listen overflows by comm', async () => {
   const a = new Aggregator({ topComms: 10 });
   feed(a, [
