@@ -20,6 +20,9 @@ export const HELP_TEXT = [
   ' CONN/s ACC/s CLOSE/s  per second over the last 5 s (connect results,',
   '         accepts, closes)    TX/s RX/s  bytes per second each way',
   ' ERR     failed connects, other failed calls, resets    RETX  retransmits',
+  ' FAIL    failed connects (Enter: by reason) and resets after establishment',
+  ' QUEUE   accept queue len/backlog   OVFL  connections dropped: queue full',
+  ' ACCW-p99  wait in the accept queue   red row: a server not keeping up',
   ' LAT-p50/p99  connect latency since start   AGE  since the last event',
   'Press any key to close this help.',
 ];
