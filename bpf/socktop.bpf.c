@@ -1680,6 +1680,9 @@ int BPF_PROG(cg_io_uring_complete_opt, void *ring, struct io_kiocb *req)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(cg_sched_process_exit)
 {
+	/* A thread that exits with a connect that failed in the call still pending: told now (its
+	 * descriptors, this socket's too, are closed after this tracepoint), not left in the map. */
+	cg_connect_settle(NULL);
 	on_process_exit();
 	return 0;
 }

@@ -6,7 +6,8 @@
  *    connect() again), timed out by the kernel (tcp_syn_retries=1: one SYN retransmit, as the
  *    namespace's RetransSegs counts), timed out by the program's own 1.5 s timeout, an ICMP host
  *    unreachable answer (iptables REJECT), an `unreachable` route, no route (both fail in the
- *    call: the destination comes from the call), a reset after establishment: each failure once, with its
+ *    call: the destination comes from the call; once more with the socket kept open until the
+ *    process exits), a reset after establishment: each failure once, with its
  *    reason, errno, SYN retries, destination and pid;
  *  - test/live/fixtures/slow-accept.py: a server that lets 3 connections wait 1.5 s before
  *    accepting them (queue length 3 of 5, each wait 1.5 s), then a listener with backlog 1 that
@@ -47,6 +48,7 @@ const EXPECTED: Record<string, { kind: string; reason: string; error: string | n
   icmp_unreachable: { kind: 'connect', reason: 'unreachable', error: 'EHOSTUNREACH' },
   unreachable: { kind: 'connect', reason: 'unreachable', error: 'EHOSTUNREACH' },
   no_route: { kind: 'connect', reason: 'unreachable', error: 'ENETUNREACH' },
+  no_route_kept: { kind: 'connect', reason: 'unreachable', error: 'ENETUNREACH' },
   reset: { kind: 'close', reason: 'reset', error: null },
 };
 
@@ -121,7 +123,7 @@ for (const probe of ['cgroup', 'tracepoint']) {
     const errnos = Object.fromEntries(cases.map((c) => [c.case, c.errno]));
     assert.deepEqual(errnos, {
       refused: 111, nonblocking: 111, kernel_timeout: 110, client_timeout: 'timeout', icmp_unreachable: 113, unreachable: 113,
-      no_route: 101, reset: 104,
+      no_route: 101, no_route_kept: 101, reset: 104,
     });
     assert.equal(cases.find((c) => c.case === 'kernel_timeout')!.retransmits, 1, 'tcp_syn_retries=1: one SYN retransmit');
     assert.equal(cases.find((c) => c.case === 'client_timeout')!.retransmits, 1, 'one SYN retransmit (at 1 s) before the 1.5 s timeout');
