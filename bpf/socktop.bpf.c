@@ -115,6 +115,8 @@ struct sock_info {
 			       * owner's close sends still names the owner), and nothing the
 			       * process does with it afterwards (read what is left, close)
 			       * starts it again or ends it twice                            */
+	/* It listens (entered LISTEN, not left it): the flush samples its accept queue. */
+	__u32 listening;
 	/* A listener's accept queue as its last QUEUE record told it (queue_told: one was sent). */
 	__u32 queue_len_told;
 	__u32 syn_queue_told;
@@ -970,11 +972,17 @@ static __always_inline void on_state_change(struct trace_event_raw_inet_sock_set
 			info->syn_ns = now;
 			mark_syn_seen();
 		}
-		if (newstate == TCP_LISTEN)
+		if (newstate == TCP_LISTEN) {
 			remember_listener(sk);
+			if (info)
+				info->listening = 1;
+		}
 	}
-	if (oldstate == TCP_LISTEN)
+	if (oldstate == TCP_LISTEN) {
 		forget_listener(sk);
+		if (info)
+			info->listening = 0;
+	}
 	/* The SYN went out: the cgroup backend's connect in flight did not fail in the call. */
 	if (newstate == TCP_SYN_SENT) {
 		__u64 key = pending_key(CALL_CG_CONNECT);
@@ -1216,10 +1224,12 @@ static long flush_one(struct bpf_map *map, __u64 *key, struct sock_info *info, v
 {
 	struct sock *sk = (struct sock *)*key;
 	__u64 now = bpf_ktime_get_ns();
-	/* A listener (its entry still names this socket: same port, still listening). */
-	if (!info->ended && info->lport && BPF_CORE_READ(sk, __sk_common.skc_num) == info->lport &&
-	    BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN) {
-		report_queue(sk, info);
+	/* A listener (its entry still names this socket: same port, still listening). The flag
+	 * first: most entries are not listeners, and reading the socket costs. */
+	if (info->listening) {
+		if (!info->ended && info->lport && BPF_CORE_READ(sk, __sk_common.skc_num) == info->lport &&
+		    BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
+			report_queue(sk, info);
 		return 0;
 	}
 	if (info->ended || now - info->last_report_ns < BYTES_REPORT_NS)
