@@ -13,14 +13,14 @@
  * "now" the caller supplies (live: the monotonic clock; replay: the replay clock), else the newest
  * record time.
  *
- * About 470 lines on purpose: the meaning of every event kind, in one switch a reader can check
+ * About 600 lines on purpose: the meaning of every event kind, in one switch a reader can check
  * against bpf/socktop.h; the state lives in the two tables.
  */
 import {
   dropCounters, durationKnown, EventKind, FAIL_REASONS, Flag, Offset, Reason, REASON_NAMES, TcpState,
 } from '../capture/layout';
 import { closeFailure, connectFailure, failCounters } from './failures';
-import { ListenQueue } from './listen-queue';
+import { addOverflows, endQueue, ListenQueue, tellQueue } from './listen-queue';
 import type { EventJson } from '../capture/decode';
 import { EventLog, WordSource } from './eventlog';
 import { LatencyHistogram } from './latency';
@@ -349,40 +349,10 @@ export class SocketModel {
     this.acceptWait.add(ns);
   }
 
-  /**
-   * A listener's accept queue as a record tells it; the owner's sums follow. `max` 0: the record
-   * does not know it (keep what is known).
-   */
+  /** A listener's accept queue as a record tells it (listen-queue.ts), its owner's sums with it. */
   private setQueue(sock: SocketEntry, len: number, max: number): void {
     if (!sock.queue) sock.queue = new ListenQueue();
-    const q = sock.queue;
-    const owner = sock.owner;
-    if (max === 0) max = q.max;
-    const wasFull = q.full;
-    if (owner) {
-      owner.queueLen += len - q.len;
-      owner.queueMax += max - q.max;
-    }
-    q.len = len;
-    q.max = max;
-    q.sampledNs = this.cursor.ts;
-    if (!owner) return;
-    if (q.full !== wasFull) owner.fullListeners += q.full ? 1 : -1;
-    if (owner.queueLen <= 0) owner.queueWaitingSinceNs = 0;
-    else if (owner.queueWaitingSinceNs === 0) owner.queueWaitingSinceNs = this.cursor.ts;
-  }
-
-  /** A listener ended: its queue leaves its owner's sums. */
-  private dropQueue(sock: SocketEntry): void {
-    const q = sock.queue!;
-    const owner = sock.owner;
-    if (owner) {
-      owner.queueLen -= q.len;
-      owner.queueMax -= q.max;
-      if (q.full) owner.fullListeners--;
-      if (owner.queueLen <= 0) owner.queueWaitingSinceNs = 0;
-    }
-    q.len = q.max = 0;
+    tellQueue(sock.queue, sock.owner, len, max, this.cursor.ts);
   }
 
   /** QUEUE: a listener's periodic sample: queue, SYN queue, and the overflows since the last. */
@@ -400,10 +370,7 @@ export class SocketModel {
     q.synQueue = readU64(view, off + Offset.bytes_received);
     const dropped = view.getUint32(off + Offset.count, true);
     if (dropped > 0) {
-      q.overflows += dropped;
-      q.lastOverflowNs = this.cursor.ts;
-      row.overflows += dropped;
-      row.lastOverflowNs = this.cursor.ts;
+      addOverflows(q, row, dropped, this.cursor.ts);
       this.overflowTotal += dropped;
     }
     return sock;
@@ -436,7 +403,7 @@ export class SocketModel {
     if (sock && !sock.open) return sock; // a second end-of-socket report for the same socket
     const sec = this.cursor.sec;
     if (closeFailure(view, off) === Reason.Reset) this.addFailure(row, Reason.Reset);
-    if (sock?.queue) this.dropQueue(sock); // its queue is gone (its overflows stay counted)
+    if (sock?.queue) endQueue(sock.queue, sock.owner);
     row.closes++;
     row.rates.addAt(Series.Closes, sec, 1);
     this.global.addAt(Series.Closes, sec, 1);
