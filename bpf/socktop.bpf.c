@@ -56,6 +56,15 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFSOCK 0140000
 #define EINPROGRESS 115
 #define ECONNABORTED 103
+#define EPIPE 32
+#define EAGAIN 11
+#define ENETDOWN 100
+#define ENETUNREACH 101
+#define ECONNRESET 104
+#define ETIMEDOUT 110
+#define ECONNREFUSED 111
+#define EHOSTDOWN 112
+#define EHOSTUNREACH 113
 
 #define BACKEND_KPROBE SK_BACKEND_KPROBE
 #define BACKEND_TRACEPOINT SK_BACKEND_TRACEPOINT
@@ -106,6 +115,13 @@ struct sock_info {
 			       * owner's close sends still names the owner), and nothing the
 			       * process does with it afterwards (read what is left, close)
 			       * starts it again or ends it twice                            */
+	/* It listens (entered LISTEN, not left it): the flush samples its accept queue. */
+	__u32 listening;
+	/* A listener's accept queue as its last QUEUE record told it (queue_told: one was sent). */
+	__u32 queue_len_told;
+	__u32 syn_queue_told;
+	__u32 drops_told;
+	__u32 queue_told;
 };
 
 /* Owner and counters of every socket we have seen in process context. LRU: a socket whose end we
@@ -123,6 +139,13 @@ struct pending {
 	__u64 ts;
 	__u32 fd;
 	__u32 syn_seen;       /* connect: the SYN went out inside this call */
+	/* connect: the destination the program asked for (the socket has none yet when the call
+	 * fails before a SYN, e.g. no route), network byte order port, family AF_INET/AF_INET6 */
+	__u8 daddr[16];
+	__u16 dport;
+	__u16 dfamily;
+	__s32 route_err;      /* cgroup backend: the last route lookup error in this connect */
+	__u64 route_err_ns;   /* ... and when it came                                         */
 };
 
 struct {
@@ -132,7 +155,26 @@ struct {
 	__type(value, struct pending);
 } pendings SEC(".maps");
 
-enum call { CALL_CONNECT = 1, CALL_BIND, CALL_SOCKET };
+enum call { CALL_CONNECT = 1, CALL_BIND, CALL_SOCKET, CALL_CG_CONNECT };
+
+/* Listening sockets by netns, family and port (listener_key), for the accept queue of the listener
+ * a passive connection joins or leaves (the child socket does not point to its listener). With
+ * SO_REUSEPORT the last listener of a port is the one read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} listeners SEC(".maps");
+
+/* cgroup backend: the thread with a connect() in flight on each CPU, so the route-lookup program
+ * (which runs for every route lookup on the host) costs one array read when it is not ours. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} connect_on_cpu SEC(".maps");
 
 /* ------------------------------------------------------------------ small helpers */
 
@@ -365,10 +407,132 @@ static __always_inline bool is_inet_sock(struct sock *sk)
 	return sk && is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)) && is_tcp_or_udp(sk);
 }
 
+
+/* ------------------------------------------------------------------ failure reasons, accept queues */
+
+/* The reason an errno names, for a connect's or a connection's end (0: none of these). */
+static __always_inline __u8 reason_of_error(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return SK_REASON_REFUSED;
+	case ETIMEDOUT:
+		return SK_REASON_TIMEOUT;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN:
+		return SK_REASON_UNREACHABLE;
+	case ECONNRESET:
+	case EPIPE:
+		return SK_REASON_RESET;
+	default:
+		return SK_REASON_NONE;
+	}
+}
+
+/* Retransmits of a socket so far: in SYN_SENT every one is a SYN's. */
+static __always_inline __u8 syn_retries(struct sock *sk)
+{
+	__u32 n = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
+	return n > 255 ? 255 : n;
+}
+
+/* netns << 32 | family << 16 | port: an IPv6 and an IPv4 listener may share a port (the children
+ * of an IPv6 listener are IPv6 sockets, v4-mapped ones included). */
+static __always_inline __u64 listener_key(struct sock *sk)
+{
+	__u32 netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return ((__u64)netns << 32) | ((__u64)family << 16) | BPF_CORE_READ(sk, __sk_common.skc_num);
+}
+
+/* The listener a passive connection came through (same netns and local port), or NULL. */
+static __always_inline struct sock *listener_of(struct sock *sk)
+{
+	__u64 key = listener_key(sk);
+	__u64 *l = bpf_map_lookup_elem(&listeners, &key);
+	return l ? (struct sock *)*l : NULL;
+}
+
+/* The listener's accept queue: established connections waiting for accept(), and the backlog. */
+static __always_inline void fill_queue(struct socktop_event *e, struct sock *listener)
+{
+	if (!listener)
+		return;
+	e->queue_len = BPF_CORE_READ(listener, sk_ack_backlog);
+	e->queue_max = BPF_CORE_READ(listener, sk_max_ack_backlog);
+}
+
+/* Connections a listener dropped (tcp_listendrop: the accept queue was full, or the SYN queue
+ * without syncookies): the socket's drop counter, split per NUMA node on kernels that have
+ * sk_drop_counters (6.18) where a socket uses them. */
+static __always_inline __u32 listen_drops(struct sock *sk)
+{
+	__u32 n = BPF_CORE_READ(sk, sk_drops.counter);
+	if (bpf_core_field_exists(sk->sk_drop_counters)) {
+		struct numa_drop_counters *c = BPF_CORE_READ(sk, sk_drop_counters);
+		if (c)
+			n += BPF_CORE_READ(c, drops0.counter) + BPF_CORE_READ(c, drops1.counter);
+	}
+	return n;
+}
+
+/* The destination a connect() asked for, from its sockaddr (user memory from the syscall, kernel
+ * memory in tcp_v4_connect): sockaddr_in and sockaddr_in6 both start family, port. */
+static __always_inline void read_dest(struct pending *p, const void *uaddr, bool user)
+{
+	__u8 head[8] = {};
+	if (!uaddr)
+		return;
+	if ((user ? bpf_probe_read_user(head, sizeof(head), uaddr) : bpf_probe_read_kernel(head, sizeof(head), uaddr)))
+		return;
+	__u16 family = head[0] | (head[1] << 8);
+	p->dport = (head[2] << 8) | head[3];
+	if (family == AF_INET) {
+		__builtin_memcpy(p->daddr, head + 4, 4);
+	} else if (family == AF_INET6) {
+		const void *a6 = (const __u8 *)uaddr + 8;
+		if (user ? bpf_probe_read_user(p->daddr, 16, a6) : bpf_probe_read_kernel(p->daddr, 16, a6))
+			return;
+	} else {
+		return;
+	}
+	p->dfamily = family;
+}
+
+/* A connect that failed before any SYN has no remote address on the socket (the kernel sets it
+ * only once the route is found): the record gets the one the program asked for. */
+static __always_inline void apply_dest(struct socktop_event *e, struct pending *p)
+{
+	if (!p->dfamily || e->rport)
+		return;
+	e->rport = p->dport;
+	if (p->dfamily == AF_INET && e->family == AF_INET) {
+		__builtin_memcpy(e->raddr, p->daddr, 4);
+	} else if (p->dfamily == AF_INET6 && e->family == AF_INET6) {
+		__builtin_memcpy(e->raddr, p->daddr, 16);
+	} else if (p->dfamily == AF_INET && e->family == AF_INET6) { /* v4-mapped */
+		__builtin_memset(e->raddr, 0, 10);
+		e->raddr[10] = 0xff;
+		e->raddr[11] = 0xff;
+		__builtin_memcpy(e->raddr + 12, p->daddr, 4);
+	}
+}
+
+/* Why a connect failed in the call itself: a routing error is "unreachable", anything else local. */
+static __always_inline __u8 local_failure_reason(int err)
+{
+	__u8 r = reason_of_error(err);
+	return r == SK_REASON_UNREACHABLE ? r : SK_REASON_LOCAL;
+}
+
 /* ------------------------------------------------------------------ shared event logic */
 
-static __always_inline void emit_transition(__u8 kind, struct sock *sk, struct sock_info *info,
-					    __s32 error, __u16 backend, __u8 oldstate, __u8 newstate, bool task)
+/* A record of a transition; `listener`: the accept queue it reports (NULL: none). */
+static __always_inline void emit_transition_q(__u8 kind, struct sock *sk, struct sock_info *info,
+					      __s32 error, __u16 backend, __u8 oldstate, __u8 newstate, bool task,
+					      struct sock *listener)
 {
 	struct socktop_event *e = reserve_in(kind, backend, task);
 	if (!e)
@@ -378,7 +542,14 @@ static __always_inline void emit_transition(__u8 kind, struct sock *sk, struct s
 	e->error = error;
 	e->old_state = oldstate;
 	e->new_state = newstate;
+	fill_queue(e, listener);
 	submit(e);
+}
+
+static __always_inline void emit_transition(__u8 kind, struct sock *sk, struct sock_info *info,
+					    __s32 error, __u16 backend, __u8 oldstate, __u8 newstate, bool task)
+{
+	emit_transition_q(kind, sk, info, error, backend, oldstate, newstate, task, NULL);
 }
 
 static __always_inline void emit_simple(__u8 kind, struct sock *sk, struct sock_info *info,
@@ -418,6 +589,12 @@ static __always_inline void claim_accept(struct sock *sk, struct sock_info *info
 	fill_tuple(e, sk);
 	set_owner(e, info);
 	e->flags |= flags;
+	/* The wait in the accept queue: from the passive open's ESTABLISHED (start_ns) to now. */
+	if (info->start_ns)
+		e->duration_ns = e->ts_ns - info->start_ns;
+	else
+		e->flags2 |= SKF2_START_UNKNOWN;
+	fill_queue(e, listener_of(sk));
 	submit(e);
 }
 
@@ -434,7 +611,14 @@ static __always_inline void on_accepted(struct sock *sk, __u16 backend)
 	if (info && !info->ended)
 		return; /* claimed already: its first use came before this */
 	info = track(sk, bpf_ktime_get_ns(), false);
-	emit_simple(SK_ACCEPT, sk, info, 0, backend, true);
+	struct socktop_event *e = reserve(SK_ACCEPT, backend);
+	if (!e)
+		return;
+	fill_tuple(e, sk);
+	set_owner(e, info);
+	e->flags2 |= SKF2_START_UNKNOWN; /* its passive open was not seen: the wait is not known */
+	fill_queue(e, listener_of(sk));
+	submit(e);
 }
 
 /* Any use of a socket in process context claims it if it was accepted and not yet claimed. */
@@ -444,12 +628,13 @@ static __always_inline void touch(struct sock *sk, struct sock_info *info, __u16
 		claim_accept(sk, info, backend, SKF_FIRST_TOUCH);
 }
 
-static __always_inline void connect_enter(struct sock *sk)
+static __always_inline void connect_enter(struct sock *sk, const void *uaddr, bool user)
 {
 	if (!is_inet_sock(sk) || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return;
 	__u64 key = pending_key(CALL_CONNECT);
 	struct pending p = { .ptr = (__u64)sk, .ts = bpf_ktime_get_ns() };
+	read_dest(&p, uaddr, user);
 	bpf_map_update_elem(&pendings, &key, &p, BPF_ANY);
 }
 
@@ -470,6 +655,8 @@ static __always_inline void connect_exit(long ret, __u16 backend)
 			e->error = -ret;
 			e->flags |= SKF_LOCAL_ERROR;
 			e->duration_ns = e->ts_ns - p->ts;
+			e->reason = local_failure_reason(-ret);
+			apply_dest(e, p);
 			submit(e);
 		}
 	}
@@ -523,6 +710,14 @@ static __always_inline void emit_close(struct sock *sk, struct sock_info *info, 
 		e->flags |= flags;
 		e->old_state = BPF_CORE_READ(sk, __sk_common.skc_state); /* the state it ended from */
 		e->new_state = TCP_CLOSE;
+		/* An established connection ended by an error (a received RST: tcp_reset() set sk_err
+		 * just before it closed the socket; a retransmission timeout): a connect's failure is
+		 * its CONNECT record's, not told twice. */
+		if (e->proto == IPPROTO_TCP && e->old_state != TCP_SYN_SENT && e->old_state != TCP_LISTEN) {
+			__u8 r = reason_of_error(BPF_CORE_READ(sk, sk_err));
+			if (r != SK_REASON_REFUSED)
+				e->reason = r;
+		}
 		socket_totals(sk, e->proto, info, &e->bytes_sent, &e->bytes_received);
 		if (info && info->start_ns)
 			e->duration_ns = e->ts_ns - info->start_ns;
@@ -688,11 +883,18 @@ static __always_inline void emit_connect_result(struct sock *sk, struct sock_inf
 	set_owner(e, info);
 	e->old_state = TCP_SYN_SENT;
 	e->new_state = newstate;
+	e->retries = syn_retries(sk);
 	if (newstate != TCP_ESTABLISHED) {
 		int err = BPF_CORE_READ(sk, sk_err);
 		if (!err)
 			err = BPF_CORE_READ(sk, sk_err_soft);
 		e->error = err ? err : ECONNABORTED; /* closed by its owner before completing */
+		/* Closed by its own program: after an unanswered SYN retransmit, that is the program's
+		 * connect timeout; before any, an abort. */
+		if (!err)
+			e->reason = e->retries ? SK_REASON_TIMEOUT : SK_REASON_ABORTED;
+		else if ((e->reason = reason_of_error(err)) == SK_REASON_RESET)
+			e->reason = SK_REASON_REFUSED;
 	}
 	if (info && info->syn_ns)
 		e->duration_ns = e->ts_ns - info->syn_ns;
@@ -703,7 +905,7 @@ static __always_inline void emit_connect_result(struct sock *sk, struct sock_inf
 
 /* A STATE record, its tuple from the tracepoint's own fields (no reads from the socket). */
 static __always_inline void emit_state(struct trace_event_raw_inet_sock_set_state *ctx, struct sock *sk,
-				       struct sock_info *info, bool task)
+				       struct sock_info *info, bool task, struct sock *listener)
 {
 	struct socktop_event *e = reserve_in(SK_STATE, BACKEND_COMMON, task);
 	if (!e)
@@ -725,14 +927,31 @@ static __always_inline void emit_state(struct trace_event_raw_inet_sock_set_stat
 	set_owner(e, info);
 	e->old_state = ctx->oldstate;
 	e->new_state = ctx->newstate;
+	fill_queue(e, listener);
 	submit(e);
 }
 
 /* A STATE record, its tuple read from the socket (tp_btf: the tracepoint's raw arguments). */
 static __always_inline void emit_state_sk(struct sock *sk, struct sock_info *info, int oldstate, int newstate,
-					  bool task)
+					  bool task, struct sock *listener)
 {
-	emit_transition(SK_STATE, sk, info, 0, BACKEND_COMMON, oldstate, newstate, task);
+	emit_transition_q(SK_STATE, sk, info, 0, BACKEND_COMMON, oldstate, newstate, task, listener);
+}
+
+/* Listeners by netns and port: the accept queue of a passive connection's listener (listener_of). */
+static __always_inline void remember_listener(struct sock *sk)
+{
+	__u64 key = listener_key(sk);
+	__u64 value = (__u64)sk;
+	bpf_map_update_elem(&listeners, &key, &value, BPF_ANY);
+}
+
+static __always_inline void forget_listener(struct sock *sk)
+{
+	__u64 key = listener_key(sk);
+	__u64 *l = bpf_map_lookup_elem(&listeners, &key);
+	if (l && *l == (__u64)sk)
+		bpf_map_delete_elem(&listeners, &key);
 }
 
 /* One TCP state change of sk. `ctx` is the classic tracepoint's record (kprobe and tracepoint
@@ -753,7 +972,24 @@ static __always_inline void on_state_change(struct trace_event_raw_inet_sock_set
 			info->syn_ns = now;
 			mark_syn_seen();
 		}
+		if (newstate == TCP_LISTEN) {
+			remember_listener(sk);
+			if (info)
+				info->listening = 1;
+		}
 	}
+	if (oldstate == TCP_LISTEN) {
+		forget_listener(sk);
+		if (info)
+			info->listening = 0;
+	}
+	/* The SYN went out: the cgroup backend's connect in flight did not fail in the call. */
+	if (newstate == TCP_SYN_SENT) {
+		__u64 key = pending_key(CALL_CG_CONNECT);
+		bpf_map_delete_elem(&pendings, &key);
+	}
+	/* A passive connection joined its listener's accept queue. */
+	struct sock *listener = oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED ? listener_of(sk) : NULL;
 
 	/* A passive open completed (softirq: "current" is not the owner). The acceptor claims it. */
 	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED && (!info || info->ended))
@@ -776,15 +1012,15 @@ static __always_inline void on_state_change(struct trace_event_raw_inet_sock_set
 		    newstate == TCP_CLOSE || (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV);
 	if (!told) {
 		if (ctx)
-			emit_state(ctx, sk, info, task);
+			emit_state(ctx, sk, info, task, listener);
 		else
-			emit_state_sk(sk, info, oldstate, newstate, task);
+			emit_state_sk(sk, info, oldstate, newstate, task, listener);
 	}
 
 	if (newstate == TCP_SYN_SENT)
 		emit_transition(SK_CONNECT_START, sk, info, 0, BACKEND_COMMON, oldstate, newstate, task);
 	else if (newstate == TCP_LISTEN)
-		emit_transition(SK_LISTEN, sk, info, 0, BACKEND_COMMON, oldstate, newstate, task);
+		emit_transition_q(SK_LISTEN, sk, info, 0, BACKEND_COMMON, oldstate, newstate, task, sk);
 	if (oldstate == TCP_SYN_SENT)
 		emit_connect_result(sk, info, newstate, task);
 	if (newstate == TCP_CLOSE)
@@ -957,10 +1193,45 @@ int kt_sched_process_exit(void *ctx)
  * kept-alive connection that goes quiet, that may be never. The reader runs this program once a
  * second (BPF_PROG_TEST_RUN; it is never attached): every socket whose bytes were last reported
  * over a second ago and that moved bytes since gets its SEND/RECV records now. */
+/* A listener's accept queue, SYN queue and drops, as a QUEUE record when they changed since its
+ * last one (the first: always). Run by the reader's flush, about once a second. */
+static __always_inline void report_queue(struct sock *sk, struct sock_info *info)
+{
+	__u32 len = BPF_CORE_READ(sk, sk_ack_backlog);
+	__u32 syn = BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_accept_queue.qlen.counter);
+	__u32 drops = listen_drops(sk);
+	if (info->queue_told && len == info->queue_len_told && syn == info->syn_queue_told &&
+	    drops == info->drops_told)
+		return;
+	struct socktop_event *e = reserve_in(SK_QUEUE, BACKEND_COMMON, false);
+	if (!e)
+		return;
+	fill_tuple(e, sk);
+	set_owner(e, info);
+	fill_queue(e, sk);
+	e->bytes_received = syn;
+	/* Drops before its first report count only if socktop saw it start listening. */
+	if (info->queue_told || info->start_ns)
+		e->count = drops - info->drops_told;
+	submit(e);
+	info->queue_len_told = len;
+	info->syn_queue_told = syn;
+	info->drops_told = drops;
+	info->queue_told = 1;
+}
+
 static long flush_one(struct bpf_map *map, __u64 *key, struct sock_info *info, void *ctx)
 {
 	struct sock *sk = (struct sock *)*key;
 	__u64 now = bpf_ktime_get_ns();
+	/* A listener (its entry still names this socket: same port, still listening). The flag
+	 * first: most entries are not listeners, and reading the socket costs. */
+	if (info->listening) {
+		if (!info->ended && info->lport && BPF_CORE_READ(sk, __sk_common.skc_num) == info->lport &&
+		    BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
+			report_queue(sk, info);
+		return 0;
+	}
 	if (info->ended || now - info->last_report_ns < BYTES_REPORT_NS)
 		return 0;
 	__u8 proto = BPF_CORE_READ(sk, sk_protocol);
@@ -1028,7 +1299,7 @@ int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	 * earlier attempt's result (EALREADY, EISCONN, or its error once it failed), which the state
 	 * machine has already told: reporting it here would count one failed connect twice. */
 	if (so && BPF_CORE_READ(so, state) == SS_UNCONNECTED)
-		connect_enter(BPF_CORE_READ(so, sk));
+		connect_enter(BPF_CORE_READ(so, sk), (const void *)ctx->args[1], true);
 	return 0;
 }
 
@@ -1149,9 +1420,9 @@ int BPF_KRETPROBE(kp_inet6_bind_ret_opt, int ret)
 }
 
 SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(kp_tcp_v4_connect, struct sock *sk)
+int BPF_KPROBE(kp_tcp_v4_connect, struct sock *sk, struct sockaddr *uaddr)
 {
-	connect_enter(sk);
+	connect_enter(sk, uaddr, false);
 	return 0;
 }
 
@@ -1163,9 +1434,9 @@ int BPF_KRETPROBE(kp_tcp_v4_connect_ret, int ret)
 }
 
 SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(kp_tcp_v6_connect_opt, struct sock *sk)
+int BPF_KPROBE(kp_tcp_v6_connect_opt, struct sock *sk, struct sockaddr *uaddr)
 {
-	connect_enter(sk);
+	connect_enter(sk, uaddr, false);
 	return 0;
 }
 
@@ -1252,10 +1523,111 @@ int cg_post_bind6(struct bpf_sock *ctx)
 	return 1;
 }
 
+/* connect() on this backend: cgroup/connect4/6 runs in the call, before the protocol's connect, and
+ * nothing runs at its return. A connect that sends its SYN goes on through the state machine (which
+ * drops this pending entry); one that fails in the call (no route, no local port) leaves the socket
+ * in CLOSE, and is told when its thread next connects, or when the socket is released. Its errno
+ * comes from the route lookup the call made (cg_fib_table_lookup_opt, IPv4); else it is not known
+ * (error 0, reason "local"). */
+static __always_inline void cg_connect_failed(struct pending *p)
+{
+	struct sock *sk = (struct sock *)p->ptr;
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+		return;
+	struct socktop_event *e = reserve(SK_CONNECT, BACKEND_CGROUP);
+	if (!e)
+		return;
+	fill_tuple(e, sk);
+	set_owner_current(e);
+	int err = p->route_err == EAGAIN ? ENETUNREACH : p->route_err; /* no table had a route */
+	e->error = err;
+	e->flags |= SKF_LOCAL_ERROR;
+	e->reason = local_failure_reason(err);
+	if (p->route_err_ns)
+		e->duration_ns = p->route_err_ns - p->ts;
+	else
+		e->flags2 |= SKF2_START_UNKNOWN; /* when it failed is not known */
+	apply_dest(e, p);
+	submit(e);
+}
+
+/* The current thread's connect in flight, ended without a SYN: report it, forget it. `sk`: only
+ * if it is this socket's (NULL: any). */
+static __always_inline void cg_connect_settle(struct sock *sk)
+{
+	__u64 key = pending_key(CALL_CG_CONNECT);
+	struct pending *p = bpf_map_lookup_elem(&pendings, &key);
+	if (!p || (sk && p->ptr != (__u64)sk))
+		return;
+	cg_connect_failed(p);
+	bpf_map_delete_elem(&pendings, &key);
+}
+
+static __always_inline void cg_connect_begin(struct bpf_sock_addr *ctx, bool v6)
+{
+	struct bpf_sock *bsk = ctx->sk;
+	if (!bsk || ctx->protocol != IPPROTO_TCP)
+		return;
+	cg_connect_settle(NULL); /* this thread's previous connect, if it never sent a SYN */
+	struct pending p = { .ptr = (__u64)bsk, .ts = bpf_ktime_get_ns() };
+	p.dport = bpf_ntohs((__u16)ctx->user_port);
+	if (v6) {
+		p.dfamily = AF_INET6;
+		__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+		__builtin_memcpy(p.daddr, a, 16);
+	} else {
+		p.dfamily = AF_INET;
+		__u32 a = ctx->user_ip4;
+		__builtin_memcpy(p.daddr, &a, 4);
+	}
+	__u64 key = pending_key(CALL_CG_CONNECT);
+	bpf_map_update_elem(&pendings, &key, &p, BPF_ANY);
+	__u32 zero = 0;
+	__u64 *slot = bpf_map_lookup_elem(&connect_on_cpu, &zero);
+	if (slot)
+		*slot = bpf_get_current_pid_tgid();
+}
+
+SEC("cgroup/connect4")
+int cg_connect4(struct bpf_sock_addr *ctx)
+{
+	cg_connect_begin(ctx, false);
+	return 1;
+}
+
+SEC("cgroup/connect6")
+int cg_connect6(struct bpf_sock_addr *ctx)
+{
+	cg_connect_begin(ctx, true);
+	return 1;
+}
+
+/* Every IPv4 route lookup on the host: one per-CPU array read unless this thread is in a connect
+ * the cgroup backend saw begin; then its result (the last one wins: a miss in one table followed by
+ * a route in the next is a route). */
+SEC("tp_btf/fib_table_lookup")
+int BPF_PROG(cg_fib_table_lookup_opt, __u32 tb_id, const void *flp, const void *nhc, int err)
+{
+	__u32 zero = 0;
+	__u64 *slot = bpf_map_lookup_elem(&connect_on_cpu, &zero);
+	if (!slot || *slot != bpf_get_current_pid_tgid())
+		return 0;
+	__u64 key = pending_key(CALL_CG_CONNECT);
+	struct pending *p = bpf_map_lookup_elem(&pendings, &key);
+	if (!p) {
+		*slot = 0; /* its connect is over */
+		return 0;
+	}
+	p->route_err = err < 0 ? -err : 0;
+	p->route_err_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
 /* inet_release, in the closer's context, before the protocol's close. */
 SEC("cgroup/sock_release")
 int cg_sock_release(struct bpf_sock *ctx)
 {
+	cg_connect_settle(CG_SOCK(ctx));
 	on_user_close(CG_SOCK(ctx), BACKEND_CGROUP);
 	return 1;
 }
@@ -1318,6 +1690,9 @@ int BPF_PROG(cg_io_uring_complete_opt, void *ring, struct io_kiocb *req)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(cg_sched_process_exit)
 {
+	/* A thread that exits with a connect that failed in the call still pending: told now (its
+	 * descriptors, this socket's too, are closed after this tracepoint), not left in the map. */
+	cg_connect_settle(NULL);
 	on_process_exit();
 	return 0;
 }

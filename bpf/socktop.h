@@ -42,7 +42,11 @@ enum socktop_kind {
 	SK_RESET = 12,        /* RST: flags SKF_RESET_SENT or received                          */
 	SK_EXIT = 13,         /* a process (thread group) exited; count = exit code             */
 	SK_DROPS = 14,        /* count events were lost at stage new_state (enum socktop_stage) */
-	SK_KIND_MAX = 15,
+	SK_QUEUE = 15,        /* a listener's accept queue changed (sampled about once a second):
+			       * queue_len/queue_max, count = overflows since its previous QUEUE
+			       * record (connections dropped because the queue was full),
+			       * bytes_received = SYN queue length (requests not yet established) */
+	SK_KIND_MAX = 16,
 };
 
 /* Where a DROPS marker's events were lost (stored in new_state of a DROPS record). */
@@ -52,6 +56,23 @@ enum socktop_stage {
 	SK_STAGE_RECORDING = 3,   /* a recording write failed                                  */
 	SK_STAGE_KERNEL_MISS = 4, /* the kernel skipped one of socktop's programs (another BPF
 				   * program was running on that CPU): bpf_prog_info.recursion_misses */
+};
+
+/* Why a connect failed or a connection ended badly (the `reason` field); 0: none, or not known.
+ * Keep in step with Reason in src/capture/layout.ts. */
+enum socktop_reason {
+	SK_REASON_NONE = 0,
+	SK_REASON_REFUSED = 1,     /* CONNECT: the peer answered the SYN with an RST (ECONNREFUSED)    */
+	SK_REASON_TIMEOUT = 2,     /* CONNECT: no answer: the kernel gave up after its SYN retries
+				    * (ETIMEDOUT), or the program closed the socket after at least
+				    * one SYN retransmit (its own connect timeout)                     */
+	SK_REASON_UNREACHABLE = 3, /* CONNECT: ENETUNREACH/EHOSTUNREACH (no route, an unreachable
+				    * route: SKF_LOCAL_ERROR; or an ICMP error from the path)           */
+	SK_REASON_RESET = 4,       /* CLOSE: an established connection ended by an RST it received    */
+	SK_REASON_ABORTED = 5,     /* CONNECT: closed by its own program during SYN_SENT before any
+				    * SYN retransmit                                                  */
+	SK_REASON_LOCAL = 6,       /* CONNECT: refused locally before any SYN (EADDRNOTAVAIL, EACCES,
+				    * EPERM, ...)                                                     */
 };
 
 /* Which backend's program produced a record (the `backend` field). SNAPSHOT records are made in
@@ -119,8 +140,14 @@ struct socktop_event {
 			       *      exiting task's. 0 when not known (snapshots, version 1/2)  */
 	__u32 netns;          /* 136: network namespace of the socket (inode number of its
 			       *      /proc/PID/ns/net); EXIT: the task's. 0 when not known      */
-	__u32 reserved0;      /* 140: 0                                                     */
-	__u64 reserved1;      /* 144: 0                                                     */
+	__u8 reason;          /* 140: enum socktop_reason (CONNECT failures, CLOSE after a reset);
+			       *      0 = none / not known                                    */
+	__u8 retries;         /* 141: CONNECT: SYN retransmits before the result (0 = none)   */
+	__u16 reserved0;      /* 142: 0                                                     */
+	__u32 queue_len;      /* 144: LISTEN/ACCEPT/QUEUE, STATE SYN_RECV->ESTABLISHED: the
+			       *      listener's accept queue length (established connections
+			       *      not yet accepted); 0 = empty or not known                */
+	__u32 queue_max;      /* 148: ... and its limit (the listen() backlog); 0 = not known */
 	__u64 reserved2;      /* 152: 0                                                     */
 };
 

@@ -5,7 +5,7 @@
  */
 import {
   AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, BACKEND_NAMES, COMM_LEN, durationKnown, EventKind, Flag,
-  KIND_NAMES, Offset, STAGE_NAMES, TCP_STATE_NAMES,
+  KIND_NAMES, Offset, REASON_NAMES, STAGE_NAMES, TCP_STATE_NAMES,
 } from './layout';
 import { errnoName } from './errno';
 import { decodeUtf8 } from '../model/text';
@@ -35,6 +35,21 @@ export interface EventJson {
   /** CLOSE: the socket's lifetime; null when its start was not seen (Flag2.StartUnknown). */
   duration_us?: number | null;
   sock?: string;
+  /** Why a connect failed (CONNECT) or a connection ended (CLOSE after a received RST); left out
+   * when none is known. */
+  reason?: string;
+  /** CONNECT: SYN retransmits before the result. */
+  syn_retries?: number;
+  /** ACCEPT: how long the connection waited, established, before its program took it; null when
+   * not known (its passive open was not seen). With accepted_at "first_use": until its first use. */
+  queue_wait_us?: number | null;
+  /** LISTEN, ACCEPT, QUEUE, passive ESTABLISHED: the listener's accept queue and its limit. */
+  queue_len?: number;
+  queue_max?: number;
+  /** QUEUE: connections dropped since the listener's previous QUEUE event (queue full). */
+  overflows?: number;
+  /** QUEUE: connection requests not yet established (SYN_RECV). */
+  syn_queue?: number;
   /** Network namespace (inode of /proc/PID/ns/net); null when not known. */
   netns?: number | null;
   /** cgroup v2 id of the socket's cgroup (EXIT: the task's); null when not known. */
@@ -153,6 +168,18 @@ function setPlace(ev: EventJson, view: DataView, off: number): void {
   ev.cgroup_id = Number(view.getBigUint64(off + Offset.cgroup_id, true)) || null;
 }
 
+/** A reason code's JSON name ("unknown_N" for a code this version does not know). */
+export function reasonName(code: number): string {
+  return REASON_NAMES[code] || `unknown_${code}`;
+}
+
+/** ACCEPT: the time in the accept queue in µs; null when not known (0, or its start not seen). */
+export function queueWaitUs(view: DataView, off: number): number | null {
+  if (!durationKnown(view, off)) return null;
+  const ns = Number(view.getBigUint64(off + Offset.duration_ns, true));
+  return ns ? Math.round(ns / 1000) : null;
+}
+
 export function decodeEvent(view: DataView, off: number): EventJson {
   const kind = view.getUint8(off + Offset.kind);
   const flags = view.getUint8(off + Offset.flags);
@@ -199,7 +226,22 @@ export function decodeEvent(view: DataView, off: number): EventJson {
   }
   const duration = !durationKnown(view, off) ? null
     : Math.round(Number(view.getBigUint64(off + Offset.duration_ns, true)) / 1000);
-  if (kind === EventKind.Connect) ev.latency_us = duration;
+  if (kind === EventKind.Connect) {
+    ev.latency_us = duration;
+    ev.syn_retries = view.getUint8(off + Offset.retries);
+  }
+  const reason = view.getUint8(off + Offset.reason);
+  if (reason) ev.reason = reasonName(reason);
+  if (kind === EventKind.Accept) ev.queue_wait_us = queueWaitUs(view, off);
+  const queueMax = view.getUint32(off + Offset.queue_max, true);
+  if (queueMax) {
+    ev.queue_len = view.getUint32(off + Offset.queue_len, true);
+    ev.queue_max = queueMax;
+  }
+  if (kind === EventKind.Queue) {
+    ev.overflows = view.getUint32(off + Offset.count, true);
+    ev.syn_queue = Number(view.getBigUint64(off + Offset.bytes_received, true));
+  }
   if (kind === EventKind.Close) {
     ev.bytes_sent = Number(view.getBigUint64(off + Offset.bytes_sent, true));
     ev.bytes_received = Number(view.getBigUint64(off + Offset.bytes_received, true));

@@ -10,7 +10,7 @@ import {
   AF_INET, AF_INET6, BACKEND_NAMES, durationKnown, EventKind, Flag, IPPROTO_TCP, IPPROTO_UDP, KIND_NAMES, Offset,
   STAGE_NAMES, TCP_STATE_NAMES,
 } from './layout';
-import { commJson, formatAddress, sockId } from './decode';
+import { commJson, formatAddress, queueWaitUs, reasonName, sockId } from './decode';
 import { errnoName } from './errno';
 
 const TWO32 = 4294967296;
@@ -61,7 +61,15 @@ export function jsonLine(view: DataView, off: number): string {
   }
   const duration = !durationKnown(view, off) ? 'null'
     : Math.round(u64(view, off + Offset.duration_ns) / 1000);
-  if (kind === EventKind.Connect) s += `,"latency_us":${duration}`;
+  if (kind === EventKind.Connect) s += `,"latency_us":${duration},"syn_retries":${view.getUint8(off + Offset.retries)}`;
+  const reason = view.getUint8(off + Offset.reason);
+  if (reason) s += `,"reason":${q(reasonName(reason))}`;
+  if (kind === EventKind.Accept) s += `,"queue_wait_us":${queueWaitUs(view, off)}`;
+  const queueMax = view.getUint32(off + Offset.queue_max, true);
+  if (queueMax) s += `,"queue_len":${view.getUint32(off + Offset.queue_len, true)},"queue_max":${queueMax}`;
+  if (kind === EventKind.Queue) {
+    s += `,"overflows":${view.getUint32(off + Offset.count, true)},"syn_queue":${u64(view, off + Offset.bytes_received)}`;
+  }
   if (kind === EventKind.Close) {
     s += `,"bytes_sent":${u64(view, off + Offset.bytes_sent)},"bytes_received":${u64(view, off + Offset.bytes_received)}`
       + `,"duration_us":${duration}`

@@ -54,8 +54,11 @@ export const Offset = {
   serial: 120,
   cgroup_id: 128,
   netns: 136,
-  reserved0: 140,
-  reserved1: 144,
+  reason: 140,
+  retries: 141,
+  reserved0: 142,
+  queue_len: 144,
+  queue_max: 148,
   reserved2: 152,
 } as const;
 
@@ -77,13 +80,33 @@ export enum EventKind {
   Reset = 12,
   Exit = 13,
   Drops = 14,
+  /** A listener's accept queue: queue_len/queue_max, count = overflows since its last QUEUE record,
+   * bytes_received = SYN queue length. */
+  Queue = 15,
 }
-export const KIND_MAX = 15;
+export const KIND_MAX = 16;
 
 /** JSON names of the kinds (index = EventKind). */
 export const KIND_NAMES: readonly string[] = [
   'none', 'socket', 'bind', 'listen', 'connect_start', 'connect', 'accept', 'state', 'close',
-  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops',
+  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops', 'queue',
+];
+
+/** enum socktop_reason: why a connect failed (CONNECT) or a connection ended badly (CLOSE). */
+export enum Reason {
+  None = 0,
+  Refused = 1,
+  Timeout = 2,
+  Unreachable = 3,
+  Reset = 4,
+  Aborted = 5,
+  Local = 6,
+}
+/** JSON names of the reasons (index = Reason; 0 has none: the field is left out). */
+export const REASON_NAMES: readonly string[] = ['', 'refused', 'timeout', 'unreachable', 'reset', 'aborted', 'local'];
+/** Every reason a failure can have, in the order outputs list them. */
+export const FAIL_REASONS: readonly Reason[] = [
+  Reason.Refused, Reason.Timeout, Reason.Unreachable, Reason.Reset, Reason.Aborted, Reason.Local,
 ];
 
 export enum DropStage {

@@ -3,7 +3,7 @@
  * (an installed package has no checkout to read). Event kinds and drop stages come from
  * capture/layout.ts, the mirror of bpf/socktop.h, so the list cannot go stale.
  */
-import { KIND_NAMES, STAGE_NAMES } from '../capture/layout';
+import { FAIL_REASONS, KIND_NAMES, REASON_NAMES, STAGE_NAMES } from '../capture/layout';
 import { METRICS } from '../model/alerts/metrics';
 
 const TOPICS: Record<string, () => string[]> = {
@@ -40,6 +40,10 @@ const TOPICS: Record<string, () => string[]> = {
     '  ts_ns (CLOCK_MONOTONIC), kind, pid, comm, and the fields of that kind',
     `  kinds: ${KIND_NAMES.filter((k) => k !== 'none').join(' ')}`,
     `  drops records count losses per stage: ${Object.values(STAGE_NAMES).join(' ')}`,
+    `  a failed connect says why: "reason": ${FAIL_REASONS.map((r) => REASON_NAMES[r]).join(' ')}; "syn_retries": N;`,
+    '  a close after a received RST has "reason": "reset"',
+    '  listeners: queue_len/queue_max on listen, accept and queue events; queue: overflows, syn_queue;',
+    '  accept: queue_wait_us (how long it waited, established, to be accepted)',
     'Names are exact, with JSON escapes (C1 controls and DEL too), so printing the output is safe.',
     'Socket ids are opaque (a keyed hash, new every session), never kernel addresses.',
     'With --alert, lines {"type":"alert",...} come among the events (no "kind"): socktop help alerts.',
@@ -57,8 +61,7 @@ const TOPICS: Record<string, () => string[]> = {
     "  e.g. 'refused>10/s' 'accept_p99>100ms' 'lost>0' 'comm=nginx:resets>0' 'pid=123:retransmits>100/s'",
     `  metrics: ${METRICS.map((m) => m.name).join(' ')}`,
     '  counters compare their growth over the last 5 s (per second with /s); sockets_open, listen',
-    '  compare the level now; *_p50/_p99 the worst process in scope (no data: never fires;',
-    '  accept_* and listen_overflows have no data / 0 until the model measures the accept queue)',
+    '  compare the level now; *_p50/_p99 the worst process in scope (no data: never fires)',
     'An alert fires once per crossing and clears once: TUI header line; -b prints',
     '  "ALERT COND firing: VALUE" and an Alerts: line; --json prints',
     '  {"type":"alert","alert":COND,"state":"firing|cleared|no_data","value":V,"unit":U,"threshold":T,"ts_ns":N}',

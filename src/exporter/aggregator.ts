@@ -9,7 +9,8 @@
  * CLOSE's totals add, resets by direction, retransmits. Snapshot records (sockets that existed at
  * start) only fill the gauges.
  */
-import { dropCounters, durationKnown, EventKind, Flag, Offset, TcpState } from '../capture/layout';
+import { dropCounters, durationKnown, EventKind, FAIL_REASONS, Flag, Offset, Reason, REASON_NAMES, TcpState } from '../capture/layout';
+import { closeFailure, connectFailure } from '../model/failures';
 import { CommLabels, OTHER_SLOT, SlotListener, UNKNOWN_SLOT } from './comm-labels';
 import { SocketTable } from './socket-table';
 import { PlaceLabels } from './place-labels';
@@ -31,8 +32,16 @@ export const C = {
   BytesReceived: 12,
   /** Any counted record: a slot with none is not exported. */
   Activity: 13,
+  /** Connections dropped because a listener's accept queue was full (QUEUE records). */
+  ListenOverflows: 14,
+  /** Failed connects (and resets after establishment) by reason: FailBase + Reason. */
+  FailBase: 15,
 } as const;
-const COLUMNS = 14;
+const COLUMNS = C.FailBase + REASON_NAMES.length;
+
+/** The `reason` label values of socktop_connect_failures_total: bounded (FAIL_REASONS). */
+export const FAIL_REASON_LABELS: readonly { reason: Reason; label: string }[] =
+  FAIL_REASONS.map((reason) => ({ reason, label: REASON_NAMES[reason] }));
 
 /** The `result` label of each connect column, in column order (C.ConnectOk ...). */
 export const CONNECT_RESULTS = ['ok', 'refused', 'timeout', 'unreachable', 'reset', 'other'] as const;
@@ -44,6 +53,17 @@ export const LATENCY_BOUNDS_SEC: readonly number[] = [
 const BOUNDS_NS = LATENCY_BOUNDS_SEC.map((s) => s * 1e9);
 /** Buckets per slot: one per bound, plus +Inf. */
 const BUCKETS = LATENCY_BOUNDS_SEC.length + 1;
+
+/** A CONNECT record's result column: by its reason where it has one, else by its errno. */
+function resultColumn(reason: Reason, errno: number): number {
+  switch (reason) {
+    case Reason.None: return C.ConnectOk;
+    case Reason.Refused: return C.ConnectRefused;
+    case Reason.Timeout: return C.ConnectTimeout;
+    case Reason.Unreachable: return C.ConnectUnreachable;
+    default: return errno ? connectColumn(errno) : C.ConnectOther;
+  }
+}
 
 /** errno -> connect result column (ECONNREFUSED, ETIMEDOUT, the unreachables, resets). */
 function connectColumn(errno: number): number {
@@ -204,6 +224,9 @@ export class Aggregator implements SlotListener {
       case EventKind.Retransmit:
         this.counters[row + C.Retransmits]++;
         break;
+      case EventKind.Queue:
+        this.counters[row + C.ListenOverflows] += view.getUint32(off + Offset.count, true);
+        break;
       case EventKind.Reset:
         if (view.getUint8(off + Offset.flags) & Flag.ResetSent) this.counters[row + C.ResetsSent]++;
         else this.counters[row + C.ResetsReceived]++;
@@ -214,8 +237,10 @@ export class Aggregator implements SlotListener {
   }
 
   private onConnect(row: number, slot: number, sock: number, view: DataView, off: number, error: number): void {
-    const column = connectColumn(error);
+    const reason = connectFailure(view, off);
+    const column = resultColumn(reason, error);
     this.counters[row + column]++;
+    if (reason !== Reason.None) this.countFailure(row, reason);
     if (column === C.ConnectOk && durationKnown(view, off)) this.observeLatency(slot, readU64(view, off + Offset.duration_ns));
     if (sock < 0 || !this.sockets.isOpen(sock)) return;
     const state = view.getUint8(off + Offset.new_state);
@@ -227,6 +252,7 @@ export class Aggregator implements SlotListener {
     const st = this.sockets;
     if (sock >= 0 && !st.isOpen(sock)) return; // a second end-of-socket report
     this.counters[row + C.Closes]++;
+    if (closeFailure(view, off) === Reason.Reset) this.countFailure(row, Reason.Reset);
     const totalSent = readU64(view, off + Offset.bytes_sent);
     const totalRecv = readU64(view, off + Offset.bytes_received);
     const dSent = totalSent - (sock >= 0 ? st.sent[sock] : 0);
@@ -237,6 +263,12 @@ export class Aggregator implements SlotListener {
     else if (view.getUint32(off + Offset.sock, true) !== 0 || view.getUint32(off + Offset.sock + 4, true) !== 0) {
       st.close(st.openEntry(-1, view, off)); // remembered, so a second report is not counted
     }
+  }
+
+  /** A failure of `reason` (a code this version does not know counts as local: bounded labels). */
+  private countFailure(row: number, reason: Reason): void {
+    const r = reason < REASON_NAMES.length && reason !== Reason.None ? reason : Reason.Local;
+    this.counters[row + C.FailBase + r]++;
   }
 
   /** The socket's open entry for a SEND/RECV (a socket first seen by its bytes). */

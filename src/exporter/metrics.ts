@@ -12,7 +12,7 @@ import { collectDefaultMetrics, Metric, Registry } from 'prom-client';
 import { DROP_STAGES, STAGE_NAMES, TCP_STATE_NAMES, TcpState } from '../capture/layout';
 import { maxDrops } from '../ui/pump';
 import type { DataSource } from '../source';
-import { Aggregator, C, CONNECT_RESULTS, LATENCY_BOUNDS_SEC } from './aggregator';
+import { Aggregator, C, CONNECT_RESULTS, FAIL_REASON_LABELS, LATENCY_BOUNDS_SEC } from './aggregator';
 
 type MetricType = 'counter' | 'gauge' | 'histogram';
 interface Sample {
@@ -36,8 +36,9 @@ export interface ExporterView {
 /** TCP states the open-sockets gauge lists (every state but CLOSE, which is not open). */
 export const GAUGE_STATES: readonly number[] = TCP_STATE_NAMES.map((_, s) => s).filter((s) => s !== 0 && s !== TcpState.Close);
 
-/** Per-comm series at most: 13 counters, the latency histogram (buckets, +Inf, sum, count), listen gauge. */
-export const SERIES_PER_COMM = 13 + LATENCY_BOUNDS_SEC.length + 3 + 1;
+/** Per-comm series at most: 13 counters, the latency histogram (buckets, +Inf, sum, count), listen
+ * gauge, connect failures by reason, listen overflows. */
+export const SERIES_PER_COMM = 13 + LATENCY_BOUNDS_SEC.length + 3 + 1 + FAIL_REASON_LABELS.length + 1;
 
 /**
  * Series socktop_* can ever have with --top-comms N: per comm slot (the N names, ~other,
@@ -79,6 +80,12 @@ function addTrafficMetrics(add: Add, a: Aggregator): void {
     () => a.activeSlots().flatMap((slot) => CONNECT_RESULTS.map((result, i) => ({
       labels: { ...a.slotLabels(slot), result }, value: a.counter(slot, C.ConnectOk + i),
     }))));
+  add('socktop_connect_failures_total', 'Failed TCP connects by command and reason (refused, timeout, unreachable, aborted, local), and established connections ended by a received RST (reset).', 'counter',
+    () => a.activeSlots().flatMap((slot) => FAIL_REASON_LABELS.map(({ reason, label }) => ({
+      labels: { ...a.slotLabels(slot), reason: label }, value: a.counter(slot, C.FailBase + reason),
+    }))));
+  add('socktop_listen_overflows_total', 'Connections dropped because a listener\'s accept queue was full, by listening command.', 'counter',
+    perComm(a, C.ListenOverflows));
   add('socktop_accepts_total', 'TCP connections accepted, by the accepting command.', 'counter', perComm(a, C.Accepts));
   add('socktop_closes_total', 'Sockets that ended (TCP and UDP), by owning command.', 'counter', perComm(a, C.Closes));
   add('socktop_retransmits_total', 'TCP segments retransmitted, by owning command.', 'counter', perComm(a, C.Retransmits));

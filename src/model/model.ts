@@ -13,10 +13,14 @@
  * "now" the caller supplies (live: the monotonic clock; replay: the replay clock), else the newest
  * record time.
  *
- * About 470 lines on purpose: the meaning of every event kind, in one switch a reader can check
+ * About 600 lines on purpose: the meaning of every event kind, in one switch a reader can check
  * against bpf/socktop.h; the state lives in the two tables.
  */
-import { dropCounters, durationKnown, EventKind, Flag, Offset, TcpState } from '../capture/layout';
+import {
+  dropCounters, durationKnown, EventKind, FAIL_REASONS, Flag, Offset, Reason, REASON_NAMES, TcpState,
+} from '../capture/layout';
+import { closeFailure, connectFailure, failCounters } from './failures';
+import { addOverflows, endQueue, ListenQueue, tellQueue } from './listen-queue';
 import type { EventJson } from '../capture/decode';
 import { EventLog, WordSource } from './eventlog';
 import { LatencyHistogram } from './latency';
@@ -95,6 +99,31 @@ export interface ModelStats {
   firstTsNs: number;
 }
 
+/** One listening socket's queue, for the detail view and metrics. */
+export interface ListenQueueView {
+  pid: number;
+  port: number;
+  len: number;
+  max: number;
+  synQueue: number;
+  overflows: number;
+  full: boolean;
+}
+
+/** Host-wide failure and listen-queue figures (what a metric registry reads). */
+export interface HealthTotals {
+  /** Failed connects (and resets after establishment) by reason name: refused, timeout, ... */
+  failures: Record<string, number>;
+  /** Listen overflows seen (connections dropped because an accept queue was full). */
+  listenOverflows: number;
+  /** Accept wait percentiles over every accepted connection (ns; NaN: none). */
+  acceptP50Ns: number;
+  acceptP99Ns: number;
+  /** Accept queues summed over every listener socktop follows, now. */
+  queueLen: number;
+  queueMax: number;
+}
+
 export interface ChartHistory {
   connects: number[];
   accepts: number[];
@@ -143,6 +172,10 @@ export class SocketModel {
 
   private events = 0;
   private readonly drops = dropCounters();
+  /** Host-wide failures by reason (index = Reason), overflows and accept waits. */
+  private readonly fails = failCounters();
+  private overflowTotal = 0;
+  private readonly acceptWait = new LatencyHistogram();
   private unattributed = 0;
   private firstTs = 0;
   private lastTs = 0;
@@ -203,11 +236,19 @@ export class SocketModel {
         if (sock) this.touchSocket(sock, view, off, kind);
         return;
       }
+    } else if (kind === EventKind.Queue) {
+      // A periodic sample of a listener, named by the socket's history (the comm its owner had
+      // when it last acted on it): it never renames the process, which may have been renamed since.
+      row = this.procs.get(pid) ?? this.procs.rowFor(pid, view, off, kind);
     } else {
       row = this.procs.rowFor(pid, view, off, kind);
       notePlace(row, view, off);
     }
     if (ts > row.lastNs) row.lastNs = ts;
+    if ((kind === EventKind.State || kind === EventKind.Accept) && view.getUint32(off + Offset.queue_max, true) !== 0) {
+      const listener = this.socks.listeningSocket(view.getUint16(off + Offset.lport, true));
+      if (listener) this.setQueue(listener, view.getUint32(off + Offset.queue_len, true), view.getUint32(off + Offset.queue_max, true));
+    }
     const flags = view.getUint8(off + Offset.flags);
     if (flags & Flag.Snapshot) {
       this.onSnapshot(row, sock, view, off, kind);
@@ -233,6 +274,8 @@ export class SocketModel {
       case EventKind.Accept:
         if (error === 0) {
           row.accepts++;
+          row.lastAcceptNs = this.cursor.ts;
+          this.addAcceptWait(row, view, off);
           row.rates.addAt(Series.Accepts, sec, 1);
           this.global.addAt(Series.Accepts, sec, 1);
           if (hasSock) {
@@ -250,6 +293,10 @@ export class SocketModel {
         sock.setTuple(view, off);
         this.socks.markListening(sock);
         this.noteListener(row, sock);
+        this.setQueue(sock, view.getUint32(off + Offset.queue_len, true), view.getUint32(off + Offset.queue_max, true));
+        break;
+      case EventKind.Queue:
+        sock = this.onQueue(row, sock, hasSock, view, off);
         break;
       case EventKind.ConnectStart:
         if (!hasSock) break;
@@ -298,10 +345,11 @@ export class SocketModel {
     const sec = this.cursor.sec;
     row.rates.addAt(Series.Connects, sec, 1);
     this.global.addAt(Series.Connects, sec, 1);
+    const reason = connectFailure(view, off);
     // A connect whose SYN went out before socktop started has no latency to count.
-    const latencyNs = error === 0 && durationKnown(view, off) ? readU64(view, off + Offset.duration_ns) : -1;
+    const latencyNs = reason === Reason.None && durationKnown(view, off) ? readU64(view, off + Offset.duration_ns) : -1;
     const remote = this.remoteTable.connect(view, off, sec, this.cursor.ts, row.pid, row.comm, error, latencyNs);
-    if (error === 0) {
+    if (reason === Reason.None) {
       row.connectsOk++;
       if (!row.latency) row.latency = new LatencyHistogram();
       if (latencyNs >= 0) row.latency.add(latencyNs);
@@ -313,8 +361,54 @@ export class SocketModel {
       }
     } else {
       row.connectsFailed++;
+      this.addFailure(row, reason);
       this.addError(row, error);
     }
+  }
+
+  private addFailure(row: ProcessRow, reason: number): void {
+    const at = Math.min(reason, REASON_NAMES.length); // a newer version's code: the spare slot
+    if (!row.fails) row.fails = failCounters();
+    row.fails[at]++;
+    row.failTotal++;
+    this.fails[at]++;
+  }
+
+  /** ACCEPT: how long the connection waited, established, before its program took it. */
+  private addAcceptWait(row: ProcessRow, view: DataView, off: number): void {
+    if (!durationKnown(view, off)) return;
+    const ns = readU64(view, off + Offset.duration_ns);
+    if (ns === 0) return; // not known (records from before accept waits were measured)
+    if (!row.acceptWait) row.acceptWait = new LatencyHistogram();
+    row.acceptWait.add(ns);
+    this.acceptWait.add(ns);
+  }
+
+  /** A listener's accept queue as a record tells it (listen-queue.ts), its owner's sums with it. */
+  private setQueue(sock: SocketEntry, len: number, max: number): void {
+    if (!sock.queue) sock.queue = new ListenQueue();
+    tellQueue(sock.queue, sock.owner, len, max, this.cursor.ts);
+  }
+
+  /** QUEUE: a listener's periodic sample: queue, SYN queue, and the overflows since the last. */
+  private onQueue(
+    row: ProcessRow, sock: SocketEntry | undefined, hasSock: boolean, view: DataView, off: number,
+  ): SocketEntry | undefined {
+    if (!sock?.open) {
+      if (!hasSock) return sock;
+      sock = this.socks.openCounted(row, sock); // a listener whose LISTEN this model did not see
+      sock.setTuple(view, off);
+      this.socks.markListening(sock);
+    }
+    this.setQueue(sock, view.getUint32(off + Offset.queue_len, true), view.getUint32(off + Offset.queue_max, true));
+    const q = sock.queue!;
+    q.synQueue = readU64(view, off + Offset.bytes_received);
+    const dropped = view.getUint32(off + Offset.count, true);
+    if (dropped > 0) {
+      addOverflows(q, row, dropped, this.cursor.ts);
+      this.overflowTotal += dropped;
+    }
+    return sock;
   }
 
   /** SEND/RECV: bytes of one call (or one interval), to the row, the rates and the socket. */
@@ -348,6 +442,8 @@ export class SocketModel {
     const totalRecv = readU64(view, off + Offset.bytes_received);
     if (sock && !sock.open) return sock; // a second end-of-socket report for the same socket
     const sec = this.cursor.sec;
+    if (closeFailure(view, off) === Reason.Reset) this.addFailure(row, Reason.Reset);
+    if (sock?.queue) endQueue(sock.queue, sock.owner);
     row.closes++;
     row.rates.addAt(Series.Closes, sec, 1);
     this.global.addAt(Series.Closes, sec, 1);
@@ -579,6 +675,33 @@ export class SocketModel {
   /** Copies of every row as of the last refresh, for a paused display (the live rows keep changing). */
   frozenRows(): ProcessRow[] {
     return [...this.procs.values()].map((row) => row.frozenCopy());
+  }
+
+  /** Listening sockets with a known queue (pid 0: all), most loaded first. */
+  listenQueues(pid = 0): ListenQueueView[] {
+    const out: ListenQueueView[] = [];
+    for (const sock of this.socks.listeningWithQueue(pid)) {
+      const q = sock.queue!;
+      out.push({ pid: sock.pid, port: sock.lport, len: q.len, max: q.max, synQueue: q.synQueue, overflows: q.overflows, full: q.full });
+    }
+    return out.sort((a, b) => b.len - a.len || b.overflows - a.overflows || a.port - b.port);
+  }
+
+  /** Host-wide failures by reason, listen overflows, accept waits and queues. */
+  healthTotals(): HealthTotals {
+    const failures: Record<string, number> = {};
+    for (const r of FAIL_REASONS) failures[REASON_NAMES[r]] = this.fails[r];
+    let queueLen = 0;
+    let queueMax = 0;
+    for (const row of this.procs.values()) {
+      queueLen += row.queueLen;
+      queueMax += row.queueMax;
+    }
+    const q = new Float64Array(2);
+    this.acceptWait.quantilesNs(0.5, 0.99, q);
+    return {
+      failures, listenOverflows: this.overflowTotal, acceptP50Ns: q[0], acceptP99Ns: q[1], queueLen, queueMax,
+    };
   }
 
   /** Global rate of a Series at the last refresh. */

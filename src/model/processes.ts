@@ -12,6 +12,9 @@ import type { Placement } from './container';
 export const Series = { Connects: 0, Accepts: 1, Closes: 2, Errors: 3, Tx: 4, Rx: 5, Events: 6 } as const;
 export const SERIES_COUNT = 7;
 
+/** Connections waiting this long in a queue with no accept meanwhile: the server stopped accepting. */
+export const STALL_NS = 2e9;
+
 /** Scratch for refresh(): every series' rate (RateWindow.rates()), then the two percentiles. */
 const RATES = new Float64Array(SERIES_COUNT);
 
@@ -61,6 +64,25 @@ export class ProcessRow {
   errors = 0;
   /** errno -> count, for the detail view. */
   errnos: Map<number, number> | null = null;
+  /** Failed connects by reason (index = Reason, failures.ts), plus established connections ended
+   * by a received RST under Reason.Reset; null until the first. */
+  fails: Uint32Array | null = null;
+  /** Their sum: the FAIL column. */
+  failTotal = 0;
+
+  /** Listen-queue health, summed over the process's listening sockets (model.ts keeps them). */
+  queueLen = 0;
+  queueMax = 0;
+  /** Connections its listeners dropped because their accept queue was full. */
+  overflows = 0;
+  /** Listeners whose queue is full now. */
+  fullListeners = 0;
+  /** Since when its queues hold connections nobody accepted (0: empty). */
+  queueWaitingSinceNs = 0;
+  lastAcceptNs = 0;
+  lastOverflowNs = 0;
+  /** How long accepted connections waited in the queue (ACCEPT records' wait). */
+  acceptWait: LatencyHistogram | null = null;
 
   readonly rates: RateWindow;
   latency: LatencyHistogram | null = null;
@@ -75,8 +97,15 @@ export class ProcessRow {
   rxRate = 0;
   p50Ns = NaN;
   p99Ns = NaN;
+  /** Accept wait percentiles (NaN: no sample). */
+  acceptP50Ns = NaN;
+  acceptP99Ns = NaN;
+  /** The server is not keeping up: a queue full, an overflow within the rate window, or
+   * connections waiting STALL_NS with no accept. */
+  queueAlarm = false;
   /** latency.count when p50Ns/p99Ns were computed. */
   private latencyCountSeen = 0;
+  private acceptCountSeen = 0;
 
   constructor(pid: number, rateSlots: number) {
     this.pid = pid;
@@ -100,6 +129,24 @@ export class ProcessRow {
     this.errnos.set(errno, (this.errnos.get(errno) ?? 0) + 1);
   }
 
+  /** Failed connects (and resets after establishment) of one reason. */
+  failCount(reason: number): number {
+    return this.fails ? this.fails[reason] ?? 0 : 0;
+  }
+
+  private refreshQueue(nowNs: number, windowSec: number): void {
+    const waiting = this.queueWaitingSinceNs !== 0
+      && nowNs - Math.max(this.queueWaitingSinceNs, this.lastAcceptNs) >= STALL_NS;
+    this.queueAlarm = this.fullListeners > 0 || waiting
+      || (this.lastOverflowNs !== 0 && nowNs - this.lastOverflowNs < windowSec * 1e9);
+    const count = this.acceptWait ? this.acceptWait.count : 0;
+    if (count === this.acceptCountSeen) return;
+    this.acceptCountSeen = count;
+    this.acceptWait!.quantilesNs(0.5, 0.99, RATES);
+    this.acceptP50Ns = RATES[0];
+    this.acceptP99Ns = RATES[1];
+  }
+
   listenPorts(): number[] {
     return this.listen ? [...this.listen.keys()].sort((a, b) => a - b) : [];
   }
@@ -112,6 +159,7 @@ export class ProcessRow {
     const copy = Object.assign(Object.create(ProcessRow.prototype) as ProcessRow, this);
     copy.listen = this.listen ? new Map(this.listen) : null;
     copy.errnos = this.errnos ? new Map(this.errnos) : null;
+    copy.fails = this.fails ? this.fails.slice() : null;
     return copy;
   }
 
@@ -130,6 +178,7 @@ export class ProcessRow {
       this.txRate = r[Series.Tx];
       this.rxRate = r[Series.Rx];
     }
+    this.refreshQueue(nowNs, windowSec);
     // The histogram only grows: its percentiles change only when it got new samples.
     const count = this.latency ? this.latency.count : 0;
     if (count !== this.latencyCountSeen) {

@@ -6,8 +6,8 @@ import { ProcessRow } from './processes';
 import { RowFilter, rowMatches } from './filter';
 
 export const SORT_KEYS = [
-  'pid', 'user', 'comm', 'listen', 'open', 'conn', 'acc', 'close', 'err', 'retx', 'tx', 'rx',
-  'p50', 'p99', 'age',
+  'pid', 'user', 'comm', 'listen', 'open', 'conn', 'acc', 'close', 'err', 'fail', 'queue', 'ovfl', 'accp99',
+  'retx', 'tx', 'rx', 'p50', 'p99', 'age',
 ] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
@@ -32,6 +32,11 @@ const NUMERIC: Partial<Record<SortKey, NumericGetter>> = {
   p50: (r) => (Number.isNaN(r.p50Ns) ? -1 : r.p50Ns),
   p99: (r) => (Number.isNaN(r.p99Ns) ? -1 : r.p99Ns),
   age: (r, now) => now - r.lastNs,
+  fail: (r) => r.failTotal,
+  // Fullest queue first: length over limit, then length.
+  queue: (r) => (r.queueMax > 0 ? r.queueLen / r.queueMax : 0) * 1e6 + r.queueLen,
+  ovfl: (r) => r.overflows,
+  accp99: (r) => (Number.isNaN(r.acceptP99Ns) ? -1 : r.acceptP99Ns),
 };
 
 /**

@@ -35,6 +35,9 @@ export class SocketTable {
   private evicted = 0;
   /** Listening port -> the row of its (latest) listener, to own a new connection's early events. */
   private readonly listeners = new Map<number, ProcessRow>();
+  /** Listening port -> the socket listening there (the latest): whose accept queue a passive
+   * connection's records (STATE to ESTABLISHED, ACCEPT) report. */
+  private readonly listeningSockets = new Map<number, SocketEntry>();
   /** pid -> open entries in `socks` with that pid: an exit walks the sockets only when it has some. */
   private readonly openByPid = new Map<number, number>();
 
@@ -102,6 +105,20 @@ export class SocketTable {
     sock.listenPort = sock.lport;
     owner.addListen(sock.lport);
     this.listeners.set(sock.lport, owner);
+    this.listeningSockets.set(sock.lport, sock);
+  }
+
+  /** Open listening sockets with a known accept queue, of `pid` (0: every process). */
+  *listeningWithQueue(pid: number): IterableIterator<SocketEntry> {
+    for (const s of this.socks.values()) {
+      if (s.queue !== null && s.open && s.listenPort !== 0 && (pid === 0 || s.pid === pid)) yield s;
+    }
+  }
+
+  /** The open socket listening on `port` (the latest to listen there), if any. */
+  listeningSocket(port: number): SocketEntry | undefined {
+    const sock = port === 0 ? undefined : this.listeningSockets.get(port);
+    return sock?.open && sock.listenPort === port ? sock : undefined;
   }
 
   /** The live row listening on `port` (the latest to listen there), if any. */
@@ -226,6 +243,7 @@ export class SocketTable {
       if (sock.listenPort) {
         owner.removeListen(sock.listenPort);
         if (this.listeners.get(sock.listenPort) === owner && !owner.listen?.get(sock.listenPort)) this.listeners.delete(sock.listenPort);
+        if (this.listeningSockets.get(sock.listenPort) === sock) this.listeningSockets.delete(sock.listenPort);
       }
     }
     sock.counted = false;

@@ -10,6 +10,7 @@ import { Offset, TCP_STATE_NAMES } from '../capture/layout';
 import { formatAddress } from '../capture/decode';
 import type { ProcessRow } from './processes';
 import type { ListenerStats, RemoteStats } from './endpoints';
+import type { ListenQueue } from './listen-queue';
 
 const TWO32 = 4294967296;
 
@@ -54,6 +55,8 @@ export class SocketEntry {
   remoteStats: RemoteStats | null = null;
   /** The listening port's entry this socket was accepted from. */
   listenerStats: ListenerStats | null = null;
+  /** A listener's accept queue (null: not a listener, or nothing told yet). */
+  queue: ListenQueue | null = null;
 
   reset(key: number, pid: number, tsNs: number): void {
     this.key = key;
@@ -72,6 +75,7 @@ export class SocketEntry {
     this.connectNs = NaN;
     this.remoteStats = null;
     this.listenerStats = null;
+    this.queue = null;
   }
 
   /** Take family, ports and addresses from a record that carries them. */

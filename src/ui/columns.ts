@@ -6,7 +6,8 @@
  */
 import { ProcessRow } from '../model/processes';
 import type { SocketEntry } from '../model/sockets';
-import { fit, fmtAge, fmtBytes, fmtLatency, fmtPorts, fmtRate } from './format';
+import { SortKey } from '../model/query';
+import { fit, fmtAge, fmtBytes, fmtLatency, fmtPorts, fmtQueue, fmtRate } from './format';
 import { showText } from '../model/text';
 
 export interface CellContext {
@@ -46,6 +47,10 @@ export const COLUMNS: readonly Column<ProcessRow>[] = [
   { id: 'acc', title: 'ACC/s', width: 6, align: 'right', priority: 2, sort: 'acc', text: (r) => fmtRate(r.accRate) },
   { id: 'close', title: 'CLOSE/s', width: 8, align: 'right', priority: 3, sort: 'close', text: (r) => fmtRate(r.closeRate) },
   { id: 'err', title: 'ERR', width: 5, align: 'right', priority: 3, sort: 'err', text: (r) => String(r.errors) },
+  { id: 'fail', title: 'FAIL', width: 5, align: 'right', priority: 3, sort: 'fail', text: (r) => String(r.failTotal) },
+  { id: 'queue', title: 'QUEUE', width: 7, align: 'right', priority: 4, sort: 'queue', text: (r) => fmtQueue(r) },
+  { id: 'ovfl', title: 'OVFL', width: 5, align: 'right', priority: 5, sort: 'ovfl', text: (r) => (r.listen?.size || r.overflows ? String(r.overflows) : '') },
+  { id: 'accp99', title: 'ACCW-p99', width: 8, align: 'right', priority: 7, sort: 'accp99', text: (r) => fmtLatency(r.acceptP99Ns) },
   { id: 'retx', title: 'RETX', width: 5, align: 'right', priority: 6, sort: 'retx', text: (r) => String(r.retransmits) },
   { id: 'tx', title: 'TX/s', width: 6, align: 'right', priority: 4, sort: 'tx', text: (r) => fmtBytes(r.txRate) },
   { id: 'rx', title: 'RX/s', width: 6, align: 'right', priority: 4, sort: 'rx', text: (r) => fmtBytes(r.rxRate) },

@@ -78,3 +78,11 @@ export function fmtPorts(ports: readonly number[], width: number): string {
 export function fit(text: string, width: number, align: 'left' | 'right'): string {
   return fitWidth(text, width, align);
 }
+
+/** A server's accept queue as "len/max" (summed over its listeners); empty for a process that
+ * listens on nothing socktop saw the queue of. */
+export function fmtQueue(r: { queueLen: number; queueMax: number; listen: Map<number, number> | null }): string {
+  if (!r.listen?.size && r.queueLen === 0) return '';
+  if (r.queueMax === 0 && r.queueLen === 0) return '-'; // a listener whose queue was not told
+  return `${r.queueLen}/${r.queueMax || '?'}`;
+}

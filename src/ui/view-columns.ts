@@ -25,6 +25,8 @@ export interface ViewSpec<R> {
   dim(row: R): boolean;
   /** A cell's colour, if it has one. */
   color?(id: string, row: R): Color | null;
+  /** The whole row lights up (a server not keeping up with its accept queue). */
+  alarm?(row: R): boolean;
 }
 
 const n = (v: number) => String(Math.max(0, v));
@@ -35,7 +37,12 @@ export const PROCESS_SPEC: ViewSpec<ProcessRow> = {
   columns: COLUMNS,
   commWidth: 15,
   dim: (r) => r.exited,
-  color: (id, r) => (id === 'err' && r.errors > 0 ? 'red' : id === 'listen' && r.listen?.size ? 'cyan' : null),
+  color: (id, r) => {
+    if ((id === 'err' && r.errors > 0) || (id === 'fail' && r.failTotal > 0)) return 'red';
+    if ((id === 'queue' || id === 'ovfl') && r.queueAlarm) return 'red';
+    return id === 'listen' && r.listen?.size ? 'cyan' : null;
+  },
+  alarm: (r) => r.queueAlarm && !r.exited,
 };
 
 /** The process columns over tree rows, with a PPID column and the branches before the name. */
@@ -55,6 +62,7 @@ export const TREE_SPEC: ViewSpec<TreeRow> = {
   commWidth: 40,
   dim: (t) => t.row.exited || t.placeholder,
   color: (id, t) => (PROCESS_SPEC.color ? PROCESS_SPEC.color(id, t.row) : null),
+  alarm: (t) => !t.placeholder && t.row.queueAlarm && !t.row.exited,
 };
 
 // ------------------------------------------------------------------ commands

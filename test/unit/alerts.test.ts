@@ -69,7 +69,7 @@ test('grammar: metric, operator, number, unit, /s, scope', () => {
 test('grammar: every bad input is one line naming the bad token', () => {
   const cases: Array<[string, RegExp]> = [
     ['', /empty condition/],
-    ['refuse>1', /unknown metric 'refuse' \(metrics: lost, connects, .*accept_p99\)/],
+    ['refuse>1', /unknown metric 'refuse' \(metrics: lost, connects, .*accept_p99, queue\)/],
     ['>1', /expected a metric at '>1' \(metrics: /],
     ['refused', /expected an operator .* after refused, got 'nothing'/],
     ['refused=>1', /expected an operator .* got '=>1'/],

@@ -45,11 +45,11 @@ test('a snapshot: header with time, events and drops per stage, then the sorted 
     + 'drops: kernel_miss 0, bpf_ring 4, shared_ring 2, recording 0');
   assert.equal(lines[1], 'Processes: 2 total, 2 shown, sockets open 2, unattributed events 0');
   assert.equal(lines[2], '');
-  assert.match(lines[3], /^\s+PID S USER\s+COMM\s+LISTEN\s+OPEN\s+CONN\/s\s+ACC\/s↓\s+CLOSE\/s\s+ERR\s+RETX\s+TX\/s\s+RX\/s\s+LAT-p50\s+LAT-p99\s+AGE\s+CONTAINER\s+NETNS\s+POD$/);
+  assert.match(lines[3], /^\s+PID S USER\s+COMM\s+LISTEN\s+OPEN\s+CONN\/s\s+ACC\/s↓\s+CLOSE\/s\s+ERR\s+FAIL\s+QUEUE\s+OVFL\s+ACCW-p99\s+RETX\s+TX\/s\s+RX\/s\s+LAT-p50\s+LAT-p99\s+AGE\s+CONTAINER\s+NETNS\s+POD$/);
   const nginx = lines[4].trim().split(/\s+/);
-  assert.deepEqual(nginx, ['100', 'www', 'nginx', '80,443', '2', '0', '2.0', '2.0', '0', '0', '2.0K', '1.0K', '-', '-', '1s']);
+  assert.deepEqual(nginx, ['100', 'www', 'nginx', '80,443', '2', '0', '2.0', '2.0', '0', '0', '-', '0', '-', '0', '2.0K', '1.0K', '-', '-', '1s']);
   const curl = lines[5].trim().split(/\s+/);
-  assert.deepEqual(curl, ['200', 'root', 'curl', '-', '0', '1.2', '0', '0', '1', '0', '0', '0', '80us', '80us', '1s']);
+  assert.deepEqual(curl, ['200', 'root', 'curl', '-', '0', '1.2', '0', '0', '1', '1', '-', '0', '0', '0', '80us', '80us', '1s']);
   assert.equal(lines[6], '');
 });
 

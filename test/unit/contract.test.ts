@@ -8,7 +8,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Backend, BACKEND_NAMES, COMM_LEN, DropStage, EventKind, Flag, Flag2, KIND_MAX, KIND_NAMES, RECORD_SIZE, RECORD_SIZE_V2, RECORD_VERSION, STAGE_NAMES,
+  Backend, BACKEND_NAMES, COMM_LEN, DropStage, EventKind, FAIL_REASONS, Flag, Flag2, KIND_MAX, KIND_NAMES, Reason, REASON_NAMES,
+  RECORD_SIZE, RECORD_SIZE_V2, RECORD_VERSION, STAGE_NAMES,
 } from '../../src/capture/layout';
 import { TRACEPOINTS } from '../../src/capture/kernel';
 import { decodeEvent, stringifyEvent } from '../../src/capture/decode';
@@ -34,11 +35,18 @@ function numericEnum(e: Record<string, string | number>): Map<string, number> {
 
 test('event kinds: socktop.h and layout.ts agree, with a JSON name each', () => {
   const c = cValues('SK_');
-  const kinds = [...c].filter(([k]) => !/^(STAGE|BACKEND|KIND_MAX)/.test(k) && !/^(RECORD|COMM)/.test(k));
+  const kinds = [...c].filter(([k]) => !/^(STAGE|BACKEND|KIND_MAX|REASON)/.test(k) && !/^(RECORD|COMM)/.test(k));
   const ts = numericEnum(EventKind as unknown as Record<string, string | number>);
   assert.deepEqual(new Map(kinds.map(([k, v]) => [pascal(k), v])), ts);
   assert.equal(c.get('KIND_MAX'), KIND_MAX);
   for (const v of ts.values()) assert.ok(KIND_NAMES[v], `kind ${v} has a JSON name`);
+});
+
+test('failure reasons: socktop.h and layout.ts agree, with a JSON name each but none', () => {
+  const c = new Map([...cValues('SK_REASON_')].map(([k, v]) => [pascal(k), v]));
+  assert.deepEqual(c, numericEnum(Reason as unknown as Record<string, string | number>));
+  for (const [k, v] of c) assert.equal(REASON_NAMES[v], k === 'None' ? '' : k.toLowerCase());
+  assert.deepEqual([...FAIL_REASONS].sort(), [...c.values()].filter((v) => v !== 0).sort());
 });
 
 test('drop stages: socktop.h and layout.ts agree, with a name each', () => {

@@ -116,7 +116,7 @@ test('counters by comm and result; bytes from SEND deltas plus what CLOSE totals
   assert.equal(c('socktop_events_lost_total', { stage: 'recording' }), 0);
   assert.equal(c('socktop_bpf_stats_enabled', {}), 0);
   assert.equal(s.filter((x) => x.name === 'socktop_bpf_program_run_seconds_total').length, 0, 'no made-up BPF run time');
-  for (const x of s) for (const k of Object.keys(x.labels)) assert.ok(['comm', 'result', 'direction', 'le', 'stage', 'state', 'backend', 'version', 'program'].includes(k), k);
+  for (const x of s) for (const k of Object.keys(x.labels)) assert.ok(['comm', 'result', 'reason', 'direction', 'le', 'stage', 'state', 'backend', 'version', 'program'].includes(k), k);
 });
 
 test('gauges: TCP sockets by state follow the state changes; listeners by comm, snapshot ones included', async () => {

@@ -146,7 +146,9 @@ test('query() orders exactly like a fresh sort, every key, both directions, with
     pid: (x) => x.pid, listen: (x) => (x.listen ? x.listen.size : 0), open: (x) => x.open, conn: (x) => x.connRate,
     acc: (x) => x.accRate, close: (x) => x.closeRate, err: (x) => x.errors, retx: (x) => x.retransmits, tx: (x) => x.txRate,
     rx: (x) => x.rxRate, p50: (x) => (Number.isNaN(x.p50Ns) ? -1 : x.p50Ns), p99: (x) => (Number.isNaN(x.p99Ns) ? -1 : x.p99Ns),
-    age: (x) => 1004 * SEC - x.lastNs,
+    age: (x) => 1004 * SEC - x.lastNs, fail: (x) => x.failTotal,
+    queue: (x) => (x.queueMax > 0 ? x.queueLen / x.queueMax : 0) * 1e6 + x.queueLen, ovfl: (x) => x.overflows,
+    accp99: (x) => (Number.isNaN(x.acceptP99Ns) ? -1 : x.acceptP99Ns),
   };
   for (const key of SORT_KEYS) {
     for (const desc of [false, true]) {

@@ -46,6 +46,8 @@ export interface BackendSummary {
     inet6: number;          // family inet6, lport = port6
     onPortsAnyPid: number;  // accepts by anyone on port4/port6
     backends: Record<string, number>;
+    withoutWait: number;
+    withoutQueue: number;
   };
   connects: {
     n: number;
@@ -55,7 +57,7 @@ export interface BackendSummary {
     ok6: number;            // raddr ::1, rport port6
     okLatencyNotPositive: number;
     latencyUs: { min: number; median: number; max: number } | null;
-    failed: Array<[string, number]>;  // [error, rport]
+    failed: Array<[string, number, string, number]>;  // [error, rport, reason, syn_retries]
     backends: Record<string, number>;
   };
   server: RoleSummary;
@@ -131,6 +133,9 @@ export function summarize(events: Ev[], traffic: Traffic, N: number, M: number):
       inet6: accepts.filter((e) => e.family === 'inet6' && e.lport === port6).length,
       onPortsAnyPid: events.filter((e) => e.kind === 'accept' && (e.lport === port4 || e.lport === port6)).length,
       backends: countBy(accepts, (e) => e.backend ?? 'common'),
+      /** Accepts without their wait in the queue, or without their listener's backlog. */
+      withoutWait: accepts.filter((e) => !(e.queue_wait_us > 0)).length,
+      withoutQueue: accepts.filter((e) => !(e.queue_max > 0)).length,
     },
     connects: {
       n: connects.length,
@@ -140,7 +145,7 @@ export function summarize(events: Ev[], traffic: Traffic, N: number, M: number):
       ok6: ok.filter((e) => e.raddr === '::1' && e.rport === port6).length,
       okLatencyNotPositive: ok.filter((e) => !(e.latency_us > 0)).length,
       latencyUs: lat.length ? { min: lat[0], median: lat[lat.length >> 1], max: lat[lat.length - 1] } : null,
-      failed: failed.map((e) => [e.error, e.rport] as [string, number]),
+      failed: failed.map((e) => [e.error, e.rport, e.reason, e.syn_retries] as [string, number, string, number]),
       backends: countBy(connects, (e) => e.backend ?? 'common'),
     },
     server: role(events, serverPid),

@@ -15,19 +15,12 @@
  * - duration: a latency percentile in ns, the worst (largest) of the processes in scope; NaN when no
  *   process in scope has one: the condition then has NO DATA and never fires.
  *
- * Hooks for the listen-queue work (issue 13): accept_p50, accept_p99 and listen_overflows read
- * ProcessRow fields that the model does not fill yet (`acceptP50Ns`, `acceptP99Ns`,
- * `listenOverflows`, see ListenQueueFields). Until it does, accept_p50/accept_p99 have no data
- * (never fire) and listen_overflows is 0. The work that adds those figures fills the fields (or
- * changes the three readers below): nothing else in the alert machinery changes.
+ * Failures count by the reason the model gives each failed connect (src/model/failures: the
+ * record's reason, else its errno), as the FAIL column and the exporter's reason label do; the
+ * listen-queue metrics read the process row's queue figures (issue 13).
  */
+import { Reason } from '../../capture/layout';
 import type { ProcessRow } from '../processes';
-
-/** errno values (Linux, x86_64/generic) the failure metrics count. */
-const ECONNREFUSED = 111;
-const ETIMEDOUT = 110;
-const ENETUNREACH = 101;
-const EHOSTUNREACH = 113;
 
 export type MetricKind = 'counter' | 'host_counter' | 'gauge' | 'duration';
 
@@ -38,13 +31,6 @@ export type MetricUnit = 'count' | 'duration';
 export interface HostFigures {
   /** Events lost per drop stage (kernel, BPF ring, shared ring, recording), running totals. */
   drops: readonly number[];
-}
-
-/** Fields the listen-queue work adds to ProcessRow; optional here so this file builds before it. */
-export interface ListenQueueFields {
-  acceptP50Ns?: number;
-  acceptP99Ns?: number;
-  listenOverflows?: number;
 }
 
 interface MetricBase {
@@ -67,21 +53,12 @@ export interface HostMetric extends MetricBase {
 
 export type Metric = RowMetric | HostMetric;
 
-function errnoCount(row: ProcessRow, ...errnos: number[]): number {
-  if (!row.errnos) return 0;
-  let n = 0;
-  for (const e of errnos) n += row.errnos.get(e) ?? 0;
-  return n;
-}
-
 function listenCount(row: ProcessRow): number {
   if (!row.listen) return 0;
   let n = 0;
   for (const k of row.listen.values()) n += k;
   return n;
 }
-
-const lq = (row: ProcessRow): ListenQueueFields => row as ProcessRow & ListenQueueFields;
 
 function counter(name: string, describe: string, read: (row: ProcessRow) => number): RowMetric {
   return { name, describe, unit: 'count', kind: 'counter', read };
@@ -94,29 +71,31 @@ export const METRICS: readonly Metric[] = [
   },
   counter('connects', 'connect() results, successful or not', (r) => r.connectsOk + r.connectsFailed),
   counter('connect_fail', 'failed connects, any reason', (r) => r.connectsFailed),
-  counter('refused', 'connects refused (ECONNREFUSED)', (r) => errnoCount(r, ECONNREFUSED)),
-  counter('timeouts', 'connects timed out (ETIMEDOUT)', (r) => errnoCount(r, ETIMEDOUT)),
-  counter('unreachable', 'connects to no route (ENETUNREACH, EHOSTUNREACH)', (r) => errnoCount(r, ENETUNREACH, EHOSTUNREACH)),
+  counter('refused', 'connects refused (RST to the SYN)', (r) => r.failCount(Reason.Refused)),
+  counter('timeouts', 'connects timed out (the kernel gave up, or the program after a SYN retransmit)', (r) => r.failCount(Reason.Timeout)),
+  counter('unreachable', 'connects to no route or an unreachable host (ENETUNREACH, EHOSTUNREACH)', (r) => r.failCount(Reason.Unreachable)),
+  counter('aborted', 'connects the program closed before any SYN retransmit', (r) => r.failCount(Reason.Aborted)),
+  counter('conn_resets', 'established connections ended by a received RST', (r) => r.failCount(Reason.Reset)),
   counter('resets', 'TCP resets, sent or received', (r) => r.resetsSent + r.resetsReceived),
   counter('retransmits', 'TCP retransmits', (r) => r.retransmits),
   counter('accepts', 'connections accepted', (r) => r.accepts),
   counter('closes', 'sockets closed', (r) => r.closes),
   counter('opens', 'sockets opened (created, accepted, connecting, listening)', (r) => r.opened),
   counter('errors', 'failed calls and resets (the ERR column)', (r) => r.errors),
-  counter('listen_overflows', 'connections dropped by a full accept queue (0 until the model counts them)',
-    (r) => lq(r).listenOverflows ?? 0),
+  counter('listen_overflows', 'connections dropped by a full accept queue', (r) => r.overflows),
   { name: 'sockets_open', describe: 'sockets open now', unit: 'count', kind: 'gauge', read: (r) => r.open },
   { name: 'listen', describe: 'listening sockets now', unit: 'count', kind: 'gauge', read: listenCount },
   { name: 'connect_p50', describe: 'connect latency, median', unit: 'duration', kind: 'duration', read: (r) => r.p50Ns },
   { name: 'connect_p99', describe: 'connect latency, 99th percentile', unit: 'duration', kind: 'duration', read: (r) => r.p99Ns },
   {
-    name: 'accept_p50', describe: 'accept latency, median (no data until the model measures it)', unit: 'duration',
-    kind: 'duration', read: (r) => lq(r).acceptP50Ns ?? NaN,
+    name: 'accept_p50', describe: 'accept wait (established until accepted), median', unit: 'duration',
+    kind: 'duration', read: (r) => r.acceptP50Ns,
   },
   {
-    name: 'accept_p99', describe: 'accept latency, 99th percentile (no data until the model measures it)', unit: 'duration',
-    kind: 'duration', read: (r) => lq(r).acceptP99Ns ?? NaN,
+    name: 'accept_p99', describe: 'accept wait (established until accepted), 99th percentile', unit: 'duration',
+    kind: 'duration', read: (r) => r.acceptP99Ns,
   },
+  { name: 'queue', describe: 'connections waiting in accept queues now', unit: 'count', kind: 'gauge', read: (r) => r.queueLen },
 ];
 
 const BY_NAME = new Map(METRICS.map((m) => [m.name, m]));

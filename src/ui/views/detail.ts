@@ -9,6 +9,7 @@ import type { ProcessDetails } from '../../capture/procfs';
 import type { SocketEntry } from '../../model/sockets';
 import type { ProcessRow } from '../../model/processes';
 import { errnoName } from '../../capture/errno';
+import { formatFailures } from '../../model/failures';
 import { fit, fmtAge, fmtBytes, fmtLatency, fmtRate } from '../format';
 import { Color, esc, Theme } from './theme';
 import { TcpState } from '../../capture/layout';
@@ -49,6 +50,9 @@ export function detailLines(d: DetailInput): string[] {
     + `  err ${fmtRate(row.errRate)}/s  tx ${fmtBytes(row.txRate)}/s  rx ${fmtBytes(row.rxRate)}/s`
     + `  connect latency p50 ${fmtLatency(row.p50Ns)} p99 ${fmtLatency(row.p99Ns)} (${row.latency?.count ?? 0} samples)`));
   if (errnos) out.push(t.fg('red', esc(`errors: ${errnos}`)));
+  const fails = formatFailures(row.fails);
+  if (fails) out.push(t.fg('red', esc(`failed connects by reason: ${fails}`)));
+  out.push(...queueLines(d, row.queueAlarm));
   out.push('');
   out.push(...socketLines(d.model.socketsOf(d.pid), d, row.open));
   out.push('');
@@ -70,6 +74,24 @@ export function placeLines(row: ProcessRow, width: number): string[] {
   if (p?.unit && !p.containerId) who.push(`unit ${p.unit}`);
   if (p?.userUid !== undefined) who.push(`user slice ${p.userUid}`);
   if (who.length) out.push(esc(cutToWidth(showText(who.join('  ')), width).text));
+  return out;
+}
+
+/** Per listening port: accept queue, its limit, SYN queue, overflows; accept wait percentiles. */
+function queueLines(d: DetailInput, alarm: boolean): string[] {
+  const t = d.theme;
+  const row = d.model.process(d.pid)!;
+  const queues = d.model.listenQueues(d.pid);
+  if (queues.length === 0 && !row.acceptWait) return [];
+  const out: string[] = [];
+  const wait = row.acceptWait
+    ? `  accept wait p50 ${fmtLatency(row.acceptP50Ns)} p99 ${fmtLatency(row.acceptP99Ns)} (${row.acceptWait.count} accepts)` : '';
+  const head = `listen queues: overflows ${row.overflows}${wait}${alarm ? '  NOT KEEPING UP' : ''}`;
+  out.push(alarm ? t.bold(t.fg('red', esc(head))) : esc(head));
+  for (const q of queues) {
+    const text = `  port ${q.port}: queue ${q.len}/${q.max || '?'}  syn queue ${q.synQueue}  overflows ${q.overflows}${q.full ? '  FULL' : ''}`;
+    out.push(q.full || q.overflows ? t.fg('red', esc(text)) : esc(text));
+  }
   return out;
 }
 
@@ -130,10 +152,13 @@ export function describeEvent(e: EventJson): string {
     case 'exit': return `exit code ${e.exit_code}`;
     case 'drops': return `${e.dropped} lost at ${e.stage}`;
     case 'state': parts.push(`${e.old_state} -> ${e.new_state}`, local, remote ? `-> ${remote}` : ''); break;
-    case 'connect': parts.push(`${local} -> ${remote}`, e.error ?? 'ok', e.latency_us === undefined ? '' : fmtDuration(e.latency_us)); break;
-    case 'accept': parts.push(`${local} <- ${remote}`); break;
+    case 'connect': parts.push(`${local} -> ${remote}`, e.reason ?? e.error ?? 'ok', e.reason && e.error ? e.error : '',
+      e.latency_us === undefined ? '' : fmtDuration(e.latency_us), e.syn_retries ? `${e.syn_retries} SYN retries` : ''); break;
+    case 'accept': parts.push(`${local} <- ${remote}`, e.queue_wait_us ? `waited ${fmtDuration(e.queue_wait_us)}` : ''); break;
+    case 'queue': parts.push(local, `queue ${e.queue_len ?? 0}/${e.queue_max ?? '?'}`, `syn ${e.syn_queue ?? 0}`,
+      e.overflows ? `${e.overflows} overflows` : ''); break;
     case 'close': parts.push(`${local} ${remote}`, `sent ${fmtBytes(e.bytes_sent ?? 0)} received ${fmtBytes(e.bytes_received ?? 0)}`,
-      `lived ${fmtDuration(e.duration_us ?? null)}`, e.ended_by ? `by ${e.ended_by}` : ''); break;
+      `lived ${fmtDuration(e.duration_us ?? null)}`, e.ended_by ? `by ${e.ended_by}` : '', e.reason ?? ''); break;
     case 'reset': parts.push(`${e.reset}`, local, remote); break;
     default: parts.push(local, remote ? `-> ${remote}` : '', e.bytes !== undefined ? `${e.bytes} bytes` : '', e.error ?? '');
   }

@@ -55,6 +55,8 @@ function rowLine<R>(row: R, placed: PlacedColumn<R>[], spec: ViewSpec<R>, t: Tab
   const plainLen = cells.reduce((n, c) => n + displayWidth(c) + 1, -1);
   if (plainLen < t.width) line += ' '.repeat(t.width - plainLen);
   if (dim) line = th.fg('gray', line);
+  // A server not keeping up (queue full, overflowing, or nobody accepting): the whole row lights up.
+  else if (!selected && spec.alarm?.(row)) line = th.bold(th.fg('red', line));
   return selected ? th.inverse(line) : line;
 }
 

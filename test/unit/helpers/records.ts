@@ -32,6 +32,10 @@ export interface RecordFields {
   serial?: number | bigint;
   cgroup_id?: number | bigint;
   netns?: number;
+  reason?: number;
+  retries?: number;
+  queue_len?: number;
+  queue_max?: number;
 }
 
 /** A kernel-looking socket address, so tests exercise both 32-bit halves of `sock`. */
@@ -83,6 +87,10 @@ export function makeRecord(f: RecordFields): Uint8Array {
   v.setUint8(Offset.backend, f.backend ?? 2);
   v.setUint8(Offset.flags2, f.flags2 ?? 0);
   v.setUint32(Offset.count, f.count ?? 0, true);
+  v.setUint8(Offset.reason, f.reason ?? 0);
+  v.setUint8(Offset.retries, f.retries ?? 0);
+  v.setUint32(Offset.queue_len, f.queue_len ?? 0, true);
+  v.setUint32(Offset.queue_max, f.queue_max ?? 0, true);
   if (f.laddr) writeAddress(bytes, Offset.laddr, f.laddr, family);
   if (f.raddr) writeAddress(bytes, Offset.raddr, f.raddr, family);
   const comm = typeof f.comm === 'string' ? new TextEncoder().encode(f.comm).subarray(0, COMM_LEN - 1) : f.comm;
