@@ -42,7 +42,11 @@ enum socktop_kind {
 	SK_RESET = 12,        /* RST: flags SKF_RESET_SENT or received                          */
 	SK_EXIT = 13,         /* a process (thread group) exited; count = exit code             */
 	SK_DROPS = 14,        /* count events were lost at stage new_state (enum socktop_stage) */
-	SK_KIND_MAX = 15,
+	/* 15-16: taken by another change (fixed at merge) */
+	SK_UNIX_PATH = 17,    /* a piece of a unix socket address: path_id names it, count is the
+			       * byte offset of the piece, lport the address's whole length, and
+			       * laddr+raddr (32 bytes) hold the bytes (see "Unix sockets" below)  */
+	SK_KIND_MAX = 20,
 };
 
 /* Where a DROPS marker's events were lost (stored in new_state of a DROPS record). */
@@ -82,6 +86,18 @@ enum socktop_backend {
 #define SKF2_START_UNKNOWN 0x01 /* duration_ns is unknown, not 0: the start was not seen (CLOSE: a
 				 * socket from before socktop started, or adopted mid-life;
 				 * CONNECT: a SYN sent before) (JSON: null, TUI: "?")          */
+/* 0x02, 0x04: taken by another change. */
+#define SKF2_INFERRED 0x08      /* not seen as it happened: found by socktop's periodic walk of the
+				 * kernel's unix sockets (iter/unix), e.g. a listener found at
+				 * start, or a CLOSE of a socket missing from the walk (its time
+				 * is exact only to the walk interval, 1 s)                    */
+
+/* Unix sockets (family AF_UNIX, 1). `proto` holds the socket type (1 stream, 2 dgram, 5 seqpacket:
+ * never 6 or 17), ports and addresses are 0. The socket's address (its path, or an abstract name,
+ * which starts with a NUL byte) is the one it is bound to, else its peer's (a client's record names
+ * the server's path). Paths do not fit a record: path_id is a 32-bit hash of the address, and the
+ * first record naming an address comes with SK_UNIX_PATH records (before or after it) that carry its
+ * bytes, 32 per record; readers keep a table path_id -> address. Paths are untrusted bytes. */
 
 struct socktop_event {
 	__u64 ts_ns;          /*   0: bpf_ktime_get_ns(), CLOCK_MONOTONIC                     */
@@ -121,7 +137,9 @@ struct socktop_event {
 			       *      /proc/PID/ns/net); EXIT: the task's. 0 when not known      */
 	__u32 reserved0;      /* 140: 0                                                     */
 	__u64 reserved1;      /* 144: 0                                                     */
-	__u64 reserved2;      /* 152: 0                                                     */
+	__u32 peer_pid;       /* 152: AF_UNIX: the process at the other end (the owner of the
+			       *      peer socket, else its SO_PEERCRED pid); 0 when not known  */
+	__u32 path_id;        /* 156: AF_UNIX, UNIX_PATH: the address's id; 0: unbound       */
 };
 
 #endif /* SOCKTOP_H */

@@ -15,7 +15,7 @@ namespace socktop {
   X(ts_ns) X(sock) X(bytes_sent) X(bytes_received) X(duration_ns) X(pid) X(tid) X(uid)     \
   X(error) X(kind) X(family) X(proto) X(old_state) X(new_state) X(flags) X(lport) X(rport) \
   X(backend) X(flags2) X(count) X(laddr) X(raddr) X(comm) X(serial)    \
-  X(cgroup_id) X(netns) X(reserved0) X(reserved1) X(reserved2)
+  X(cgroup_id) X(netns) X(reserved0) X(reserved1) X(peer_pid) X(path_id)
 
 #define SOCKTOP_OFFSET(name) {#name, offsetof(struct socktop_event, name)},
 #define SOCKTOP_SIZE(name) +sizeof(static_cast<struct socktop_event*>(nullptr)->name)

@@ -56,7 +56,10 @@ export const Offset = {
   netns: 136,
   reserved0: 140,
   reserved1: 144,
-  reserved2: 152,
+  /** AF_UNIX: the pid at the other end (0: not known). */
+  peer_pid: 152,
+  /** AF_UNIX and UNIX_PATH: the id of the socket's address (0: unbound). */
+  path_id: 156,
 } as const;
 
 export type FieldName = keyof typeof Offset;
@@ -77,13 +80,15 @@ export enum EventKind {
   Reset = 12,
   Exit = 13,
   Drops = 14,
+  /** A piece (up to 32 bytes) of a unix socket address, named by path_id (see UNIX_PATH_PIECE). */
+  UnixPath = 17,
 }
-export const KIND_MAX = 15;
+export const KIND_MAX = 20;
 
 /** JSON names of the kinds (index = EventKind). */
 export const KIND_NAMES: readonly string[] = [
   'none', 'socket', 'bind', 'listen', 'connect_start', 'connect', 'accept', 'state', 'close',
-  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops',
+  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops', '', '', 'unix_path',
 ];
 
 export enum DropStage {
@@ -127,6 +132,9 @@ export const Flag = {
 export const Flag2 = {
   /** duration_ns is unknown (the start or the SYN was not seen), not 0: JSON null, TUI "?". */
   StartUnknown: 0x01,
+  /** Found by socktop's periodic walk of the kernel's unix sockets, not seen as it happened (a
+   * CLOSE's time is then exact only to the walk's interval, 1 s): JSON "inferred": true. */
+  Inferred: 0x08,
 } as const;
 
 /** Whether a CONNECT's latency / a CLOSE's lifetime (duration_ns) is known: not when its start
@@ -139,10 +147,20 @@ export function durationKnown(view: DataView, off: number): boolean {
 export const Backend = { Common: 0, Kprobe: 1, Tracepoint: 2, Snapshot: 3, Cgroup: 4 } as const;
 export const BACKEND_NAMES: Record<number, string> = { 1: 'kprobe', 2: 'tracepoint', 3: 'snapshot', 4: 'cgroup' };
 
+export const AF_UNIX = 1;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+
+/** AF_UNIX records hold the socket type in `proto`. */
+export const UNIX_TYPE_NAMES: Record<number, string> = { 1: 'stream', 2: 'dgram', 5: 'seqpacket' };
+/** The name of a unix socket type (`proto` of an AF_UNIX record). */
+export function unixTypeName(type: number): string {
+  return UNIX_TYPE_NAMES[type] ?? `type_${type}`;
+}
+/** Bytes of an address one UNIX_PATH record carries (laddr and raddr). */
+export const UNIX_PATH_PIECE = 32;
 
 /** Linux TCP states (include/net/tcp_states.h), index = state number. */
 export const TCP_STATE_NAMES: readonly string[] = [

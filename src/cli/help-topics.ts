@@ -34,7 +34,7 @@ const TOPICS: Record<string, () => string[]> = {
   json: () => [
     '`socktop --json` (and `socktop replay FILE --json`) print one JSON object per line per event:',
     '  ts_ns (CLOCK_MONOTONIC), kind, pid, comm, and the fields of that kind',
-    `  kinds: ${KIND_NAMES.filter((k) => k !== 'none').join(' ')}`,
+    `  kinds: ${KIND_NAMES.filter((k) => k !== 'none' && k !== '').join(' ')}`,
     `  drops records count losses per stage: ${Object.values(STAGE_NAMES).join(' ')}`,
     'Names are exact, with JSON escapes (C1 controls and DEL too), so printing the output is safe.',
     'Socket ids are opaque (a keyed hash, new every session), never kernel addresses.',

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * unix.bpf.h: unix-domain sockets (stream, seqpacket, dgram). Included by socktop.bpf.c in its
+ * cgroup backend section (it uses the shared socket history: socks, on_bytes, claim_accept).
+ *
+ * What this kernel lets us see (no kprobes, no fentry; see /work notes and README "Unix sockets"):
+ *   bytes         tp_btf sock_send_length / sock_recv_length (AF_UNIX too): exact, per call; the
+ *                 caller is the socket's owner (as for UDP)
+ *   connect       cgroup/connect_unix (6.7+) stashes the client socket; sk_data_ready on the
+ *                 LISTEN socket, in the connecting thread, means it succeeded: a CONNECT record
+ *                 naming the client (pid, the path) and the listener's pid (peer_pid)
+ *   accept        no hook runs in unix accept(): the server-side socket is known at connect, and
+ *                 claimed by its first user (ACCEPT with SKF_FIRST_TOUCH), as on TCP
+ *   listen, bind,  no hook either: the reader walks the kernel's unix sockets every second
+ *   close          (walk_unix_opt, iter/unix, in its own network namespace): a listener or a bound
+ *                 datagram socket it finds is reported (LISTEN / BIND with SKF2_INFERRED), and a
+ *                 socket socktop reported that the walk no longer finds gets its CLOSE then
+ *                 (SKF2_INFERRED: its time is exact only to the walk's second)
+ */
+#ifndef SOCKTOP_UNIX_BPF_H
+#define SOCKTOP_UNIX_BPF_H
+
+#define UNIX_LISTEN 10 /* TCP_LISTEN: unix sockets use the TCP state numbers */
+
+/* The unix sockets socktop has reported, for the walk that finds their end. */
+struct unix_seen {
+	__u64 gen;      /* the last walk that found it (or the one running when it was first seen) */
+	__u32 netns;    /* only a walk of this namespace can tell it is gone */
+	__u32 path_id;
+	__u32 peer_pid;
+	__u8 type;
+	__u8 listening; /* its LISTEN record went out */
+	__u8 pad[2];
+	__u64 cgroup_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct unix_seen);
+} unix_seen_socks SEC(".maps");
+
+/* connect() on a unix socket in flight, per thread: the client socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u64);
+} unix_connecting SEC(".maps");
+
+/* The walk: its number (bumped as one starts) and whether one is under way. */
+__u64 unix_walk_gen = 0;
+__u32 unix_walk_open = 0;
+
+static __always_inline __u32 sk_netns(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* Remember a unix socket socktop reports (so that its end is found); its entry, new or found. */
+static __always_inline struct unix_seen *unix_register(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct unix_seen *seen = bpf_map_lookup_elem(&unix_seen_socks, &key);
+	if (seen)
+		return seen;
+	struct unix_sock *u = (struct unix_sock *)sk;
+	struct sock *peer = BPF_CORE_READ(u, peer);
+	struct unix_address *addr = BPF_CORE_READ(u, addr);
+	if (!addr && peer)
+		addr = BPF_CORE_READ((struct unix_sock *)peer, addr);
+	struct unix_seen fresh = {
+		.gen = unix_walk_gen,
+		.netns = sk_netns(sk),
+		.path_id = unix_path_id(addr),
+		.peer_pid = unix_peer_pid(sk, peer),
+		.type = (__u8)BPF_CORE_READ(sk, sk_type),
+		.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id),
+	};
+	bpf_map_update_elem(&unix_seen_socks, &key, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&unix_seen_socks, &key);
+}
+
+/* Bytes moved on a unix socket (send/recv tracepoints, process context). */
+static __always_inline void on_unix_bytes(struct sock *sk, long n, bool sending, __u16 backend)
+{
+	if (n <= 0)
+		return;
+	struct unix_seen *seen = unix_register(sk);
+	if (seen) /* the acceptor, once the accepted end was claimed: kept for the CLOSE */
+		seen->peer_pid = unix_peer_pid(sk, BPF_CORE_READ((struct unix_sock *)sk, peer));
+	on_bytes(sk, n, sending, backend);
+}
+
+/* A record for a socket the walk found (no process made it: no tid). pid: the listen() caller
+ * for a listener (SO_PEERCRED of a LISTEN socket), else not known. */
+static __always_inline void emit_found(__u8 kind, struct sock *sk, __u32 pid)
+{
+	struct socktop_event *e = reserve_in(kind, SK_BACKEND_COMMON, false);
+	if (!e)
+		return;
+	fill_unix(e, sk);
+	e->peer_pid = 0;
+	e->pid = pid;
+	if (!pid)
+		e->flags |= SKF_OWNER_UNKNOWN;
+	e->flags2 |= SKF2_INFERRED | SKF2_START_UNKNOWN;
+	if (kind == SK_LISTEN)
+		e->new_state = UNIX_LISTEN;
+	submit(e);
+}
+
+/* A listener's LISTEN record, once. */
+static __always_inline void announce_listener(struct sock *sk, struct unix_seen *seen)
+{
+	if (!seen || seen->listening)
+		return;
+	seen->listening = 1;
+	emit_found(SK_LISTEN, sk, pid_nr(BPF_CORE_READ(sk, sk_peer_pid)));
+}
+
+extern void *bpf_cast_to_kern_ctx(void *) __ksym __weak;
+
+SEC("cgroup/connect4") /* the loader makes it cgroup/connect_unix (libbpf 1.1 lacks the name) */
+int cg_connect_unix_opt(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock_addr_kern *k = bpf_cast_to_kern_ctx(ctx);
+	__u64 tid = bpf_get_current_pid_tgid();
+	__u64 sk = (__u64)k->sk;
+	bpf_map_update_elem(&unix_connecting, &tid, &sk, BPF_ANY);
+	return 1;
+}
+
+/* The connect succeeded: unix_stream_connect queued the new server-side socket on the listener and
+ * woke it, in the connecting thread, after linking the pair. */
+static __always_inline void on_unix_connected(struct sock *listener)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	__u64 *stashed = bpf_map_lookup_elem(&unix_connecting, &tid);
+	if (!stashed)
+		return;
+	struct sock *client = (struct sock *)*stashed;
+	bpf_map_delete_elem(&unix_connecting, &tid);
+	struct sock *server_side = BPF_CORE_READ((struct unix_sock *)client, peer);
+	if (!server_side)
+		return;
+	__u64 now = bpf_ktime_get_ns();
+	announce_listener(listener, unix_register(listener));
+	/* the accepted end: claimed by its first user (touch() in on_bytes) */
+	new_entry(server_side, now, false, false);
+	unix_register(server_side);
+	struct sock_info *info = track(client, now, false);
+	unix_register(client);
+	struct socktop_event *e = reserve(SK_CONNECT, BACKEND_CGROUP);
+	if (!e)
+		return;
+	fill_unix(e, client);
+	set_owner(e, info);
+	e->peer_pid = pid_nr(BPF_CORE_READ(listener, sk_peer_pid));
+	e->new_state = TCP_ESTABLISHED;
+	e->flags2 |= SKF2_START_UNKNOWN; /* no latency: the hooks see only its two ends */
+	submit(e);
+}
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(cg_sk_data_ready_opt, struct sock *sk)
+{
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX &&
+	    BPF_CORE_READ(sk, __sk_common.skc_state) == UNIX_LISTEN)
+		on_unix_connected(sk);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the walk (every backend) */
+
+/* A socket reported before that the walk did not find: its CLOSE, from what socktop knew of it. */
+static long sweep_one(struct bpf_map *map, __u64 *key, struct unix_seen *seen, __u32 *netns)
+{
+	if (seen->netns != *netns || seen->gen == unix_walk_gen)
+		return 0;
+	struct sock_info *info = bpf_map_lookup_elem(&socks, key);
+	struct socktop_event *e = reserve_in(SK_CLOSE, SK_BACKEND_COMMON, false);
+	if (e) {
+		e->sock = *key;
+		e->family = AF_UNIX;
+		e->proto = seen->type;
+		e->path_id = seen->path_id;
+		e->peer_pid = seen->peer_pid;
+		e->netns = seen->netns;
+		e->cgroup_id = seen->cgroup_id;
+		set_owner(e, info);
+		e->flags |= SKF_BY_CLOSE;
+		e->flags2 |= SKF2_INFERRED;
+		e->old_state = seen->listening ? UNIX_LISTEN : 0;
+		e->new_state = TCP_CLOSE;
+		if (info) {
+			e->bytes_sent = info->sent;
+			e->bytes_received = info->received;
+		}
+		if (info && info->start_ns)
+			e->duration_ns = e->ts_ns - info->start_ns;
+		else
+			e->flags2 |= SKF2_START_UNKNOWN;
+		submit(e);
+	}
+	bpf_map_delete_elem(&socks, key);
+	bpf_map_delete_elem(&unix_seen_socks, key);
+	return 0;
+}
+
+/* One socket of the walk: remember that it still exists (and what to say at its end); report a
+ * listener or a bound datagram socket not seen before. */
+static __always_inline void walk_one(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct unix_seen *seen = bpf_map_lookup_elem(&unix_seen_socks, &key);
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (!seen) {
+		bool bound = BPF_CORE_READ((struct unix_sock *)sk, addr) != NULL;
+		bool dgram = BPF_CORE_READ(sk, sk_type) == 2;
+		if (state == UNIX_LISTEN) {
+			announce_listener(sk, unix_register(sk));
+		} else if (bound && dgram) {
+			unix_register(sk);
+			emit_found(SK_BIND, sk, 0);
+		}
+		return;
+	}
+	seen->gen = unix_walk_gen;
+	/* kept for its CLOSE: the socket's memory may be gone by then */
+	struct unix_sock *u = (struct unix_sock *)sk;
+	struct sock *peer = BPF_CORE_READ(u, peer);
+	struct unix_address *addr = BPF_CORE_READ(u, addr);
+	if (!addr && peer)
+		addr = BPF_CORE_READ((struct unix_sock *)peer, addr);
+	seen->path_id = unix_path_id(addr);
+	seen->peer_pid = unix_peer_pid(sk, peer);
+	if (state == UNIX_LISTEN)
+		announce_listener(sk, seen);
+}
+
+/* Run by the reader each second (it reads the iterator; never in a process's context). The last
+ * call of a walk (no socket) ends it: what the walk did not find in this namespace is gone. */
+SEC("iter/unix")
+int walk_unix_opt(struct bpf_iter__unix *ctx)
+{
+	struct unix_sock *u = ctx->unix_sk;
+	if (!unix_walk_open) {
+		unix_walk_open = 1;
+		__sync_fetch_and_add(&unix_walk_gen, 1);
+	}
+	if (u) {
+		walk_one((struct sock *)u);
+		return 0;
+	}
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	bpf_for_each_map_elem(&unix_seen_socks, sweep_one, &netns, 0);
+	unix_walk_open = 0;
+	return 0;
+}
+
+#endif /* SOCKTOP_UNIX_BPF_H */

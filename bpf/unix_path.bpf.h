@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * unix_path.bpf.h: how a unix socket fills a record (family AF_UNIX): its type, its address as a
+ * path_id (with the UNIX_PATH records that carry the address's bytes, sent once per address), and
+ * the pid at the other end. Included by socktop.bpf.c before fill_tuple(), which calls
+ * fill_unix() for AF_UNIX sockets. See "Unix sockets" in socktop.h.
+ */
+#ifndef SOCKTOP_UNIX_PATH_BPF_H
+#define SOCKTOP_UNIX_PATH_BPF_H
+
+#define AF_UNIX 1
+#define UNIX_PATH_MAX 108
+#define UNIX_PATH_PIECE 32 /* laddr + raddr */
+
+static __always_inline bool is_unix(struct sock *sk)
+{
+	return sk && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX;
+}
+
+/* Scratch room for one address (per CPU: 128 bytes is too much for the BPF stack next to a record). */
+struct unix_path_buf {
+	char bytes[128];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unix_path_buf);
+} unix_path_scratch SEC(".maps");
+
+/* The addresses whose UNIX_PATH records went out (LRU: an evicted one is simply sent again). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} unix_paths_sent SEC(".maps");
+
+/* One piece (32 bytes from `at`) of an address: a UNIX_PATH record. */
+static __always_inline void emit_path_piece(__u32 id, __u16 len, __u32 at, const char *piece)
+{
+	struct socktop_event *e = reserve_in(SK_UNIX_PATH, SK_BACKEND_COMMON, false);
+	if (!e)
+		return;
+	e->family = AF_UNIX;
+	e->path_id = id;
+	e->count = at;
+	e->lport = len;
+	__builtin_memcpy(e->laddr, piece, UNIX_PATH_PIECE);
+	submit(e);
+}
+
+/* The address's id (FNV-1a of its bytes; 0: none), sending its bytes the first time it is seen.
+ * A path's kernel length counts its terminating NUL; an abstract name (first byte NUL) has none,
+ * and every byte of it counts. */
+static __always_inline __u32 unix_path_id(struct unix_address *addr)
+{
+	__u32 zero = 0;
+	if (!addr)
+		return 0;
+	int kernel_len = BPF_CORE_READ(addr, len);
+	if (kernel_len <= (int)sizeof(short))
+		return 0; /* autobind in progress, or unbound */
+	__u32 len = kernel_len - sizeof(short);
+	if (len > UNIX_PATH_MAX)
+		len = UNIX_PATH_MAX;
+	struct unix_path_buf *buf = bpf_map_lookup_elem(&unix_path_scratch, &zero);
+	if (!buf)
+		return 0;
+	__builtin_memset(buf->bytes, 0, sizeof(buf->bytes));
+	asm volatile("%0 &= 127" : "+r"(len)); /* a bound the verifier sees (clang drops a plain one) */
+	if (!len || bpf_probe_read_kernel(buf->bytes, len, &addr->name[0].sun_path))
+		return 0;
+	if (buf->bytes[0] && buf->bytes[(len - 1) & 127] == 0)
+		len--; /* a path's NUL */
+	__u32 hash = 2166136261u;
+	for (int i = 0; i < UNIX_PATH_MAX; i++) {
+		if (i >= len)
+			break;
+		hash ^= (__u8)buf->bytes[i];
+		hash *= 16777619u;
+	}
+	if (!hash)
+		hash = 1;
+	if (bpf_map_lookup_elem(&unix_paths_sent, &hash))
+		return hash;
+	__u8 one = 1;
+	bpf_map_update_elem(&unix_paths_sent, &hash, &one, BPF_ANY);
+	emit_path_piece(hash, len, 0, buf->bytes);
+	if (len > 32)
+		emit_path_piece(hash, len, 32, buf->bytes + 32);
+	if (len > 64)
+		emit_path_piece(hash, len, 64, buf->bytes + 64);
+	if (len > 96)
+		emit_path_piece(hash, len, 96, buf->bytes + 96);
+	return hash;
+}
+
+static __always_inline __u32 pid_nr(struct pid *p)
+{
+	return p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+}
+
+/* Who is at the other end: the owner socktop knows for the peer socket (the acceptor, for a
+ * client), else the kernel's SO_PEERCRED pid (the server side: the client, exactly; the client
+ * side: the process that called listen()). Datagram sockets have no SO_PEERCRED pid. */
+static __always_inline __u32 unix_peer_pid(struct sock *sk, struct sock *peer)
+{
+	if (peer) {
+		__u64 key = (__u64)peer;
+		struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
+		if (info && info->pid && !info->accept_pending)
+			return info->pid;
+	}
+	return pid_nr(BPF_CORE_READ(sk, sk_peer_pid));
+}
+
+/* A unix socket's record fields: type in proto, its own address (else its peer's), peer pid. */
+static __always_inline void fill_unix(struct socktop_event *e, struct sock *sk)
+{
+	struct unix_sock *u = (struct unix_sock *)sk;
+	struct sock *peer = BPF_CORE_READ(u, peer);
+	struct unix_address *addr = BPF_CORE_READ(u, addr);
+	e->sock = (__u64)sk;
+	fill_place(e, sk);
+	e->family = AF_UNIX;
+	e->proto = (__u8)BPF_CORE_READ(sk, sk_type);
+	if (!addr && peer)
+		addr = BPF_CORE_READ((struct unix_sock *)peer, addr);
+	e->path_id = unix_path_id(addr);
+	e->peer_pid = unix_peer_pid(sk, peer);
+}
+
+#endif /* SOCKTOP_UNIX_PATH_BPF_H */
