@@ -23,7 +23,8 @@ export interface SocktopCommand {
 export function filterOptions(y: Argv): Argv {
   return y
     .option('pid', { alias: 'p', type: 'string', description: 'only these PIDs: 123,456 ranges 100-200, !123 excludes' })
-    .option('comm', { type: 'string', description: 'only commands whose name contains this' });
+    .option('comm', { type: 'string', description: 'only commands whose name contains this' })
+    .option('family', { type: 'string', description: 'only these socket families: inet (TCP, UDP), unix; e.g. inet,unix (default all)' });
 }
 
 /** How the events are shown: the TUI (default), --json lines, or -b text snapshots. */

@@ -13,6 +13,7 @@ const TOPICS: Record<string, () => string[]> = {
     '  Enter    details of the selected process: its sockets and recent events',
     '  p        PID filter: 123,456  ranges 100-200  !123 excludes  empty clears',
     '  /        command-name filter;  F follow the selected process;  Esc clear filters',
+    '  u        socket families shown: all -> inet -> unix -> all (records from then on)',
     '  s < >    sort column;  r reverse;  space pause the display (capture goes on)',
     '  replay:  + - speed, left/right seek 10 s, g G start/end',
   ],

@@ -4,11 +4,14 @@
  */
 import { PROBE_CHOICES as PROBES, ProbeChoice } from '../capture/addon';
 import { parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
+import { Families, FamilyFilterError, parseFamilies } from '../model/families';
 import { UsageError } from './errors';
 
 export interface CommonOptions {
   pids: PidFilter | null;
   comm: string | null;
+  /** --family: the socket families shown (null: all). */
+  families: Families;
   delaySec: number;
   probe: ProbeChoice;
   json: boolean;
@@ -24,6 +27,7 @@ export interface CommonOptions {
 export interface RawArgs {
   pid?: unknown;
   comm?: unknown;
+  family?: unknown;
   delay?: unknown;
   probe?: unknown;
   json?: unknown;
@@ -78,6 +82,16 @@ export function parseIterations(v: unknown): number | undefined {
   return n;
 }
 
+function parseFamilyOption(v: unknown): Families {
+  if (v === undefined || v === null) return null;
+  try {
+    return parseFamilies(String(last(v)));
+  } catch (e) {
+    if (e instanceof FamilyFilterError) throw new UsageError(`--family: ${e.message}`);
+    throw e;
+  }
+}
+
 export function normalizeOptions(a: RawArgs): CommonOptions {
   const probe = String(last(a.probe) ?? 'auto') as ProbeChoice;
   if (!PROBES.includes(probe)) throw new UsageError(`--probe: '${probe}' is not one of ${PROBES.join(', ')}`);
@@ -86,6 +100,7 @@ export function normalizeOptions(a: RawArgs): CommonOptions {
   const o: CommonOptions = {
     pids: parsePidOption(a.pid),
     comm: comm === undefined || comm === '' ? null : String(comm),
+    families: parseFamilyOption(a.family),
     delaySec: parseDelay(a.delay ?? 1),
     probe,
     json: Boolean(last(a.json)),

@@ -1,3 +1,5 @@
+import { describeFamilies, Families } from './families';
+
 /**
  * filter.ts: the PID list filter (`123,456`, ranges `100-200`, `!123` excludes) and the command
  * name filter, shared by the TUI prompt, `-p`/`--comm`, batch mode and `--json`.
@@ -68,6 +70,8 @@ export interface RowFilter {
   comm: string | null;
   /** Only this pid (F, follow). */
   follow: number | null;
+  /** Socket families shown (--family, u): null or absent for all. The model applies it at ingest. */
+  families?: Families;
 }
 
 export const NO_FILTER: RowFilter = { pids: null, comm: null, follow: null };
@@ -83,5 +87,6 @@ export function describeFilter(f: RowFilter): string {
   if (f.follow !== null) parts.push(`follow ${f.follow}`);
   if (f.pids) parts.push(`pid ${f.pids.text}`);
   if (f.comm) parts.push(`comm ~ ${f.comm}`);
+  if (f.families) parts.push(`family ${describeFamilies(f.families)}`);
   return parts.join(', ');
 }

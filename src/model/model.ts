@@ -16,7 +16,9 @@
  * About 470 lines on purpose: the meaning of every event kind, in one switch a reader can check
  * against bpf/socktop.h; the state lives in the two tables.
  */
-import { dropCounters, durationKnown, EventKind, Flag, Offset, TcpState } from '../capture/layout';
+import { AF_UNIX, dropCounters, durationKnown, EventKind, Flag, Offset, TcpState } from '../capture/layout';
+import { Families, familyShown } from './families';
+import { UnixPathTable } from './unix-paths';
 import type { EventJson } from '../capture/decode';
 import { EventLog, WordSource } from './eventlog';
 import { LatencyHistogram } from './latency';
@@ -118,6 +120,10 @@ export class SocketModel {
   private readonly global: RateWindow;
   private readonly globalLog: EventLog;
   private readonly words = new WordSource();
+  /** Unix socket addresses by path_id (UNIX_PATH records). */
+  private readonly unixPaths = new UnixPathTable();
+  /** The socket families shown (--family, the TUI's u key); null: all. Applied as records come in. */
+  private families: Families = null;
 
   private events = 0;
   private readonly drops = dropCounters();
@@ -156,6 +162,11 @@ export class SocketModel {
       this.onExit(view, off);
       return;
     }
+    if (kind === EventKind.UnixPath) {
+      this.unixPaths.ingest(view, off);
+      return;
+    }
+    if (!familyShown(this.families, view.getUint8(off + Offset.family))) return;
     const hasSock = view.getUint32(off + Offset.sock, true) !== 0 || view.getUint32(off + Offset.sock + 4, true) !== 0;
     const key = hasSock ? socketKey(view, off) : 0;
     cursor.key = key;
@@ -228,6 +239,8 @@ export class SocketModel {
         sock.state = TcpState.SynSent;
         break;
       case EventKind.Connect:
+        // A unix connect is reported once, at its end (no CONNECT_START opened the socket).
+        if (hasSock && error === 0 && view.getUint8(off + Offset.family) === AF_UNIX) sock = this.socks.openCounted(row, sock);
         this.onConnect(row, sock, view, off, error);
         break;
       case EventKind.State:
@@ -289,6 +302,7 @@ export class SocketModel {
     const n = readU64(view, off + (sent ? Offset.bytes_sent : Offset.bytes_received));
     this.addBytes(row, sent ? Series.Tx : Series.Rx, n);
     if (!sock && hasSock) sock = this.socks.openUncounted(row, view, off);
+    else if (sock?.isUnix) sock.setTuple(view, off); // the peer's pid, once its owner is known
     if (sock) {
       if (sent) sock.sent += n;
       else sock.received += n;
@@ -416,6 +430,20 @@ export class SocketModel {
   }
 
   /** The process's sockets: open ones first (oldest first), then recently closed ones. */
+  /** Which socket families records are taken from (null: all); records of others are skipped. */
+  setFamilies(families: Families): void {
+    this.families = families;
+  }
+
+  get shownFamilies(): Families {
+    return this.families;
+  }
+
+  /** A unix socket address by its id (raw text: escape before showing), if its bytes were seen. */
+  unixPath(id: number): string | undefined {
+    return this.unixPaths.get(id);
+  }
+
   socketsOf(pid: number): SocketEntry[] {
     return this.socks.socketsOf(pid);
   }

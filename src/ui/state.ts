@@ -9,6 +9,7 @@ import type { ReplayAction } from '../source';
 import {
   describeFilter, NO_FILTER, parsePidFilter, PidFilter, PidFilterError, RowFilter,
 } from '../model/filter';
+import { Families, nextFamilies } from '../model/families';
 
 export { parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
 
@@ -39,6 +40,7 @@ export interface UiStateOptions {
   descending?: boolean;
   pids?: PidFilter | null;
   comm?: string | null;
+  families?: Families;
   /** Replay: space, +/-, arrows and g/G drive the replay clock. */
   replay?: boolean;
 }
@@ -69,7 +71,7 @@ export class UiState {
   constructor(opts: UiStateOptions = {}) {
     this.sortKey = opts.sortKey ?? 'conn';
     this.descending = opts.descending ?? !ASCENDING_BY_DEFAULT.has(this.sortKey);
-    this.filter = { ...NO_FILTER, pids: opts.pids ?? null, comm: opts.comm || null };
+    this.filter = { ...NO_FILTER, pids: opts.pids ?? null, comm: opts.comm || null, families: opts.families ?? null };
     this.replay = opts.replay ?? false;
   }
 
@@ -172,6 +174,7 @@ export class UiState {
       case 'p': this.openPrompt('pid'); return 'render';
       case '/': this.openPrompt('comm'); return 'render';
       case 'F': this.toggleFollow(); return 'render';
+      case 'u': this.filter = { ...this.filter, families: nextFamilies(this.filter.families ?? null) }; return 'render';
       case 'escape': this.clearFilters(); return 'render';
       case 's': case '>': this.cycleSort(1); return 'render';
       case '<': this.cycleSort(-1); return 'render';

@@ -80,6 +80,7 @@ export async function runBatch(source: DataSource, o: BatchOptions): Promise<voi
   const out = o.out ?? process.stdout;
   const signal = o.signal ?? stopSignal;
   const model = new SocketModel();
+  model.setFamilies(o.filter.families ?? null);
   const pump = new Pump(source, model);
   source.onReset?.(() => undefined); // batch never seeks
   const started = Date.now();
@@ -131,7 +132,7 @@ export async function batchCommand(o: CommonOptions): Promise<void> {
   const live = await openHeadlessLive(o);
   await runBatch(live.source, {
     delaySec: o.delaySec, iterations: o.iterations, signal: live.stop.signal,
-    filter: { pids: o.pids, comm: o.comm, follow: null },
+    filter: { pids: o.pids, comm: o.comm, follow: null, families: o.families },
   });
   live.throwIfDied();
 }

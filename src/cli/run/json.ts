@@ -9,6 +9,7 @@ import { jsonLine } from '../../capture/json-line';
 import { dropCounters, EventKind, formatDrops, Offset } from '../../capture/layout';
 import { maxDrops } from '../../ui/pump';
 import { commMatches, PidFilter } from '../../model/filter';
+import { Families, familyShown } from '../../model/families';
 import type { DataSource } from '../../source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
@@ -16,6 +17,8 @@ import { stopSignal } from '../shutdown';
 export interface JsonOptions {
   pids: PidFilter | null;
   comm: string | null;
+  /** --family: the socket families printed (null or absent: all). */
+  families?: Families;
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
   signal?: AbortSignal;
@@ -62,6 +65,7 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
     } else {
       if (o.pids && !o.pids.matches(view.getUint32(off + Offset.pid, true))) return;
       if (o.comm && !commMatches(o.comm, readComm(view, off))) return;
+      if (o.families && !familyShown(o.families, view.getUint8(off + Offset.family))) return;
     }
     chunk += jsonLine(view, off) + '\n';
     sum.written++;
@@ -114,7 +118,7 @@ function write(out: NodeJS.WritableStream, text: string, signal: AbortSignal): P
 export async function jsonCommand(o: CommonOptions): Promise<number> {
   const { openHeadlessLive } = await import('../live');
   const live = await openHeadlessLive(o);
-  const sum = await runJson(live.source, { pids: o.pids, comm: o.comm, signal: live.stop.signal, stopSourceOnSignal: true });
+  const sum = await runJson(live.source, { pids: o.pids, comm: o.comm, families: o.families, signal: live.stop.signal, stopSourceOnSignal: true });
   live.throwIfDied();
   // As `socktop record` does: a recording that lost records is a failure, though the events
   // themselves all reached stdout.

@@ -37,12 +37,12 @@ export async function runReplay(o: CommonOptions, argv: CliArgs): Promise<number
     {
       runTui: async (source) => {
         const { runTui } = await import('./tui');
-        await runTui(source, { delaySec: o.delaySec, pids: o.pids, comm: o.comm, iterations: o.iterations, replay: true });
+        await runTui(source, { delaySec: o.delaySec, pids: o.pids, comm: o.comm, families: o.families, iterations: o.iterations, replay: true });
       },
       runBatch: async (source) => {
         const { runBatch } = await import('./batch');
         await runBatch(source, {
-          delaySec: o.delaySec, iterations: o.iterations, filter: { pids: o.pids, comm: o.comm, follow: null },
+          delaySec: o.delaySec, iterations: o.iterations, filter: { pids: o.pids, comm: o.comm, follow: null, families: o.families },
         });
       },
     },

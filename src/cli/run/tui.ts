@@ -8,6 +8,7 @@ import { App } from '../../ui/app';
 import type { DataSource } from '../../source';
 import { UiState } from '../../ui/state';
 import { UsageError } from '../errors';
+import type { Families } from '../../model/families';
 import type { CommonOptions } from '../options';
 import { setTerminalRestore, stopSignal } from '../shutdown';
 
@@ -15,6 +16,7 @@ export interface TuiOptions {
   delaySec: number;
   pids: PidFilter | null;
   comm: string | null;
+  families?: Families;
   /** Quit after this many frames (-n), like top. */
   iterations?: number;
   /** Replay keys (+ - left right) go to source.control. */
@@ -44,7 +46,7 @@ export function assertTerminal(
 /** Run the TUI on `source` until the user quits or a signal arrives. */
 export async function runTui(source: DataSource, o: TuiOptions): Promise<void> {
   assertTerminal();
-  const state = new UiState({ pids: o.pids, comm: o.comm, replay: o.replay });
+  const state = new UiState({ pids: o.pids, comm: o.comm, families: o.families, replay: o.replay });
   const app = new App(source, { delaySec: o.delaySec, state, model: o.model, maxFrames: o.iterations });
   setTerminalRestore(() => app.restoreTerminal());
   const stopped = new Promise<void>((resolve) => {
@@ -61,5 +63,5 @@ export async function topCommand(o: CommonOptions): Promise<void> {
   const failure = new Promise<never>((_, reject) => (fail = reject));
   failure.catch(() => undefined); // handled by the race in runTui; never unhandled
   const source = await openLiveSource({ probe: o.probe, record: o.record, force: o.force, onError: (e) => fail(e) });
-  await runTui(source, { delaySec: o.delaySec, pids: o.pids, comm: o.comm, iterations: o.iterations, failure });
+  await runTui(source, { delaySec: o.delaySec, pids: o.pids, comm: o.comm, families: o.families, iterations: o.iterations, failure });
 }
