@@ -32,6 +32,7 @@ struct unix_seen {
 	__u8 listening; /* its LISTEN record went out */
 	__u8 pad[2];
 	__u64 cgroup_id;
+	__u64 ino;      /* the socket's inode: its address alone may be a new socket's by now */
 };
 
 struct {
@@ -58,13 +59,69 @@ static __always_inline __u32 sk_netns(struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
+/* The end of a unix socket socktop reported, found late (the walk no longer finds it, or its
+ * address now holds another socket): its CLOSE from what socktop knew of it, and its entries go. */
+static __always_inline void emit_unix_close(__u64 *key, struct unix_seen *seen)
+{
+	struct sock_info *info = bpf_map_lookup_elem(&socks, key);
+	struct socktop_event *e = reserve_in(SK_CLOSE, SK_BACKEND_COMMON, false);
+	if (e) {
+		e->sock = *key;
+		e->family = AF_UNIX;
+		e->proto = seen->type;
+		e->path_id = seen->path_id;
+		e->peer_pid = seen->peer_pid;
+		e->netns = seen->netns;
+		e->cgroup_id = seen->cgroup_id;
+		set_owner(e, info);
+		e->flags |= SKF_BY_CLOSE;
+		e->flags2 |= SKF2_INFERRED;
+		e->old_state = seen->listening ? UNIX_LISTEN : 0;
+		e->new_state = TCP_CLOSE;
+		if (info) {
+			e->bytes_sent = info->sent;
+			e->bytes_received = info->received;
+		}
+		if (info && info->start_ns)
+			e->duration_ns = e->ts_ns - info->start_ns;
+		else
+			e->flags2 |= SKF2_START_UNKNOWN;
+		submit(e);
+	}
+	bpf_map_delete_elem(&socks, key);
+	bpf_map_delete_elem(&unix_seen_socks, key);
+}
+
+/* A socket reported before that the walk did not find. */
+static long sweep_one(struct bpf_map *map, __u64 *key, struct unix_seen *seen, __u32 *netns)
+{
+	if (seen->netns == *netns && seen->gen != unix_walk_gen)
+		emit_unix_close(key, seen);
+	return 0;
+}
+
+static __always_inline __u64 sk_inode(struct sock *sk)
+{
+	if (bpf_core_field_exists(sk->sk_ino))
+		return BPF_CORE_READ(sk, sk_ino);
+	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+}
+
 /* Remember a unix socket socktop reports (so that its end is found); its entry, new or found. */
 static __always_inline struct unix_seen *unix_register(struct sock *sk)
 {
 	__u64 key = (__u64)sk;
+	__u64 ino = sk_inode(sk);
 	struct unix_seen *seen = bpf_map_lookup_elem(&unix_seen_socks, &key);
-	if (seen)
+	if (seen && seen->ino && ino && seen->ino != ino) {
+		emit_unix_close(&key, seen); /* the socket that had this address is gone */
+		seen = NULL;
+	}
+	if (seen) {
+		if (!seen->ino)
+			seen->ino = ino; /* an accepted socket gets its inode at accept() */
 		return seen;
+	}
 	struct unix_sock *u = (struct unix_sock *)sk;
 	struct sock *peer = BPF_CORE_READ(u, peer);
 	struct unix_address *addr = BPF_CORE_READ(u, addr);
@@ -77,6 +134,7 @@ static __always_inline struct unix_seen *unix_register(struct sock *sk)
 		.peer_pid = unix_peer_pid(sk, peer),
 		.type = (__u8)BPF_CORE_READ(sk, sk_type),
 		.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id),
+		.ino = ino,
 	};
 	bpf_map_update_elem(&unix_seen_socks, &key, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&unix_seen_socks, &key);
@@ -147,11 +205,12 @@ static __always_inline void on_unix_connected(struct sock *listener)
 		return;
 	__u64 now = bpf_ktime_get_ns();
 	announce_listener(listener, unix_register(listener));
+	/* registered first: an old socket at the same address gets its CLOSE before these start */
+	unix_register(server_side);
+	unix_register(client);
 	/* the accepted end: claimed by its first user (touch() in on_bytes) */
 	new_entry(server_side, now, false, false);
-	unix_register(server_side);
 	struct sock_info *info = track(client, now, false);
-	unix_register(client);
 	struct socktop_event *e = reserve(SK_CONNECT, BACKEND_CGROUP);
 	if (!e)
 		return;
@@ -174,41 +233,6 @@ int BPF_PROG(cg_sk_data_ready_opt, struct sock *sk)
 
 /* ------------------------------------------------------------------ the walk (every backend) */
 
-/* A socket reported before that the walk did not find: its CLOSE, from what socktop knew of it. */
-static long sweep_one(struct bpf_map *map, __u64 *key, struct unix_seen *seen, __u32 *netns)
-{
-	if (seen->netns != *netns || seen->gen == unix_walk_gen)
-		return 0;
-	struct sock_info *info = bpf_map_lookup_elem(&socks, key);
-	struct socktop_event *e = reserve_in(SK_CLOSE, SK_BACKEND_COMMON, false);
-	if (e) {
-		e->sock = *key;
-		e->family = AF_UNIX;
-		e->proto = seen->type;
-		e->path_id = seen->path_id;
-		e->peer_pid = seen->peer_pid;
-		e->netns = seen->netns;
-		e->cgroup_id = seen->cgroup_id;
-		set_owner(e, info);
-		e->flags |= SKF_BY_CLOSE;
-		e->flags2 |= SKF2_INFERRED;
-		e->old_state = seen->listening ? UNIX_LISTEN : 0;
-		e->new_state = TCP_CLOSE;
-		if (info) {
-			e->bytes_sent = info->sent;
-			e->bytes_received = info->received;
-		}
-		if (info && info->start_ns)
-			e->duration_ns = e->ts_ns - info->start_ns;
-		else
-			e->flags2 |= SKF2_START_UNKNOWN;
-		submit(e);
-	}
-	bpf_map_delete_elem(&socks, key);
-	bpf_map_delete_elem(&unix_seen_socks, key);
-	return 0;
-}
-
 /* One socket of the walk: remember that it still exists (and what to say at its end); report a
  * listener or a bound datagram socket not seen before. */
 static __always_inline void walk_one(struct sock *sk)
@@ -216,6 +240,11 @@ static __always_inline void walk_one(struct sock *sk)
 	__u64 key = (__u64)sk;
 	struct unix_seen *seen = bpf_map_lookup_elem(&unix_seen_socks, &key);
 	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u64 ino = sk_inode(sk);
+	if (seen && seen->ino && ino && seen->ino != ino) {
+		emit_unix_close(&key, seen); /* the socket that had this address is gone */
+		seen = NULL;
+	}
 	if (!seen) {
 		bool bound = BPF_CORE_READ((struct unix_sock *)sk, addr) != NULL;
 		bool dgram = BPF_CORE_READ(sk, sk_type) == 2;
