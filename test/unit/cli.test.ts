@@ -26,7 +26,7 @@ test('defaults: the live TUI, 1 s delay, auto probe, no filters', async () => {
   assert.equal(p.command, 'top');
   assert.deepEqual(
     { ...p.options, pids: p.options.pids?.text ?? null },
-    { pids: null, comm: null, delaySec: 1, probe: 'auto', json: false, batch: false, iterations: undefined, record: undefined, verbose: false, force: false },
+    { pids: null, comm: null, families: null, delaySec: 1, probe: 'auto', json: false, batch: false, iterations: undefined, record: undefined, verbose: false, force: false },
   );
 });
 
