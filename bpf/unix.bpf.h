@@ -20,28 +20,6 @@
 #ifndef SOCKTOP_UNIX_BPF_H
 #define SOCKTOP_UNIX_BPF_H
 
-#define UNIX_LISTEN 10 /* TCP_LISTEN: unix sockets use the TCP state numbers */
-
-/* The unix sockets socktop has reported, for the walk that finds their end. */
-struct unix_seen {
-	__u64 gen;      /* the last walk that found it (or the one running when it was first seen) */
-	__u32 netns;    /* only a walk of this namespace can tell it is gone */
-	__u32 path_id;
-	__u32 peer_pid;
-	__u8 type;
-	__u8 listening; /* its LISTEN record went out */
-	__u8 pad[2];
-	__u64 cgroup_id;
-	__u64 ino;      /* the socket's inode: its address alone may be a new socket's by now */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct unix_seen);
-} unix_seen_socks SEC(".maps");
-
 /* connect() on a unix socket in flight, per thread: the client socket. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -59,11 +37,35 @@ static __always_inline __u32 sk_netns(struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
+/* A peer pid not known when the socket was registered (a datagram client that sent everything
+ * before its server's first receive made the server's entry): its owner by now, if the entry at the
+ * peer's address is still the peer's (same inode). Tried at the socket's end, and over every entry
+ * before the walk's sweep, so that a pair that ended together still names each other. */
+static __always_inline void resolve_peer_pid(struct unix_seen *seen)
+{
+	if (seen->peer_pid || !seen->peer || !seen->peer_ino)
+		return;
+	__u64 peer_key = seen->peer;
+	struct unix_seen *peer = bpf_map_lookup_elem(&unix_seen_socks, &peer_key);
+	if (!peer || peer->ino != seen->peer_ino)
+		return;
+	struct sock_info *info = bpf_map_lookup_elem(&socks, &peer_key);
+	if (info && info->pid && !info->accept_pending)
+		seen->peer_pid = info->pid;
+}
+
+static long resolve_peer(struct bpf_map *map, __u64 *key, struct unix_seen *seen, void *ctx)
+{
+	resolve_peer_pid(seen);
+	return 0;
+}
+
 /* The end of a unix socket socktop reported, found late (the walk no longer finds it, or its
  * address now holds another socket): its CLOSE from what socktop knew of it, and its entries go. */
 static __always_inline void emit_unix_close(__u64 *key, struct unix_seen *seen)
 {
 	struct sock_info *info = bpf_map_lookup_elem(&socks, key);
+	resolve_peer_pid(seen);
 	struct socktop_event *e = reserve_in(SK_CLOSE, SK_BACKEND_COMMON, false);
 	if (e) {
 		e->sock = *key;
@@ -74,6 +76,12 @@ static __always_inline void emit_unix_close(__u64 *key, struct unix_seen *seen)
 		e->netns = seen->netns;
 		e->cgroup_id = seen->cgroup_id;
 		set_owner(e, info);
+		if (!info)
+			e->serial = seen->serial;
+		if (!info && seen->pid) {
+			e->pid = seen->pid; /* a listener the walk found: comm is filled by the reader */
+			e->flags &= ~SKF_OWNER_UNKNOWN;
+		}
 		e->flags |= SKF_BY_CLOSE;
 		e->flags2 |= SKF2_INFERRED;
 		e->old_state = seen->listening ? UNIX_LISTEN : 0;
@@ -100,20 +108,16 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct unix_seen *seen, _
 	return 0;
 }
 
-static __always_inline __u64 sk_inode(struct sock *sk)
-{
-	if (bpf_core_field_exists(sk->sk_ino))
-		return BPF_CORE_READ(sk, sk_ino);
-	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
-}
-
-/* Remember a unix socket socktop reports (so that its end is found); its entry, new or found. */
-static __always_inline struct unix_seen *unix_register(struct sock *sk)
+/* Remember a unix socket socktop reports (so that its end is found); its entry, new or found.
+ * `fresh_socket`: sk was created just now (a server side at connect): any entry is an old one's. */
+static __always_inline struct unix_seen *unix_register_as(struct sock *sk, bool fresh_socket)
 {
 	__u64 key = (__u64)sk;
 	__u64 ino = sk_inode(sk);
+	struct unix_sock *u = (struct unix_sock *)sk;
+	struct sock *peer = BPF_CORE_READ(u, peer);
 	struct unix_seen *seen = bpf_map_lookup_elem(&unix_seen_socks, &key);
-	if (seen && seen->ino && ino && seen->ino != ino) {
+	if (seen && (fresh_socket || unix_seen_stale(seen, sk, ino, peer))) {
 		emit_unix_close(&key, seen); /* the socket that had this address is gone */
 		seen = NULL;
 	}
@@ -122,8 +126,6 @@ static __always_inline struct unix_seen *unix_register(struct sock *sk)
 			seen->ino = ino; /* an accepted socket gets its inode at accept() */
 		return seen;
 	}
-	struct unix_sock *u = (struct unix_sock *)sk;
-	struct sock *peer = BPF_CORE_READ(u, peer);
 	struct unix_address *addr = BPF_CORE_READ(u, addr);
 	if (!addr && peer)
 		addr = BPF_CORE_READ((struct unix_sock *)peer, addr);
@@ -135,9 +137,17 @@ static __always_inline struct unix_seen *unix_register(struct sock *sk)
 		.type = (__u8)BPF_CORE_READ(sk, sk_type),
 		.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id),
 		.ino = ino,
+		.peer = (__u64)peer,
+		.peer_ino = peer ? sk_inode(peer) : 0,
+		.serial = __sync_fetch_and_add(&next_serial, 1) + 1,
 	};
 	bpf_map_update_elem(&unix_seen_socks, &key, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&unix_seen_socks, &key);
+}
+
+static __always_inline struct unix_seen *unix_register(struct sock *sk)
+{
+	return unix_register_as(sk, false);
 }
 
 /* Bytes moved on a unix socket (send/recv tracepoints, process context). */
@@ -153,7 +163,7 @@ static __always_inline void on_unix_bytes(struct sock *sk, long n, bool sending,
 
 /* A record for a socket the walk found (no process made it: no tid). pid: the listen() caller
  * for a listener (SO_PEERCRED of a LISTEN socket), else not known. */
-static __always_inline void emit_found(__u8 kind, struct sock *sk, __u32 pid)
+static __always_inline void emit_found(__u8 kind, struct sock *sk, struct unix_seen *seen, __u32 pid)
 {
 	struct socktop_event *e = reserve_in(kind, SK_BACKEND_COMMON, false);
 	if (!e)
@@ -161,6 +171,7 @@ static __always_inline void emit_found(__u8 kind, struct sock *sk, __u32 pid)
 	fill_unix(e, sk);
 	e->peer_pid = 0;
 	e->pid = pid;
+	e->serial = seen ? seen->serial : 0;
 	if (!pid)
 		e->flags |= SKF_OWNER_UNKNOWN;
 	e->flags2 |= SKF2_INFERRED | SKF2_START_UNKNOWN;
@@ -175,7 +186,8 @@ static __always_inline void announce_listener(struct sock *sk, struct unix_seen 
 	if (!seen || seen->listening)
 		return;
 	seen->listening = 1;
-	emit_found(SK_LISTEN, sk, pid_nr(BPF_CORE_READ(sk, sk_peer_pid)));
+	seen->pid = pid_nr(BPF_CORE_READ(sk, sk_peer_pid));
+	emit_found(SK_LISTEN, sk, seen, seen->pid);
 }
 
 extern void *bpf_cast_to_kern_ctx(void *) __ksym __weak;
@@ -205,8 +217,9 @@ static __always_inline void on_unix_connected(struct sock *listener)
 		return;
 	__u64 now = bpf_ktime_get_ns();
 	announce_listener(listener, unix_register(listener));
-	/* registered first: an old socket at the same address gets its CLOSE before these start */
-	unix_register(server_side);
+	/* registered first: an old socket at the same address gets its CLOSE before these start (the
+	 * server side was created by this connect: whatever socktop knew at its address is gone) */
+	unix_register_as(server_side, true);
 	unix_register(client);
 	/* the accepted end: claimed by its first user (touch() in on_bytes) */
 	new_entry(server_side, now, false, false);
@@ -240,8 +253,7 @@ static __always_inline void walk_one(struct sock *sk)
 	__u64 key = (__u64)sk;
 	struct unix_seen *seen = bpf_map_lookup_elem(&unix_seen_socks, &key);
 	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	__u64 ino = sk_inode(sk);
-	if (seen && seen->ino && ino && seen->ino != ino) {
+	if (seen && unix_seen_stale(seen, sk, sk_inode(sk), BPF_CORE_READ((struct unix_sock *)sk, peer))) {
 		emit_unix_close(&key, seen); /* the socket that had this address is gone */
 		seen = NULL;
 	}
@@ -251,8 +263,7 @@ static __always_inline void walk_one(struct sock *sk)
 		if (state == UNIX_LISTEN) {
 			announce_listener(sk, unix_register(sk));
 		} else if (bound && dgram) {
-			unix_register(sk);
-			emit_found(SK_BIND, sk, 0);
+			emit_found(SK_BIND, sk, unix_register(sk), 0);
 		}
 		return;
 	}
@@ -285,6 +296,7 @@ int walk_unix_opt(struct bpf_iter__unix *ctx)
 	}
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	bpf_for_each_map_elem(&unix_seen_socks, resolve_peer, NULL, 0);
 	bpf_for_each_map_elem(&unix_seen_socks, sweep_one, &netns, 0);
 	unix_walk_open = 0;
 	return 0;

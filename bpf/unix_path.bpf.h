@@ -12,6 +12,8 @@
 #define UNIX_PATH_MAX 108
 #define UNIX_PATH_PIECE 32 /* laddr + raddr */
 
+#include "unix_seen.bpf.h"
+
 static __always_inline bool is_unix(struct sock *sk)
 {
 	return sk && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX;
@@ -104,16 +106,14 @@ static __always_inline __u32 pid_nr(struct pid *p)
 
 /* Who is at the other end: the owner socktop knows for the peer socket (the acceptor, for a
  * client), else the kernel's SO_PEERCRED pid (the server side: the client, exactly; the client
- * side: the process that called listen()). Datagram sockets have no SO_PEERCRED pid. */
+ * side: the process that called listen()). Datagram sockets have no SO_PEERCRED pid, listeners
+ * no peer. */
 static __always_inline __u32 unix_peer_pid(struct sock *sk, struct sock *peer)
 {
-	if (peer) {
-		__u64 key = (__u64)peer;
-		struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
-		if (info && info->pid && !info->accept_pending)
-			return info->pid;
-	}
-	return pid_nr(BPF_CORE_READ(sk, sk_peer_pid));
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == 10 /* TCP_LISTEN */)
+		return 0; /* a listener has no peer (its SO_PEERCRED pid is its own) */
+	__u32 owner = peer ? unix_known_owner(peer) : 0;
+	return owner ? owner : pid_nr(BPF_CORE_READ(sk, sk_peer_pid));
 }
 
 /* A unix socket's record fields: type in proto, its own address (else its peer's), peer pid. */

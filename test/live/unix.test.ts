@@ -93,9 +93,12 @@ test('unix sockets: path and abstract stream, seqpacket, dgram: peers, pids and 
     const listen = events.find((e) => e.kind === 'listen' && e.path_id === id);
     assert.ok(listen, `${t.name}: its listener`);
     assert.equal(listen.pid, t.server_pid);
+    assert.equal(listen.comm, 'python3', `${t.name}: the listener's name, from /proc`);
+    assert.equal(listen.peer_pid, null, `${t.name}: a listener has no peer`);
     assert.equal(listen.inferred, true);
     const listenerClose = events.find((e) => e.kind === 'close' && e.sock === listen.sock);
     assert.ok(listenerClose, `${t.name}: the listener's close`);
     assert.equal(listenerClose.old_state, 'LISTEN');
+    assert.equal(listenerClose.pid, t.server_pid, `${t.name}: the listener's close names its owner`);
   }
 });
