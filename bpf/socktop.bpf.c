@@ -675,6 +675,8 @@ static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u1
 		report_bytes(sk, info, proto, backend, true);
 }
 
+#include "udp_flow.bpf.h"
+
 /* ------------------------------------------------------------------ common: TCP state machine */
 
 static __always_inline void mark_syn_seen(void)
@@ -992,6 +994,7 @@ SEC("raw_tp")
 int run_flush_bytes(void *ctx)
 {
 	bpf_for_each_map_elem(&socks, flush_one, NULL, 0);
+	drain_udp_flows(); /* the UDP flows that moved (udp_flow.bpf.h) */
 	return 0;
 }
 
@@ -1337,9 +1340,10 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(cg_sock_send_length_opt, struct sock *sk, int ret)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (is_inet(family))
+	if (is_inet(family)) {
 		on_bytes(sk, ret, true, BACKEND_CGROUP);
-	else if (family == AF_UNIX)
+		on_udp_datagram(sk, ret, true);
+	} else if (family == AF_UNIX)
 		on_unix_bytes(sk, ret, true, BACKEND_CGROUP);
 	return 0;
 }
@@ -1348,9 +1352,10 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(cg_sock_recv_length_opt, struct sock *sk, int ret)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (is_inet(family))
+	if (is_inet(family)) {
 		on_bytes(sk, ret, false, BACKEND_CGROUP);
-	else if (family == AF_UNIX)
+		on_udp_datagram(sk, ret, false);
+	} else if (family == AF_UNIX)
 		on_unix_bytes(sk, ret, false, BACKEND_CGROUP);
 	return 0;
 }

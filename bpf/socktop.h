@@ -46,6 +46,10 @@ enum socktop_kind {
 	SK_UNIX_PATH = 17,    /* a piece of a unix socket address: path_id names it, count is the
 			       * byte offset of the piece, lport the address's whole length, and
 			       * laddr+raddr (32 bytes) hold the bytes (see "Unix sockets" below)  */
+	SK_UDP_FLOW = 18,     /* a UDP socket's traffic with one peer (raddr:rport; SKF2_PEER_UNKNOWN:
+			       * not known) since first seen: bytes_sent/received, count = datagrams
+			       * sent, path_id = datagrams received, ts_ns = last seen, duration_ns
+			       * = last - first seen. Sent once a second while it moves (totals) */
 	SK_KIND_MAX = 20,
 };
 
@@ -56,6 +60,7 @@ enum socktop_stage {
 	SK_STAGE_RECORDING = 3,   /* a recording write failed                                  */
 	SK_STAGE_KERNEL_MISS = 4, /* the kernel skipped one of socktop's programs (another BPF
 				   * program was running on that CPU): bpf_prog_info.recursion_misses */
+	SK_STAGE_UDP_FLOWS = 5,   /* datagrams not counted in any UDP flow: the flow table was full */
 };
 
 /* Which backend's program produced a record (the `backend` field). SNAPSHOT records are made in
@@ -91,6 +96,9 @@ enum socktop_backend {
 				 * kernel's unix sockets (iter/unix), e.g. a listener found at
 				 * start, or a CLOSE of a socket missing from the walk (its time
 				 * is exact only to the walk interval, 1 s)                    */
+
+#define SKF2_PEER_UNKNOWN 0x10  /* UDP_FLOW: datagrams received with no address asked for, on an
+				 * unconnected socket (recv(), read()): the peer is not known    */
 
 /* Unix sockets (family AF_UNIX, 1). `proto` holds the socket type (1 stream, 2 dgram, 5 seqpacket:
  * never 6 or 17), ports and addresses are 0. The socket's address (its path, or an abstract name,
@@ -139,7 +147,8 @@ struct socktop_event {
 	__u64 reserved1;      /* 144: 0                                                     */
 	__u32 peer_pid;       /* 152: AF_UNIX: the process at the other end (the owner of the
 			       *      peer socket, else its SO_PEERCRED pid); 0 when not known  */
-	__u32 path_id;        /* 156: AF_UNIX, UNIX_PATH: the address's id; 0: unbound       */
+	__u32 path_id;        /* 156: AF_UNIX, UNIX_PATH: the address's id; 0: unbound.
+			       *      UDP_FLOW: datagrams received (as count is per kind)     */
 };
 
 #endif /* SOCKTOP_H */

@@ -10,6 +10,7 @@ import {
 import { errnoName } from './errno';
 import { decodeUtf8 } from '../model/text';
 import { pathPiece, unixFields } from './unix-json';
+import { udpFlowFields } from './udp-flow-json';
 
 export interface EventJson {
   ts_ns: number;
@@ -58,6 +59,12 @@ export interface EventJson {
   snapshot?: true;
   /** Found by the periodic walk of unix sockets, not seen as it happened (Flag2.Inferred). */
   inferred?: true;
+  /** udp_flow (udp-flow-json.ts): "unknown" when the peer is not known. */
+  peer?: 'unknown';
+  datagrams_sent?: number;
+  datagrams_received?: number;
+  first_seen_ns?: number;
+  last_seen_ns?: number;
   exit_code?: number;
   stage?: string;
   dropped?: number;
@@ -223,6 +230,7 @@ export function decodeEvent(view: DataView, off: number): EventJson {
     ev.duration_us = duration;
     ev.ended_by = flags & Flag.ByClose ? 'close' : flags & Flag.ByDestroy ? 'destroy' : 'state';
   }
+  if (kind === EventKind.UdpFlow) Object.assign(ev, udpFlowFields(view, off));
   if (kind === EventKind.Send) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_sent, true));
   if (kind === EventKind.Recv) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_received, true));
   if (kind === EventKind.Reset) ev.reset = flags & Flag.ResetSent ? 'sent' : 'received';

@@ -13,6 +13,7 @@ import {
 import { commJson, escapeJsonControls, formatAddress, sockId } from './decode';
 import { errnoName } from './errno';
 import { pathPiece, unixFields } from './unix-json';
+import { udpFlowJson } from './udp-flow-json';
 
 /** A JSON string of untrusted text, as stringifyEvent writes it. */
 const str = (s: string): string => escapeJsonControls(JSON.stringify(s));
@@ -80,6 +81,7 @@ export function jsonLine(view: DataView, off: number): string {
       + `,"duration_us":${duration}`
       + `,"ended_by":${flags & Flag.ByClose ? '"close"' : flags & Flag.ByDestroy ? '"destroy"' : '"state"'}`;
   }
+  if (kind === EventKind.UdpFlow) s += udpFlowJson(view, off);
   if (kind === EventKind.Send) s += `,"bytes":${u64(view, off + Offset.bytes_sent)}`;
   if (kind === EventKind.Recv) s += `,"bytes":${u64(view, off + Offset.bytes_received)}`;
   if (kind === EventKind.Reset) s += `,"reset":${flags & Flag.ResetSent ? '"sent"' : '"received"'}`;

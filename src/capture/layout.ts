@@ -58,7 +58,8 @@ export const Offset = {
   reserved1: 144,
   /** AF_UNIX: the pid at the other end (0: not known). */
   peer_pid: 152,
-  /** AF_UNIX and UNIX_PATH: the id of the socket's address (0: unbound). */
+  /** AF_UNIX and UNIX_PATH: the id of the socket's address (0: unbound). UDP_FLOW: datagrams
+   *  received (a per-kind meaning, as `count` has). */
   path_id: 156,
 } as const;
 
@@ -82,13 +83,15 @@ export enum EventKind {
   Drops = 14,
   /** A piece (up to 32 bytes) of a unix socket address, named by path_id (see UNIX_PATH_PIECE). */
   UnixPath = 17,
+  /** A UDP socket's traffic with one peer since first seen (udp-flow-json.ts; bpf/udp_flow.bpf.h). */
+  UdpFlow = 18,
 }
 export const KIND_MAX = 20;
 
 /** JSON names of the kinds (index = EventKind). */
 export const KIND_NAMES: readonly string[] = [
   'none', 'socket', 'bind', 'listen', 'connect_start', 'connect', 'accept', 'state', 'close',
-  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops', '', '', 'unix_path',
+  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops', '', '', 'unix_path', 'udp_flow',
 ];
 
 export enum DropStage {
@@ -96,22 +99,25 @@ export enum DropStage {
   SharedRing = 2,
   Recording = 3,
   KernelMiss = 4,
+  /** Datagrams not counted in any UDP flow: the kernel's flow table was full. */
+  UdpFlows = 5,
 }
 export const STAGE_NAMES: Record<number, string> = {
   1: 'bpf_ring',
   2: 'shared_ring',
   3: 'recording',
   4: 'kernel_miss',
+  5: 'udp_flows',
 };
 /** Every stage, in the order events flow (how drops are listed in every output). */
 export const DROP_STAGES: readonly DropStage[] = [
-  DropStage.KernelMiss, DropStage.BpfRing, DropStage.SharedRing, DropStage.Recording,
+  DropStage.KernelMiss, DropStage.UdpFlows, DropStage.BpfRing, DropStage.SharedRing, DropStage.Recording,
 ];
 /** A per-stage counter array, indexed by DropStage (index 0 unused). */
 export function dropCounters(): number[] {
   return new Array<number>(Math.max(...DROP_STAGES) + 1).fill(0);
 }
-/** "kernel_miss 0, bpf_ring 0, shared_ring 3, recording 0": the one way drops are written out. */
+/** "kernel_miss 0, udp_flows 0, bpf_ring 0, shared_ring 3, recording 0": the one way drops are written out. */
 export function formatDrops(drops: readonly number[]): string {
   return DROP_STAGES.map((st) => `${STAGE_NAMES[st]} ${drops[st] ?? 0}`).join(', ');
 }
@@ -135,6 +141,8 @@ export const Flag2 = {
   /** Found by socktop's periodic walk of the kernel's unix sockets, not seen as it happened (a
    * CLOSE's time is then exact only to the walk's interval, 1 s): JSON "inferred": true. */
   Inferred: 0x08,
+  /** UDP_FLOW: datagrams received without their source (recv() on an unconnected socket). */
+  PeerUnknown: 0x10,
 } as const;
 
 /** Whether a CONNECT's latency / a CLOSE's lifetime (duration_ns) is known: not when its start
