@@ -50,6 +50,9 @@ enum socktop_kind {
 			       * not known) since first seen: bytes_sent/received, count = datagrams
 			       * sent, path_id = datagrams received, ts_ns = last seen, duration_ns
 			       * = last - first seen. Sent once a second while it moves (totals) */
+	SK_SOCK_ERROR = 19,   /* an error the kernel reported to a UDP socket (ICMP: port
+			       * unreachable -> error ECONNREFUSED), with its peer when connected
+			       * (else SKF2_PEER_UNKNOWN); made in softirq: no tid              */
 	SK_KIND_MAX = 20,
 };
 
@@ -98,7 +101,8 @@ enum socktop_backend {
 				 * is exact only to the walk interval, 1 s)                    */
 
 #define SKF2_PEER_UNKNOWN 0x10  /* UDP_FLOW: datagrams received with no address asked for, on an
-				 * unconnected socket (recv(), read()): the peer is not known    */
+				 * unconnected socket (recv(), read()); SOCK_ERROR: an unconnected
+				 * socket's: the peer is not known                              */
 
 /* Unix sockets (family AF_UNIX, 1). `proto` holds the socket type (1 stream, 2 dgram, 5 seqpacket:
  * never 6 or 17), ports and addresses are 0. The socket's address (its path, or an abstract name,

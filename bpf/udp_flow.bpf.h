@@ -126,6 +126,80 @@ int cg_udp_recvmsg6(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+/* connect() on a UDP socket (cgroup connect4/6: before the kernel sets the peer; UDP sends nothing
+ * to connect, and fails only locally, e.g. no route, which this backend does not see): a CONNECT
+ * record naming the peer asked for. The socket's address, as the context gives it, is its id.
+ * A connect to AF_UNSPEC (dissolving the association) never reaches the hook. */
+static __always_inline void on_udp_connect(struct bpf_sock_addr *ctx, bool v6)
+{
+	if (ctx->protocol != IPPROTO_UDP)
+		return;
+	struct bpf_sock *sk = ctx->sk;
+	if (!sk)
+		return;
+	__u64 key = (__u64)sk; /* socktop runs with CAP_PERFMON: the verifier lets an address be read */
+	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
+	struct socktop_event *e = reserve(SK_CONNECT, BACKEND_CGROUP);
+	if (!e)
+		return;
+	e->sock = key;
+	e->family = v6 ? AF_INET6 : AF_INET;
+	e->proto = IPPROTO_UDP;
+	e->lport = (__u16)sk->src_port;
+	e->rport = bpf_ntohs((__u16)ctx->user_port);
+	if (v6) {
+		__u32 ip6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+		__builtin_memcpy(e->raddr, ip6, 16);
+		__u32 src6[4] = { sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3] };
+		__builtin_memcpy(e->laddr, src6, 16);
+	} else {
+		__u32 ip = ctx->user_ip4;
+		__builtin_memcpy(e->raddr, &ip, 4);
+		__u32 src = sk->src_ip4;
+		__builtin_memcpy(e->laddr, &src, 4);
+	}
+	set_owner_current(e);
+	if (info)
+		e->serial = info->serial;
+	e->new_state = TCP_ESTABLISHED;
+	e->flags2 |= SKF2_START_UNKNOWN; /* no latency: nothing goes on the wire */
+	submit(e);
+}
+
+SEC("cgroup/connect4")
+int cg_udp_connect4(struct bpf_sock_addr *ctx)
+{
+	on_udp_connect(ctx, false);
+	return 1;
+}
+
+SEC("cgroup/connect6")
+int cg_udp_connect6(struct bpf_sock_addr *ctx)
+{
+	on_udp_connect(ctx, true);
+	return 1;
+}
+
+/* A socket error the kernel reported to a UDP socket (an ICMP error: port unreachable ->
+ * ECONNREFUSED, ...), in softirq: a SOCK_ERROR record with the owner from the socket's history.
+ * A connected socket names its peer; an unconnected one (IP_RECVERR) does not know it here. */
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(cg_inet_sk_error_report_opt, struct sock *sk)
+{
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
+		return 0;
+	struct socktop_event *e = reserve_in(SK_SOCK_ERROR, BACKEND_CGROUP, false);
+	if (!e)
+		return 0;
+	fill_tuple(e, sk);
+	set_owner(e, lookup(sk));
+	e->error = BPF_CORE_READ(sk, sk_err);
+	if (!e->rport)
+		e->flags2 |= SKF2_PEER_UNKNOWN;
+	submit(e);
+	return 0;
+}
+
 /* The peer of this datagram: the hook's (same thread, same direction), else a connected socket's. */
 static __always_inline void udp_peer_of(struct sock *sk, bool sending, struct udp_flow_key *key)
 {

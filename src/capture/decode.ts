@@ -231,6 +231,7 @@ export function decodeEvent(view: DataView, off: number): EventJson {
     ev.ended_by = flags & Flag.ByClose ? 'close' : flags & Flag.ByDestroy ? 'destroy' : 'state';
   }
   if (kind === EventKind.UdpFlow) Object.assign(ev, udpFlowFields(view, off));
+  if (kind === EventKind.SockError && view.getUint8(off + Offset.flags2) & Flag2.PeerUnknown) ev.peer = 'unknown';
   if (kind === EventKind.Send) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_sent, true));
   if (kind === EventKind.Recv) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_received, true));
   if (kind === EventKind.Reset) ev.reset = flags & Flag.ResetSent ? 'sent' : 'received';

@@ -82,6 +82,7 @@ export function jsonLine(view: DataView, off: number): string {
       + `,"ended_by":${flags & Flag.ByClose ? '"close"' : flags & Flag.ByDestroy ? '"destroy"' : '"state"'}`;
   }
   if (kind === EventKind.UdpFlow) s += udpFlowJson(view, off);
+  if (kind === EventKind.SockError && view.getUint8(off + Offset.flags2) & Flag2.PeerUnknown) s += ',"peer":"unknown"';
   if (kind === EventKind.Send) s += `,"bytes":${u64(view, off + Offset.bytes_sent)}`;
   if (kind === EventKind.Recv) s += `,"bytes":${u64(view, off + Offset.bytes_received)}`;
   if (kind === EventKind.Reset) s += `,"reset":${flags & Flag.ResetSent ? '"sent"' : '"received"'}`;

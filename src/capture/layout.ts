@@ -85,13 +85,15 @@ export enum EventKind {
   UnixPath = 17,
   /** A UDP socket's traffic with one peer since first seen (udp-flow-json.ts; bpf/udp_flow.bpf.h). */
   UdpFlow = 18,
+  /** An error the kernel reported to a UDP socket (an ICMP port unreachable: ECONNREFUSED). */
+  SockError = 19,
 }
 export const KIND_MAX = 20;
 
 /** JSON names of the kinds (index = EventKind). */
 export const KIND_NAMES: readonly string[] = [
   'none', 'socket', 'bind', 'listen', 'connect_start', 'connect', 'accept', 'state', 'close',
-  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops', '', '', 'unix_path', 'udp_flow',
+  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops', '', '', 'unix_path', 'udp_flow', 'sock_error',
 ];
 
 export enum DropStage {
@@ -141,7 +143,8 @@ export const Flag2 = {
   /** Found by socktop's periodic walk of the kernel's unix sockets, not seen as it happened (a
    * CLOSE's time is then exact only to the walk's interval, 1 s): JSON "inferred": true. */
   Inferred: 0x08,
-  /** UDP_FLOW: datagrams received without their source (recv() on an unconnected socket). */
+  /** UDP_FLOW: datagrams received without their source (recv() on an unconnected socket);
+   *  SOCK_ERROR: an unconnected socket's error (its peer is not known). JSON "peer": "unknown". */
   PeerUnknown: 0x10,
 } as const;
 

@@ -43,7 +43,8 @@ test('UDP flows: peers, datagrams and bytes each way, pids; an unknown peer coun
   }
   const events = parseJsonLines(socktop.stdout());
   const flows = latestFlows(events);
-  for (const t of truths) {
+  const refusedTruth = truths.find((t) => t.name === 'refused') as unknown as { pid: number; lport: number; port: number; errno: number };
+  for (const t of truths.filter((x) => x.name !== 'refused')) {
     const server = flows.filter((f) => f.pid === t.server_pid && f.lport === t.server_port && f.family === t.family);
     const client = flows.filter((f) => f.pid === t.client_pid && f.lport === t.client_port && f.family === t.family);
     assert.equal(server.length, 1, `${t.name}: one flow on the server's socket: ${JSON.stringify(server)}`);
@@ -74,6 +75,18 @@ test('UDP flows: peers, datagrams and bytes each way, pids; an unknown peer coun
       assert.equal(s.rport, t.client_port);
     }
   }
+  // connect() on UDP, and the ICMP port unreachable that answers its datagram
+  const r = refusedTruth;
+  assert.equal(r.errno, 111, 'the fixture saw ECONNREFUSED');
+  const connects = events.filter((e) => e.kind === 'connect' && e.proto === 'udp' && e.pid === r.pid);
+  assert.equal(connects.length, 1, `one UDP connect: ${JSON.stringify(connects)}`);
+  assert.deepEqual([connects[0].raddr, connects[0].rport, connects[0].error, connects[0].comm], ['127.0.0.1', r.port, null, 'python3']);
+  const refused = events.filter((e) => e.kind === 'sock_error' && e.rport === r.port);
+  assert.equal(refused.length, 1, `ECONNREFUSED once: ${JSON.stringify(refused)}`);
+  assert.deepEqual([refused[0].error, refused[0].pid, refused[0].lport, refused[0].tid], ['ECONNREFUSED', r.pid, r.lport, null]);
+  assert.equal(refused[0].sock, connects[0].sock, 'the error names the connected socket');
+  const sent = latestFlows(events).filter((f) => f.pid === r.pid && f.rport === r.port);
+  assert.deepEqual(sent.map((f) => [f.datagrams_sent, f.bytes_sent]), [[1, 42]], 'its one datagram, in its flow');
   const lost = events.filter((e) => e.kind === 'drops' && e.stage === 'udp_flows');
   assert.equal(lost.length, 0, 'no datagram outside a flow');
 });
