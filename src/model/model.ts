@@ -18,6 +18,7 @@
  */
 import { AF_UNIX, dropCounters, durationKnown, EventKind, Flag, Offset, TcpState } from '../capture/layout';
 import { Families, familyShown } from './families';
+import { UdpFlowRow, UdpFlowTable } from './udp-flows';
 import { UnixPathTable } from './unix-paths';
 import type { EventJson } from '../capture/decode';
 import { EventLog, WordSource } from './eventlog';
@@ -122,6 +123,7 @@ export class SocketModel {
   private readonly words = new WordSource();
   /** Unix socket addresses by path_id (UNIX_PATH records). */
   private readonly unixPaths = new UnixPathTable();
+  private readonly udpFlows = new UdpFlowTable();
   /** The socket families shown (--family, the TUI's u key); null: all. Applied as records come in. */
   private families: Families = null;
 
@@ -255,6 +257,9 @@ export class SocketModel {
       case EventKind.Send:
       case EventKind.Recv:
         sock = this.onBytes(row, sock, hasSock, view, off, kind === EventKind.Send);
+        break;
+      case EventKind.UdpFlow:
+        this.udpFlows.ingest(view, off);
         break;
       case EventKind.Retransmit:
         row.retransmits++;
@@ -393,7 +398,7 @@ export class SocketModel {
   }
 
   private log(row: ProcessRow, view: DataView, off: number, kind: number): void {
-    if (!this.options.logBytesEvents && (kind === EventKind.Send || kind === EventKind.Recv)) return;
+    if (!this.options.logBytesEvents && (kind === EventKind.Send || kind === EventKind.Recv || kind === EventKind.UdpFlow)) return;
     const word = this.words.locate(view, off);
     const src = this.words.array;
     if (!row.log) row.log = new EventLog(this.options.processLogSize);
@@ -446,6 +451,11 @@ export class SocketModel {
 
   socketsOf(pid: number): SocketEntry[] {
     return this.socks.socketsOf(pid);
+  }
+
+  /** The process's UDP flows (peer, datagrams and bytes each way), most recently seen first. */
+  udpFlowsOf(pid: number): UdpFlowRow[] {
+    return this.udpFlows.flowsOf(pid);
   }
 
   recentEvents(pid: number, max?: number): EventJson[] {

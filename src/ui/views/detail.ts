@@ -7,6 +7,7 @@ import type { EventJson } from '../../capture/decode';
 import type { SocketModel } from '../../model/model';
 import type { ProcessDetails } from '../../capture/procfs';
 import type { SocketEntry } from '../../model/sockets';
+import type { UdpFlowRow } from '../../model/udp-flows';
 import { errnoName } from '../../capture/errno';
 import { fit, fmtAge, fmtBytes, fmtLatency, fmtRate } from '../format';
 import { Color, esc, Theme } from './theme';
@@ -49,6 +50,11 @@ export function detailLines(d: DetailInput): string[] {
   if (errnos) out.push(t.fg('red', esc(`errors: ${errnos}`)));
   out.push('');
   out.push(...socketLines(d.model.socketsOf(d.pid), d, row.open));
+  const flows = d.model.udpFlowsOf(d.pid);
+  if (flows.length > 0) {
+    out.push('');
+    out.push(...udpFlowLines(flows, d));
+  }
   out.push('');
   out.push(...eventLines(d.model.recentEvents(d.pid), d));
   return out;
@@ -75,6 +81,23 @@ function socketLines(socks: SocketEntry[], d: DetailInput, open: number): string
   }
   if (socks.length > MAX_SOCKETS) out.push(esc(`... and ${socks.length - MAX_SOCKETS} more`));
   if (socks.length === 0) out.push(esc('(no sockets seen)'));
+  return out;
+}
+
+/** The process's UDP flows: peer, datagrams and bytes each way, first and last seen. */
+function udpFlowLines(flows: UdpFlowRow[], d: DetailInput): string[] {
+  const t = d.theme;
+  const out = [t.bold(esc(`UDP FLOWS: ${flows.length} (one per socket and peer; totals since first seen)`))];
+  const peerW = Math.max(21, Math.min(47, d.width - 62));
+  out.push(t.underline(esc(`${fit('PEER', peerW, 'left')} ${fit('DGRAM TX', 8, 'right')} ${fit('TX', 6, 'right')} `
+    + `${fit('DGRAM RX', 8, 'right')} ${fit('RX', 6, 'right')} ${fit('FIRST', 6, 'right')} ${fit('LAST', 6, 'right')}`)));
+  for (const f of flows.slice(0, MAX_SOCKETS)) {
+    out.push(esc(`${fit(f.peer ?? 'peer unknown', peerW, 'left')} ${fit(String(f.datagramsSent), 8, 'right')} `
+      + `${fit(fmtBytes(f.bytesSent), 6, 'right')} ${fit(String(f.datagramsReceived), 8, 'right')} `
+      + `${fit(fmtBytes(f.bytesReceived), 6, 'right')} ${fit(`-${fmtAge(d.nowNs - f.firstNs)}`, 6, 'right')} `
+      + `${fit(`-${fmtAge(d.nowNs - f.lastNs)}`, 6, 'right')}`));
+  }
+  if (flows.length > MAX_SOCKETS) out.push(esc(`... and ${flows.length - MAX_SOCKETS} more`));
   return out;
 }
 
@@ -135,6 +158,9 @@ export function describeEvent(e: EventJson, path?: (id: number) => string): stri
     case 'close': parts.push(`${local} ${remote}`, `sent ${fmtBytes(e.bytes_sent ?? 0)} received ${fmtBytes(e.bytes_received ?? 0)}`,
       `lived ${fmtDuration(e.duration_us ?? null)}`, e.ended_by ? `by ${e.ended_by}` : ''); break;
     case 'reset': parts.push(`${e.reset}`, local, remote); break;
+    case 'udp_flow': parts.push(`${local} ${e.peer ? '<- peer unknown' : `<-> ${remote}`}`,
+      `sent ${e.datagrams_sent} (${fmtBytes(e.bytes_sent ?? 0)}) received ${e.datagrams_received} (${fmtBytes(e.bytes_received ?? 0)})`); break;
+    case 'sock_error': parts.push(local, e.peer ? '(peer unknown)' : `-> ${remote}`, e.error ?? ''); break;
     default: parts.push(local, remote ? `-> ${remote}` : '', e.bytes !== undefined ? `${e.bytes} bytes` : '', e.error ?? '');
   }
   if (e.snapshot) parts.push('(existed at start)');
