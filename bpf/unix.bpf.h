@@ -28,6 +28,15 @@ struct {
 	__type(value, __u64);
 } unix_connecting SEC(".maps");
 
+/* sendto()/sendmsg() with an address on a unix datagram socket, per thread: the address's id, for
+ * the sock_send_length of the same call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u32);
+} unix_sending SEC(".maps");
+
 /* The walk: its number (bumped as one starts) and whether one is under way. */
 __u64 unix_walk_gen = 0;
 __u32 unix_walk_open = 0;
@@ -41,14 +50,43 @@ static __always_inline __u32 sk_netns(struct sock *sk)
  * before its server's first receive made the server's entry): its owner by now, if the entry at the
  * peer's address is still the peer's (same inode). Tried at the socket's end, and over every entry
  * before the walk's sweep, so that a pair that ended together still names each other. */
+/* The owners of unix sockets socktop has seen end, by address and inode: a peer that ended first
+ * still names its pid to the other end's late CLOSE. */
+struct unix_gone_key {
+	__u64 sk;
+	__u64 ino;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct unix_gone_key);
+	__type(value, __u32);
+} unix_gone_owners SEC(".maps");
+
+static __always_inline void remember_gone_owner(__u64 sk, struct unix_seen *seen, struct sock_info *info)
+{
+	if (!info || !info->pid || info->accept_pending || !seen->ino)
+		return;
+	struct unix_gone_key k = { .sk = sk, .ino = seen->ino };
+	bpf_map_update_elem(&unix_gone_owners, &k, &info->pid, BPF_ANY);
+}
+
 static __always_inline void resolve_peer_pid(struct unix_seen *seen)
 {
+	if (!seen->peer_pid && !seen->peer && seen->dest_path_id)
+		seen->peer_pid = unix_owner_of_path(seen->dest_path_id);
 	if (seen->peer_pid || !seen->peer || !seen->peer_ino)
 		return;
 	__u64 peer_key = seen->peer;
 	struct unix_seen *peer = bpf_map_lookup_elem(&unix_seen_socks, &peer_key);
-	if (!peer || peer->ino != seen->peer_ino)
+	if (!peer || peer->ino != seen->peer_ino) {
+		struct unix_gone_key k = { .sk = peer_key, .ino = seen->peer_ino };
+		__u32 *gone = bpf_map_lookup_elem(&unix_gone_owners, &k);
+		if (gone)
+			seen->peer_pid = *gone;
 		return;
+	}
 	struct sock_info *info = bpf_map_lookup_elem(&socks, &peer_key);
 	if (info && info->pid && !info->accept_pending)
 		seen->peer_pid = info->pid;
@@ -62,13 +100,12 @@ static long resolve_peer(struct bpf_map *map, __u64 *key, struct unix_seen *seen
 
 /* The end of a unix socket socktop reported, found late (the walk no longer finds it, or its
  * address now holds another socket): its CLOSE from what socktop knew of it, and its entries go. */
-static __always_inline void emit_unix_close(__u64 *key, struct unix_seen *seen)
+static __always_inline void emit_unix_close_of(__u64 sock, struct unix_seen *seen, struct sock_info *info)
 {
-	struct sock_info *info = bpf_map_lookup_elem(&socks, key);
 	resolve_peer_pid(seen);
 	struct socktop_event *e = reserve_in(SK_CLOSE, SK_BACKEND_COMMON, false);
 	if (e) {
-		e->sock = *key;
+		e->sock = sock;
 		e->family = AF_UNIX;
 		e->proto = seen->type;
 		e->path_id = seen->path_id;
@@ -96,9 +133,75 @@ static __always_inline void emit_unix_close(__u64 *key, struct unix_seen *seen)
 			e->flags2 |= SKF2_START_UNKNOWN;
 		submit(e);
 	}
+}
+
+static __always_inline void emit_unix_close(__u64 *key, struct unix_seen *seen)
+{
+	struct sock_info *info = bpf_map_lookup_elem(&socks, key);
+	remember_gone_owner(*key, seen, info);
+	emit_unix_close_of(*key, seen, info);
 	bpf_map_delete_elem(&socks, key);
 	bpf_map_delete_elem(&unix_seen_socks, key);
 }
+
+/* A socket whose address another socket holds now: ended, but its CLOSE waits for the end of the
+ * next walk (at most a second), so that the peer it names can still become known (a datagram
+ * client gone before its server's first receive made the server's entry). Its entries move here. */
+struct unix_dying {
+	__u64 sock;
+	__u64 has_info;
+	struct unix_seen seen;
+	struct sock_info info;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct unix_dying);
+} unix_dying_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unix_dying);
+} unix_dying_scratch SEC(".maps");
+
+__u64 unix_dying_seq = 0;
+
+static __always_inline void retire_unix(__u64 *key, struct unix_seen *seen)
+{
+	__u32 zero = 0;
+	struct unix_dying *d = bpf_map_lookup_elem(&unix_dying_scratch, &zero);
+	if (!d) {
+		emit_unix_close(key, seen);
+		return;
+	}
+	struct sock_info *info = bpf_map_lookup_elem(&socks, key);
+	remember_gone_owner(*key, seen, info);
+	d->sock = *key;
+	d->has_info = info != NULL;
+	__builtin_memcpy(&d->seen, seen, sizeof(d->seen));
+	if (info)
+		__builtin_memcpy(&d->info, info, sizeof(d->info));
+	__u64 seq = __sync_fetch_and_add(&unix_dying_seq, 1);
+	if (bpf_map_update_elem(&unix_dying_socks, &seq, d, BPF_NOEXIST)) {
+		emit_unix_close(key, seen); /* no room to wait: now, with what is known */
+		return;
+	}
+	bpf_map_delete_elem(&socks, key);
+	bpf_map_delete_elem(&unix_seen_socks, key);
+}
+
+static long close_dying(struct bpf_map *map, __u64 *key, struct unix_dying *d, void *ctx)
+{
+	emit_unix_close_of(d->sock, &d->seen, d->has_info ? &d->info : NULL);
+	bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+
 
 /* A socket reported before that the walk did not find. */
 static long sweep_one(struct bpf_map *map, __u64 *key, struct unix_seen *seen, __u32 *netns)
@@ -118,7 +221,7 @@ static __always_inline struct unix_seen *unix_register_as(struct sock *sk, bool 
 	struct sock *peer = BPF_CORE_READ(u, peer);
 	struct unix_seen *seen = bpf_map_lookup_elem(&unix_seen_socks, &key);
 	if (seen && (fresh_socket || unix_seen_stale(seen, sk, ino, peer))) {
-		emit_unix_close(&key, seen); /* the socket that had this address is gone */
+		retire_unix(&key, seen); /* the socket that had this address is gone */
 		seen = NULL;
 	}
 	if (seen) {
@@ -142,6 +245,8 @@ static __always_inline struct unix_seen *unix_register_as(struct sock *sk, bool 
 		.serial = __sync_fetch_and_add(&next_serial, 1) + 1,
 	};
 	bpf_map_update_elem(&unix_seen_socks, &key, &fresh, BPF_NOEXIST);
+	if (BPF_CORE_READ(u, addr) && fresh.path_id) /* its own address: it receives what is sent there */
+		bpf_map_update_elem(&unix_bound, &fresh.path_id, &key, BPF_ANY);
 	return bpf_map_lookup_elem(&unix_seen_socks, &key);
 }
 
@@ -156,8 +261,22 @@ static __always_inline void on_unix_bytes(struct sock *sk, long n, bool sending,
 	if (n <= 0)
 		return;
 	struct unix_seen *seen = unix_register(sk);
-	if (seen) /* the acceptor, once the accepted end was claimed: kept for the CLOSE */
-		seen->peer_pid = unix_peer_pid(sk, BPF_CORE_READ((struct unix_sock *)sk, peer));
+	__u64 tid = bpf_get_current_pid_tgid();
+	__u32 *dest = sending ? bpf_map_lookup_elem(&unix_sending, &tid) : NULL;
+	if (seen && dest) { /* sendto() an address: the destination, and whoever is bound there */
+		seen->dest_path_id = *dest;
+		if (!seen->path_id)
+			seen->path_id = *dest;
+		__u32 owner = unix_owner_of_path(*dest);
+		if (owner)
+			seen->peer_pid = owner;
+	}
+	if (dest)
+		bpf_map_delete_elem(&unix_sending, &tid);
+	/* the acceptor, once the accepted end was claimed: kept for the CLOSE */
+	__u32 peer_pid = seen ? unix_peer_pid(sk, BPF_CORE_READ((struct unix_sock *)sk, peer)) : 0;
+	if (seen && peer_pid)
+		seen->peer_pid = peer_pid;
 	on_bytes(sk, n, sending, backend);
 }
 
@@ -199,6 +318,22 @@ int cg_connect_unix_opt(struct bpf_sock_addr *ctx)
 	__u64 tid = bpf_get_current_pid_tgid();
 	__u64 sk = (__u64)k->sk;
 	bpf_map_update_elem(&unix_connecting, &tid, &sk, BPF_ANY);
+	return 1;
+}
+
+SEC("cgroup/sendmsg4") /* the loader makes it cgroup/sendmsg_unix (6.7+) */
+int cg_sendmsg_unix_opt(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock_addr_kern *k = bpf_cast_to_kern_ctx(ctx);
+	__u32 len = k->uaddrlen;
+	/* read, not loaded: a plain number, as the global function wants it (a pointer is refused) */
+	__u64 uaddr = (__u64)BPF_CORE_READ(k, uaddr);
+	if (!uaddr || len <= sizeof(short))
+		return 1; /* no address: a connected socket, whose peer says where */
+	__u32 id = unix_path_id_of(uaddr + sizeof(short), len - sizeof(short));
+	__u64 tid = bpf_get_current_pid_tgid();
+	if (id)
+		bpf_map_update_elem(&unix_sending, &tid, &id, BPF_ANY);
 	return 1;
 }
 
@@ -254,7 +389,7 @@ static __always_inline void walk_one(struct sock *sk)
 	struct unix_seen *seen = bpf_map_lookup_elem(&unix_seen_socks, &key);
 	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	if (seen && unix_seen_stale(seen, sk, sk_inode(sk), BPF_CORE_READ((struct unix_sock *)sk, peer))) {
-		emit_unix_close(&key, seen); /* the socket that had this address is gone */
+		retire_unix(&key, seen); /* the socket that had this address is gone */
 		seen = NULL;
 	}
 	if (!seen) {
@@ -274,8 +409,12 @@ static __always_inline void walk_one(struct sock *sk)
 	struct unix_address *addr = BPF_CORE_READ(u, addr);
 	if (!addr && peer)
 		addr = BPF_CORE_READ((struct unix_sock *)peer, addr);
-	seen->path_id = unix_path_id(addr);
-	seen->peer_pid = unix_peer_pid(sk, peer);
+	__u32 path_id = unix_path_id(addr);
+	__u32 peer_pid = unix_peer_pid(sk, peer);
+	if (path_id) /* else: an unconnected sender keeps the address it sent to */
+		seen->path_id = path_id;
+	if (peer_pid)
+		seen->peer_pid = peer_pid;
 	if (state == UNIX_LISTEN)
 		announce_listener(sk, seen);
 }
@@ -297,6 +436,7 @@ int walk_unix_opt(struct bpf_iter__unix *ctx)
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 	bpf_for_each_map_elem(&unix_seen_socks, resolve_peer, NULL, 0);
+	bpf_for_each_map_elem(&unix_dying_socks, close_dying, NULL, 0);
 	bpf_for_each_map_elem(&unix_seen_socks, sweep_one, &netns, 0);
 	unix_walk_open = 0;
 	return 0;

@@ -53,18 +53,17 @@ static __always_inline void emit_path_piece(__u32 id, __u16 len, __u32 at, const
 	submit(e);
 }
 
-/* The address's id (FNV-1a of its bytes; 0: none), sending its bytes the first time it is seen.
- * A path's kernel length counts its terminating NUL; an abstract name (first byte NUL) has none,
- * and every byte of it counts. */
-static __always_inline __u32 unix_path_id(struct unix_address *addr)
+/* The id of `len` address bytes at `src` (kernel memory; FNV-1a; 0: none), sending its bytes the
+ * first time it is seen. A path (first byte not NUL) ends at its first NUL: the kernel's bound
+ * length counts a terminating NUL, a sendto() address may or may not; an abstract name (first byte
+ * NUL) has none, and every byte of it counts. A global function: the verifier checks it once, not
+ * at each of its many inlined callers (the loop would blow the program's instruction budget). */
+__noinline __u32 unix_path_id_of(__u64 src, int len_in)
 {
 	__u32 zero = 0;
-	if (!addr)
-		return 0;
-	int kernel_len = BPF_CORE_READ(addr, len);
-	if (kernel_len <= (int)sizeof(short))
+	if (len_in <= 0)
 		return 0; /* autobind in progress, or unbound */
-	__u32 len = kernel_len - sizeof(short);
+	__u32 len = len_in;
 	if (len > UNIX_PATH_MAX)
 		len = UNIX_PATH_MAX;
 	struct unix_path_buf *buf = bpf_map_lookup_elem(&unix_path_scratch, &zero);
@@ -72,17 +71,19 @@ static __always_inline __u32 unix_path_id(struct unix_address *addr)
 		return 0;
 	__builtin_memset(buf->bytes, 0, sizeof(buf->bytes));
 	asm volatile("%0 &= 127" : "+r"(len)); /* a bound the verifier sees (clang drops a plain one) */
-	if (!len || bpf_probe_read_kernel(buf->bytes, len, &addr->name[0].sun_path))
+	if (!len || bpf_probe_read_kernel(buf->bytes, len, (const void *)src))
 		return 0;
-	if (buf->bytes[0] && buf->bytes[(len - 1) & 127] == 0)
-		len--; /* a path's NUL */
 	__u32 hash = 2166136261u;
+	bool path = buf->bytes[0] != 0;
+	__u32 n = 0;
 	for (int i = 0; i < UNIX_PATH_MAX; i++) {
-		if (i >= len)
+		if (i >= len || (path && buf->bytes[i] == 0))
 			break;
 		hash ^= (__u8)buf->bytes[i];
 		hash *= 16777619u;
+		n++;
 	}
+	len = n;
 	if (!hash)
 		hash = 1;
 	if (bpf_map_lookup_elem(&unix_paths_sent, &hash))
@@ -97,6 +98,14 @@ static __always_inline __u32 unix_path_id(struct unix_address *addr)
 	if (len > 96)
 		emit_path_piece(hash, len, 96, buf->bytes + 96);
 	return hash;
+}
+
+/* A bound socket's address id (0: none). */
+static __always_inline __u32 unix_path_id(struct unix_address *addr)
+{
+	if (!addr)
+		return 0;
+	return unix_path_id_of((__u64)&addr->name[0].sun_path, BPF_CORE_READ(addr, len) - (int)sizeof(short));
 }
 
 static __always_inline __u32 pid_nr(struct pid *p)
@@ -130,6 +139,17 @@ static __always_inline void fill_unix(struct socktop_event *e, struct sock *sk)
 		addr = BPF_CORE_READ((struct unix_sock *)peer, addr);
 	e->path_id = unix_path_id(addr);
 	e->peer_pid = unix_peer_pid(sk, peer);
+	if (e->path_id && e->peer_pid)
+		return;
+	/* an unconnected datagram sender: where it last sent to, and who has that address */
+	__u64 key = (__u64)sk;
+	struct unix_seen *seen = bpf_map_lookup_elem(&unix_seen_socks, &key);
+	if (!seen || unix_seen_stale(seen, sk, sk_inode(sk), peer))
+		return;
+	if (!e->path_id)
+		e->path_id = seen->dest_path_id;
+	if (!e->peer_pid && BPF_CORE_READ(sk, __sk_common.skc_state) != UNIX_LISTEN)
+		e->peer_pid = seen->peer_pid;
 }
 
 #endif /* SOCKTOP_UNIX_PATH_BPF_H */

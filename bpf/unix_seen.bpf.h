@@ -24,7 +24,8 @@ struct unix_seen {
 	__u64 peer;     /* its peer when registered: with ino, tells this socket from a later
 			 * one at the same address (see unix_seen_stale)                        */
 	__u32 pid;      /* a listener's: the listen() caller, for its CLOSE (no sock_info)   */
-	__u32 pad2;
+	__u32 dest_path_id; /* an unconnected datagram sender: the address it last sent to
+			     * (cgroup sendmsg_unix), its records' path when it has no other */
 	__u64 serial;   /* the socket's number in records made without a sock_info (a
 			 * listener, a bound datagram socket the walk found)                 */
 	__u64 peer_ino; /* the peer's inode when registered: tells the peer's entry from a
@@ -72,6 +73,29 @@ static __always_inline __u32 unix_known_owner(struct sock *sk)
 		return 0;
 	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
 	return info && !info->accept_pending ? info->pid : 0;
+}
+
+/* The bound sockets socktop registered, by address id: who receives what is sent to an address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} unix_bound SEC(".maps");
+
+/* The owner of the socket bound to this address, if socktop knows it (and it still has it). */
+static __always_inline __u32 unix_owner_of_path(__u32 path_id)
+{
+	if (!path_id)
+		return 0;
+	__u64 *bound = bpf_map_lookup_elem(&unix_bound, &path_id);
+	if (!bound)
+		return 0;
+	__u64 key = *bound;
+	struct unix_seen *seen = bpf_map_lookup_elem(&unix_seen_socks, &key);
+	if (!seen || seen->path_id != path_id)
+		return 0;
+	return unix_known_owner((struct sock *)key);
 }
 
 #endif /* SOCKTOP_UNIX_SEEN_BPF_H */

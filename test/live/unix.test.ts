@@ -1,8 +1,9 @@
 /**
  * Unix-domain sockets, exactly (cgroup backend, kernel 6.7+ for the connect hook): ground truth from
  * test/live/fixtures/unix_work.py, where a server and the client it forks exchange a known number
- * of bytes over a stream socket with a path, one with an abstract name, a seqpacket socket, and a
- * connected datagram socket. For each connection: the address (UNIX_PATH records), the CONNECT by
+ * of bytes over a stream socket with a path, one with an abstract name, a seqpacket socket, a
+ * connected datagram socket and an unconnected one that names its destination in each sendto()
+ * (its records carry that address and the receiver's pid). For each connection: the address (UNIX_PATH records), the CONNECT by
  * the client naming the listener's pid, the ACCEPT by the server naming the client's pid, the
  * listener found (inferred), the bytes each way, and each end's CLOSE found by the 1 s walk
  * (inferred) with its exact totals and peer pid. The sockets live in socktop's own network
