@@ -38,6 +38,12 @@ const FEATURES: readonly { label: string; gives: string; without: string; names:
     without: 'no unix connect records (kernel 6.7+)',
     names: ['BPF_CGROUP_UNIX_CONNECT', 'btf_trace_sk_data_ready'],
   },
+  {
+    label: 'cgroup sendmsg_unix',
+    gives: 'unconnected datagram destinations',
+    without: 'an unconnected datagram sender names no address (kernel 6.7+)',
+    names: ['BPF_CGROUP_UNIX_SENDMSG'],
+  },
 ];
 
 /** Whether `btf` (a BTF file's bytes) names `name` (a NUL-terminated string in its string table). */
