@@ -188,12 +188,17 @@ int BPF_PROG(cg_inet_sk_error_report_opt, struct sock *sk)
 {
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
 		return 0;
+	/* With IP_RECVERR the kernel reports twice: as it queues the ICMP on the error queue (sk_err
+	 * still 0), then with sk_err set. The second says what happened: only it is told. */
+	int err = BPF_CORE_READ(sk, sk_err);
+	if (!err)
+		return 0;
 	struct socktop_event *e = reserve_in(SK_SOCK_ERROR, BACKEND_CGROUP, false);
 	if (!e)
 		return 0;
 	fill_tuple(e, sk);
 	set_owner(e, lookup(sk));
-	e->error = BPF_CORE_READ(sk, sk_err);
+	e->error = err;
 	if (!e->rport)
 		e->flags2 |= SKF2_PEER_UNKNOWN;
 	submit(e);

@@ -44,7 +44,8 @@ test('UDP flows: peers, datagrams and bytes each way, pids; an unknown peer coun
   const events = parseJsonLines(socktop.stdout());
   const flows = latestFlows(events);
   const refusedTruth = truths.find((t) => t.name === 'refused') as unknown as { pid: number; lport: number; port: number; errno: number };
-  for (const t of truths.filter((x) => x.name !== 'refused')) {
+  const recverr = truths.find((t) => t.name === 'recverr') as unknown as { pid: number; lport: number; port: number; errno: number };
+  for (const t of truths.filter((x) => x.name !== 'refused' && x.name !== 'recverr')) {
     const server = flows.filter((f) => f.pid === t.server_pid && f.lport === t.server_port && f.family === t.family);
     const client = flows.filter((f) => f.pid === t.client_pid && f.lport === t.client_port && f.family === t.family);
     assert.equal(server.length, 1, `${t.name}: one flow on the server's socket: ${JSON.stringify(server)}`);
@@ -87,6 +88,11 @@ test('UDP flows: peers, datagrams and bytes each way, pids; an unknown peer coun
   assert.equal(refused[0].sock, connects[0].sock, 'the error names the connected socket');
   const sent = latestFlows(events).filter((f) => f.pid === r.pid && f.rport === r.port);
   assert.deepEqual(sent.map((f) => [f.datagrams_sent, f.bytes_sent]), [[1, 42]], 'its one datagram, in its flow');
+  // an unconnected socket with IP_RECVERR: the error, its peer unknown
+  assert.equal(recverr.errno, 111, 'the fixture saw ECONNREFUSED (SO_ERROR)');
+  const unconnected = events.filter((e) => e.kind === 'sock_error' && e.pid === recverr.pid && e.lport === recverr.lport);
+  assert.equal(unconnected.length, 1, `one error on the unconnected socket: ${JSON.stringify(unconnected)}`);
+  assert.deepEqual([unconnected[0].error, unconnected[0].peer, unconnected[0].rport], ['ECONNREFUSED', 'unknown', 0]);
   const lost = events.filter((e) => e.kind === 'drops' && e.stage === 'udp_flows');
   assert.equal(lost.length, 0, 'no datagram outside a flow');
 });
