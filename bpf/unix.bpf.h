@@ -149,9 +149,8 @@ static __always_inline void emit_unix_close(__u64 *key, struct unix_seen *seen)
  * client gone before its server's first receive made the server's entry). Its entries move here. */
 struct unix_dying {
 	__u64 sock;
-	__u64 has_info;
 	struct unix_seen seen;
-	struct sock_info info;
+	struct sock_info info; /* its entry, or one made from what the walk knew (a listener) */
 };
 
 struct {
@@ -181,10 +180,16 @@ static __always_inline void retire_unix(__u64 *key, struct unix_seen *seen)
 	struct sock_info *info = bpf_map_lookup_elem(&socks, key);
 	remember_gone_owner(*key, seen, info);
 	d->sock = *key;
-	d->has_info = info != NULL;
 	__builtin_memcpy(&d->seen, seen, sizeof(d->seen));
-	if (info)
+	/* Always an entry: the CLOSE is made from a pointer that is never NULL (a NULL-or-entry choice
+	 * compiles to arithmetic that kernel 6.1's verifier refuses in a callback). */
+	if (info) {
 		__builtin_memcpy(&d->info, info, sizeof(d->info));
+	} else {
+		__builtin_memset(&d->info, 0, sizeof(d->info));
+		d->info.serial = seen->serial;
+		d->info.pid = seen->pid;
+	}
 	__u64 seq = __sync_fetch_and_add(&unix_dying_seq, 1);
 	if (bpf_map_update_elem(&unix_dying_socks, &seq, d, BPF_NOEXIST)) {
 		emit_unix_close(key, seen); /* no room to wait: now, with what is known */
@@ -196,7 +201,7 @@ static __always_inline void retire_unix(__u64 *key, struct unix_seen *seen)
 
 static long close_dying(struct bpf_map *map, __u64 *key, struct unix_dying *d, void *ctx)
 {
-	emit_unix_close_of(d->sock, &d->seen, d->has_info ? &d->info : NULL);
+	emit_unix_close_of(d->sock, &d->seen, &d->info);
 	bpf_map_delete_elem(map, key);
 	return 0;
 }
