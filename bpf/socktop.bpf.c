@@ -18,6 +18,7 @@
  *   common_*  every backend (none today; the test fixtures use it)
  *
  *   run_*     run by the reader itself (BPF_PROG_TEST_RUN), never attached: run_flush_bytes
+ *   walk_*    every backend: iterators the reader reads once a second (walk_unix_opt, iter/unix)
  *
  * The loader (native/src/reader.cc) picks programs by these name prefixes and turns autoload off
  * for the backend not chosen; a name ending in _opt marks a program whose target may be missing on
@@ -241,9 +242,15 @@ static __always_inline void fill_place(struct socktop_event *e, struct sock *sk)
 	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-/* Addresses, ports, family and protocol straight from the socket. */
+#include "unix_path.bpf.h"
+
+/* Addresses, ports, family and protocol straight from the socket (unix sockets: fill_unix). */
 static __always_inline void fill_tuple(struct socktop_event *e, struct sock *sk)
 {
+	if (is_unix(sk)) {
+		fill_unix(e, sk);
+		return;
+	}
 	e->sock = (__u64)sk;
 	fill_place(e, sk);
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -841,7 +848,7 @@ static __always_inline void on_user_close(struct sock *sk, __u16 backend)
  * unreported is reported by the reader's flush (run_flush_bytes) a second later, or by CLOSE. */
 static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u16 backend)
 {
-	if (n <= 0 || !is_inet_sock(sk))
+	if (n <= 0 || !(is_inet_sock(sk) || is_unix(sk)))
 		return;
 	__u64 now = bpf_ktime_get_ns();
 	struct sock_info *info = lookup(sk);
@@ -862,6 +869,8 @@ static __always_inline void on_bytes(struct sock *sk, long n, bool sending, __u1
 	if (claim_bytes_report(info, now))
 		report_bytes(sk, info, proto, backend, true);
 }
+
+#include "udp_flow.bpf.h"
 
 /* ------------------------------------------------------------------ common: TCP state machine */
 
@@ -1256,6 +1265,7 @@ SEC("raw_tp")
 int run_flush_bytes(void *ctx)
 {
 	bpf_for_each_map_elem(&socks, flush_one, NULL, 0);
+	drain_udp_flows(); /* the UDP flows that moved (udp_flow.bpf.h) */
 	return 0;
 }
 
@@ -1501,6 +1511,10 @@ int BPF_KPROBE(kp_skb_consume_udp_opt, struct sock *sk, struct sk_buff *skb, int
  * address, as a tracepoint's skaddr is. Every program returns 1: socktop observes, never refuses. */
 #define CG_SOCK(ctx) ((struct sock *)(ctx))
 
+/* ---------------------------------------------------- unix-domain sockets: bpf/unix.bpf.h */
+#include "unix.bpf.h"
+/* ---------------------------------------------------- end of unix-domain sockets */
+
 SEC("cgroup/sock_create")
 int cg_sock_create(struct bpf_sock *ctx)
 {
@@ -1700,15 +1714,23 @@ int BPF_PROG(cg_sched_process_exit)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(cg_sock_send_length_opt, struct sock *sk, int ret)
 {
-	if (is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (is_inet(family)) {
 		on_bytes(sk, ret, true, BACKEND_CGROUP);
+		on_udp_datagram(sk, ret, true);
+	} else if (family == AF_UNIX)
+		on_unix_bytes(sk, ret, true, BACKEND_CGROUP);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(cg_sock_recv_length_opt, struct sock *sk, int ret)
 {
-	if (is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (is_inet(family)) {
 		on_bytes(sk, ret, false, BACKEND_CGROUP);
+		on_udp_datagram(sk, ret, false);
+	} else if (family == AF_UNIX)
+		on_unix_bytes(sk, ret, false, BACKEND_CGROUP);
 	return 0;
 }

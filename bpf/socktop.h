@@ -46,7 +46,18 @@ enum socktop_kind {
 			       * queue_len/queue_max, count = overflows since its previous QUEUE
 			       * record (connections dropped because the queue was full),
 			       * bytes_received = SYN queue length (requests not yet established) */
-	SK_KIND_MAX = 16,
+	/* 16: spare */
+	SK_UNIX_PATH = 17,    /* a piece of a unix socket address: path_id names it, count is the
+			       * byte offset of the piece, lport the address's whole length, and
+			       * laddr+raddr (32 bytes) hold the bytes (see "Unix sockets" below)  */
+	SK_UDP_FLOW = 18,     /* a UDP socket's traffic with one peer (raddr:rport; SKF2_PEER_UNKNOWN:
+			       * not known) since first seen: bytes_sent/received, count = datagrams
+			       * sent, path_id = datagrams received, ts_ns = last seen, duration_ns
+			       * = last - first seen. Sent once a second while it moves (totals) */
+	SK_SOCK_ERROR = 19,   /* an error the kernel reported to a UDP socket (ICMP: port
+			       * unreachable -> error ECONNREFUSED), with its peer when connected
+			       * (else SKF2_PEER_UNKNOWN); made in softirq: no tid              */
+	SK_KIND_MAX = 20,
 };
 
 /* Where a DROPS marker's events were lost (stored in new_state of a DROPS record). */
@@ -56,6 +67,7 @@ enum socktop_stage {
 	SK_STAGE_RECORDING = 3,   /* a recording write failed                                  */
 	SK_STAGE_KERNEL_MISS = 4, /* the kernel skipped one of socktop's programs (another BPF
 				   * program was running on that CPU): bpf_prog_info.recursion_misses */
+	SK_STAGE_UDP_FLOWS = 5,   /* datagrams not counted in any UDP flow: the flow table was full */
 };
 
 /* Why a connect failed or a connection ended badly (the `reason` field); 0: none, or not known.
@@ -103,6 +115,22 @@ enum socktop_backend {
 #define SKF2_START_UNKNOWN 0x01 /* duration_ns is unknown, not 0: the start was not seen (CLOSE: a
 				 * socket from before socktop started, or adopted mid-life;
 				 * CONNECT: a SYN sent before) (JSON: null, TUI: "?")          */
+/* 0x02, 0x04: taken by another change. */
+#define SKF2_INFERRED 0x08      /* not seen as it happened: found by socktop's periodic walk of the
+				 * kernel's unix sockets (iter/unix), e.g. a listener found at
+				 * start, or a CLOSE of a socket missing from the walk (its time
+				 * is exact only to the walk interval, 1 s)                    */
+
+#define SKF2_PEER_UNKNOWN 0x10  /* UDP_FLOW: datagrams received with no address asked for, on an
+				 * unconnected socket (recv(), read()); SOCK_ERROR: an unconnected
+				 * socket's: the peer is not known                              */
+
+/* Unix sockets (family AF_UNIX, 1). `proto` holds the socket type (1 stream, 2 dgram, 5 seqpacket:
+ * never 6 or 17), ports and addresses are 0. The socket's address (its path, or an abstract name,
+ * which starts with a NUL byte) is the one it is bound to, else its peer's (a client's record names
+ * the server's path). Paths do not fit a record: path_id is a 32-bit hash of the address, and the
+ * first record naming an address comes with SK_UNIX_PATH records (before or after it) that carry its
+ * bytes, 32 per record; readers keep a table path_id -> address. Paths are untrusted bytes. */
 
 struct socktop_event {
 	__u64 ts_ns;          /*   0: bpf_ktime_get_ns(), CLOCK_MONOTONIC                     */
@@ -148,7 +176,10 @@ struct socktop_event {
 			       *      listener's accept queue length (established connections
 			       *      not yet accepted); 0 = empty or not known                */
 	__u32 queue_max;      /* 148: ... and its limit (the listen() backlog); 0 = not known */
-	__u64 reserved2;      /* 152: 0                                                     */
+	__u32 peer_pid;       /* 152: AF_UNIX: the process at the other end (the owner of the
+			       *      peer socket, else its SO_PEERCRED pid); 0 when not known  */
+	__u32 path_id;        /* 156: AF_UNIX, UNIX_PATH: the address's id; 0: unbound.
+			       *      UDP_FLOW: datagrams received (as count is per kind)     */
 };
 
 #endif /* SOCKTOP_H */

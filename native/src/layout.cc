@@ -16,7 +16,7 @@ namespace socktop {
   X(error) X(kind) X(family) X(proto) X(old_state) X(new_state) X(flags) X(lport) X(rport) \
   X(backend) X(flags2) X(count) X(laddr) X(raddr) X(comm) X(serial)    \
   X(cgroup_id) X(netns) X(reason) X(retries) X(reserved0) X(queue_len) X(queue_max) \
-  X(reserved2)
+  X(peer_pid) X(path_id)
 
 #define SOCKTOP_OFFSET(name) {#name, offsetof(struct socktop_event, name)},
 #define SOCKTOP_SIZE(name) +sizeof(static_cast<struct socktop_event*>(nullptr)->name)

@@ -54,6 +54,7 @@ const ProgramPrefix kPrefixes[] = {
     {"tp_", {"tracepoint"}},
     {"kt_", {"kprobe", "tracepoint"}},
     {"common_", {"cgroup", "kprobe", "tracepoint"}},
+    {"walk_", {"cgroup", "kprobe", "tracepoint"}},
     {"run_", {"run"}},
 };
 
@@ -74,6 +75,31 @@ bool LoadedBy(const ProgramPrefix& p, const std::string& backend) {
 // cgroup programs attach to a cgroup (bpf_link, multi-attach), not to a kernel event.
 bool IsCgroupSection(const std::string& section) {
   return StartsWith(section, "cgroup/") || StartsWith(section, "sockops");
+}
+
+// Iterators (iter/*): attached, then read by the reader once a second (ReadWalks).
+bool IsIterSection(const std::string& section) { return StartsWith(section, "iter/"); }
+
+// Unix-socket address hooks (6.7+): libbpf 1.1 does not know their section names, so the programs
+// are written as their inet twins (cgroup/connect4, ...) with a name holding "_unix", and get their
+// real attach type here. The kernel's BTF says whether it has the attach type.
+struct UnixSockAddrHook {
+  const char* section;
+  int attach_type;  // enum bpf_attach_type (the installed headers may predate it)
+  const char* enum_name;
+};
+const UnixSockAddrHook kUnixHooks[] = {
+    {"cgroup/connect4", 49, "BPF_CGROUP_UNIX_CONNECT"},
+    {"cgroup/sendmsg4", 50, "BPF_CGROUP_UNIX_SENDMSG"},
+    {"cgroup/recvmsg4", 51, "BPF_CGROUP_UNIX_RECVMSG"},
+};
+
+const UnixSockAddrHook* UnixHookOf(const std::string& program, const std::string& section) {
+  if (program.find("_unix") == std::string::npos) return nullptr;
+  for (const auto& h : kUnixHooks) {
+    if (section == h.section) return &h;
+  }
+  return nullptr;
 }
 
 std::string Errno(int err) { return strerror(err < 0 ? -err : err); }
@@ -258,7 +284,13 @@ void Reader::SkipMissingTargets(const std::vector<bpf_program*>& chosen) {
     AttachTarget target = ParseSection(bpf_program__section_name(p));
     bool optional = EndsWith(name, "_opt");
     if (optional) optional_.push_back(name);
-    if (checker.Exists(target)) continue;
+    const UnixSockAddrHook* unix_hook = UnixHookOf(name, bpf_program__section_name(p));
+    if (unix_hook != nullptr && checker.AttachType(unix_hook->enum_name)) {
+      bpf_program__set_expected_attach_type(p, static_cast<bpf_attach_type>(unix_hook->attach_type));
+      continue;
+    }
+    if (unix_hook != nullptr) target = {AttachTarget::kOther, unix_hook->enum_name};
+    else if (checker.Exists(target)) continue;
     if (!optional) {
       Fail("cannot load BPF program " + name + ": its " + target.Describe() +
            " does not exist on this kernel");
@@ -316,6 +348,7 @@ void Reader::AttachAll() {
       Fail("cannot attach BPF program " + name + " to " + target + ": " + reason, log.text());
     }
     attached_.push_back({name, program, link});
+    if (IsIterSection(bpf_program__section_name(program))) walks_.push_back(link);
     info_.programs.push_back(name);
     info_.program_ids.push_back(ProgramInfo(program).id);
   }
@@ -397,14 +430,33 @@ size_t Reader::Poll(uint8_t* out, size_t capacity, int timeout_ms) {
 
 // Once a second: the bytes of sockets that went quiet after a burst (see run_flush_bytes). Its
 // records are in the ring before this Poll() reads it. A failed run is not fatal: the bytes still
-// arrive with the socket's next send/recv or its close.
+// arrive with the socket's next send/recv or its close. Then the walks (ReadWalks).
 void Reader::FlushBytesIfDue() {
-  if (flush_fd_ < 0) return;
+  if (flush_fd_ < 0 && walks_.empty()) return;
   auto now = std::chrono::steady_clock::now();
   if (now < next_flush_) return;
   next_flush_ = now + std::chrono::seconds(1);
   LIBBPF_OPTS(bpf_test_run_opts, opts);
-  if (bpf_prog_test_run_opts(flush_fd_, &opts) != 0) flush_failures_++;
+  if (flush_fd_ >= 0 && bpf_prog_test_run_opts(flush_fd_, &opts) != 0) flush_failures_++;
+  ReadWalks();
+}
+
+// Each walk_* iterator, read to its end: its program reports what it finds through the ring (it
+// writes nothing to the iterator itself). A failed walk is counted with the failed flushes.
+void Reader::ReadWalks() {
+  for (bpf_link* link : walks_) {
+    int fd = bpf_iter_create(bpf_link__fd(link));
+    if (fd < 0) {
+      flush_failures_++;
+      continue;
+    }
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+    }
+    if (n < 0) flush_failures_++;
+    close(fd);
+  }
 }
 
 ReaderStats Reader::Stats() const {
@@ -422,6 +474,7 @@ ReaderStats Reader::Stats() const {
 }
 
 void Reader::Close() {
+  walks_.clear();
   for (Attached& a : attached_) bpf_link__destroy(a.link);
   attached_.clear();
   if (ring_ != nullptr) ring_buffer__free(ring_);

@@ -92,6 +92,7 @@ class Reader {
   void SelectRunProgram(bpf_program* program);
   void OpenCgroupRoot();
   void FlushBytesIfDue();
+  void ReadWalks();
   void MountTracefsIfNeeded(const std::vector<bpf_program*>& chosen);
   void SkipMissingTargets(const std::vector<bpf_program*>& chosen);
   void Load();
@@ -107,6 +108,7 @@ class Reader {
   ring_buffer* ring_ = nullptr;
   int stats_fd_ = -1;
   std::vector<Attached> attached_;
+  std::vector<bpf_link*> walks_;  // walk_* iterators' links (owned by attached_)
   std::vector<std::string> optional_;  // names of selected programs that may be skipped
   ReaderInfo info_;
   PollTarget target_;

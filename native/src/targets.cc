@@ -124,13 +124,31 @@ bool TargetChecker::Exists(const AttachTarget& target) {
   }
 }
 
-bool TargetChecker::BtfTracepoint(const std::string& name) {
+bool TargetChecker::LoadVmlinux() {
   if (vmlinux_ == nullptr) vmlinux_ = btf__load_vmlinux_btf();  // parsed once, not per program
   if (libbpf_get_error(vmlinux_) != 0) {
     vmlinux_ = nullptr;
-    return true;  // cannot tell: let the load say what is wrong
+    return false;
   }
+  return true;
+}
+
+bool TargetChecker::BtfTracepoint(const std::string& name) {
+  if (!LoadVmlinux()) return true;  // cannot tell: let the load say what is wrong
   return btf__find_by_name_kind(vmlinux_, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF) > 0;
+}
+
+bool TargetChecker::AttachType(const std::string& enum_name) {
+  if (!LoadVmlinux()) return false;  // cannot tell: an optional program is better skipped
+  int id = btf__find_by_name_kind(vmlinux_, "bpf_attach_type", BTF_KIND_ENUM);
+  if (id <= 0) return false;
+  const struct btf_type* type = btf__type_by_id(vmlinux_, id);
+  const struct btf_enum* values = btf_enum(type);
+  for (int i = 0; i < btf_vlen(type); i++) {
+    const char* name = btf__name_by_offset(vmlinux_, values[i].name_off);
+    if (name != nullptr && enum_name == name) return true;
+  }
+  return false;
 }
 
 TargetChecker::~TargetChecker() {

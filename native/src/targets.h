@@ -37,9 +37,12 @@ class TargetChecker {
   TargetChecker(const TargetChecker&) = delete;
   TargetChecker& operator=(const TargetChecker&) = delete;
   bool Exists(const AttachTarget& target);
+  // Whether the kernel knows this enum bpf_attach_type value (e.g. BPF_CGROUP_UNIX_CONNECT, 6.7).
+  bool AttachType(const std::string& enum_name);
 
  private:
   bool BtfTracepoint(const std::string& name);
+  bool LoadVmlinux();
   struct btf* vmlinux_ = nullptr;
   bool KernelSymbol(const std::string& name);
   bool TracefsEventNamed(const std::string& name);

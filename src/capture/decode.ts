@@ -4,11 +4,13 @@
  * same text faster). The hot path (model) reads fields directly instead.
  */
 import {
-  AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, BACKEND_NAMES, COMM_LEN, durationKnown, EventKind, Flag,
+  AF_INET, AF_INET6, AF_UNIX, Flag2, IPPROTO_TCP, IPPROTO_UDP, BACKEND_NAMES, COMM_LEN, durationKnown, EventKind, Flag,
   KIND_NAMES, Offset, REASON_NAMES, STAGE_NAMES, TCP_STATE_NAMES,
 } from './layout';
 import { errnoName } from './errno';
 import { decodeUtf8 } from '../model/text';
+import { pathPiece, unixFields } from './unix-json';
+import { udpFlowFields } from './udp-flow-json';
 
 export interface EventJson {
   ts_ns: number;
@@ -18,7 +20,17 @@ export interface EventJson {
   tid: number | null;
   uid: number;
   comm: string;
-  family?: 'inet' | 'inet6';
+  family?: 'inet' | 'inet6' | 'unix';
+  /** AF_UNIX: stream, dgram, seqpacket. */
+  type?: string;
+  /** AF_UNIX, unix_path: the address's id (its text comes in unix_path records); null: unbound. */
+  path_id?: string | null;
+  /** AF_UNIX: the process at the other end; null when not known. */
+  peer_pid?: number | null;
+  /** unix_path: this piece's place in the address, the address's length, its bytes. */
+  offset?: number;
+  length?: number;
+  text?: string;
   proto?: 'tcp' | 'udp';
   laddr?: string;
   lport?: number;
@@ -60,6 +72,14 @@ export interface EventJson {
   /** ACCEPT: claimed when its owner first used it (no hook ran in accept(): cgroup backend, io_uring). */
   accepted_at?: 'first_use';
   snapshot?: true;
+  /** Found by the periodic walk of unix sockets, not seen as it happened (Flag2.Inferred). */
+  inferred?: true;
+  /** udp_flow (udp-flow-json.ts): "unknown" when the peer is not known. */
+  peer?: 'unknown';
+  datagrams_sent?: number;
+  datagrams_received?: number;
+  first_seen_ns?: number;
+  last_seen_ns?: number;
   exit_code?: number;
   stage?: string;
   dropped?: number;
@@ -185,7 +205,7 @@ export function decodeEvent(view: DataView, off: number): EventJson {
   const flags = view.getUint8(off + Offset.flags);
   const ev: EventJson = {
     ts_ns: Number(view.getBigUint64(off + Offset.ts_ns, true)),
-    kind: KIND_NAMES[kind] ?? `unknown_${kind}`,
+    kind: KIND_NAMES[kind] || `unknown_${kind}`,
     pid: view.getUint32(off + Offset.pid, true),
     tid: flags & Flag.NoTask ? null : view.getUint32(off + Offset.tid, true),
     uid: view.getUint32(off + Offset.uid, true),
@@ -201,9 +221,13 @@ export function decodeEvent(view: DataView, off: number): EventJson {
     setPlace(ev, view, off);
     return ev;
   }
+  if (kind === EventKind.UnixPath) return Object.assign(ev, pathPiece(view, off));
   const family = view.getUint8(off + Offset.family);
-  const proto = view.getUint8(off + Offset.proto);
-  if (family === AF_INET || family === AF_INET6) {
+  const proto = family === AF_UNIX ? 0 : view.getUint8(off + Offset.proto);
+  if (family === AF_UNIX) {
+    ev.family = 'unix';
+    Object.assign(ev, unixFields(view, off));
+  } else if (family === AF_INET || family === AF_INET6) {
     ev.family = family === AF_INET ? 'inet' : 'inet6';
     ev.laddr = formatAddress(view, off + Offset.laddr, family);
     ev.lport = view.getUint16(off + Offset.lport, true);
@@ -248,12 +272,15 @@ export function decodeEvent(view: DataView, off: number): EventJson {
     ev.duration_us = duration;
     ev.ended_by = flags & Flag.ByClose ? 'close' : flags & Flag.ByDestroy ? 'destroy' : 'state';
   }
+  if (kind === EventKind.UdpFlow) Object.assign(ev, udpFlowFields(view, off));
+  if (kind === EventKind.SockError && view.getUint8(off + Offset.flags2) & Flag2.PeerUnknown) ev.peer = 'unknown';
   if (kind === EventKind.Send) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_sent, true));
   if (kind === EventKind.Recv) ev.bytes = Number(view.getBigUint64(off + Offset.bytes_received, true));
   if (kind === EventKind.Reset) ev.reset = flags & Flag.ResetSent ? 'sent' : 'received';
   if (kind === EventKind.Accept && flags & Flag.FirstTouch) ev.accepted_at = 'first_use';
   if (flags & Flag.OwnerUnknown) ev.owner = 'unknown';
   if (flags & Flag.Snapshot) ev.snapshot = true;
+  if (view.getUint8(off + Offset.flags2) & Flag2.Inferred) ev.inferred = true;
   ev.backend = BACKEND_NAMES[view.getUint8(off + Offset.backend)];
   return ev;
 }

@@ -7,11 +7,16 @@
  * cheaper than the object and JSON.stringify.
  */
 import {
-  AF_INET, AF_INET6, BACKEND_NAMES, durationKnown, EventKind, Flag, IPPROTO_TCP, IPPROTO_UDP, KIND_NAMES, Offset,
+  AF_INET, AF_INET6, AF_UNIX, Flag2, BACKEND_NAMES, durationKnown, EventKind, Flag, IPPROTO_TCP, IPPROTO_UDP, KIND_NAMES, Offset,
   STAGE_NAMES, TCP_STATE_NAMES,
 } from './layout';
-import { commJson, formatAddress, queueWaitUs, reasonName, sockId } from './decode';
+import { commJson, escapeJsonControls, formatAddress, queueWaitUs, reasonName, sockId } from './decode';
 import { errnoName } from './errno';
+import { pathPiece, unixFields } from './unix-json';
+import { udpFlowJson } from './udp-flow-json';
+
+/** A JSON string of untrusted text, as stringifyEvent writes it. */
+const str = (s: string): string => escapeJsonControls(JSON.stringify(s));
 
 const TWO32 = 4294967296;
 
@@ -33,7 +38,7 @@ function placeJson(view: DataView, off: number): string {
 export function jsonLine(view: DataView, off: number): string {
   const kind = view.getUint8(off + Offset.kind);
   const flags = view.getUint8(off + Offset.flags);
-  const kindName = KIND_NAMES[kind] ?? `unknown_${kind}`;
+  const kindName = KIND_NAMES[kind] || `unknown_${kind}`;
   let s = `{"ts_ns":${u64(view, off + Offset.ts_ns)},"kind":${q(kindName)},"pid":${view.getUint32(off + Offset.pid, true)}`
     + `,"tid":${flags & Flag.NoTask ? 'null' : view.getUint32(off + Offset.tid, true)},"uid":${view.getUint32(off + Offset.uid, true)}`
     + `,"comm":${commJson(view, off)}`;
@@ -42,13 +47,22 @@ export function jsonLine(view: DataView, off: number): string {
     return `${s},"stage":${q(stage)},"dropped":${view.getUint32(off + Offset.count, true)}}`;
   }
   if (kind === EventKind.Exit) return `${s},"exit_code":${view.getUint32(off + Offset.count, true)}${placeJson(view, off)}}`;
+  if (kind === EventKind.UnixPath) {
+    const p = pathPiece(view, off);
+    return `${s},"path_id":${p.path_id === null ? 'null' : q(p.path_id)},"offset":${p.offset},"length":${p.length}`
+      + `,"text":${str(p.text)}}`;
+  }
   const family = view.getUint8(off + Offset.family);
-  if (family === AF_INET || family === AF_INET6) {
+  if (family === AF_UNIX) {
+    const u = unixFields(view, off);
+    s += `,"family":"unix","type":${q(u.type)},"path_id":${u.path_id === null ? 'null' : q(u.path_id)}`
+      + `,"peer_pid":${u.peer_pid ?? 'null'}`;
+  } else if (family === AF_INET || family === AF_INET6) {
     s += `,"family":${family === AF_INET ? '"inet"' : '"inet6"'}`
       + `,"laddr":${q(formatAddress(view, off + Offset.laddr, family))},"lport":${view.getUint16(off + Offset.lport, true)}`
       + `,"raddr":${q(formatAddress(view, off + Offset.raddr, family))},"rport":${view.getUint16(off + Offset.rport, true)}`;
   }
-  const proto = view.getUint8(off + Offset.proto);
+  const proto = family === AF_UNIX ? 0 : view.getUint8(off + Offset.proto);
   if (proto === IPPROTO_TCP) s += ',"proto":"tcp"';
   else if (proto === IPPROTO_UDP) s += ',"proto":"udp"';
   const error = view.getInt32(off + Offset.error, true);
@@ -75,12 +89,15 @@ export function jsonLine(view: DataView, off: number): string {
       + `,"duration_us":${duration}`
       + `,"ended_by":${flags & Flag.ByClose ? '"close"' : flags & Flag.ByDestroy ? '"destroy"' : '"state"'}`;
   }
+  if (kind === EventKind.UdpFlow) s += udpFlowJson(view, off);
+  if (kind === EventKind.SockError && view.getUint8(off + Offset.flags2) & Flag2.PeerUnknown) s += ',"peer":"unknown"';
   if (kind === EventKind.Send) s += `,"bytes":${u64(view, off + Offset.bytes_sent)}`;
   if (kind === EventKind.Recv) s += `,"bytes":${u64(view, off + Offset.bytes_received)}`;
   if (kind === EventKind.Reset) s += `,"reset":${flags & Flag.ResetSent ? '"sent"' : '"received"'}`;
   if (kind === EventKind.Accept && flags & Flag.FirstTouch) s += ',"accepted_at":"first_use"';
   if (flags & Flag.OwnerUnknown) s += ',"owner":"unknown"';
   if (flags & Flag.Snapshot) s += ',"snapshot":true';
+  if (view.getUint8(off + Offset.flags2) & Flag2.Inferred) s += ',"inferred":true';
   const backend = BACKEND_NAMES[view.getUint8(off + Offset.backend)];
   return backend === undefined ? `${s}}` : `${s},"backend":${q(backend)}}`;
 }

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import { AccessFacts, Credentials, gatherAccessFacts, parseCredentials } from './capabilities';
+import { detectUnixSupport, UnixFeature } from './unix-support';
 
 /** `'unknown'` when the answer cannot be known from here (e.g. tracefs is not mounted). */
 export type Presence = boolean | 'unknown';
@@ -49,6 +50,8 @@ export interface KernelSupport {
   credentials?: Credentials;
   /** What the capability needs of each backend depend on (capabilities.ts: backendNeeds). */
   access?: AccessFacts;
+  /** Kernel features for unix-domain sockets (cgroup backend; the walk on every backend). */
+  unix?: UnixFeature[];
 }
 
 /**
@@ -199,5 +202,6 @@ export function detectKernelSupport(): KernelSupport {
     privileges,
     credentials,
     access: gatherAccessFacts(tracefsMount, cgroup.mount, credentials),
+    unix: detectUnixSupport(VMLINUX_BTF),
   };
 }

@@ -59,7 +59,11 @@ export const Offset = {
   reserved0: 142,
   queue_len: 144,
   queue_max: 148,
-  reserved2: 152,
+  /** AF_UNIX: the pid at the other end (0: not known). */
+  peer_pid: 152,
+  /** AF_UNIX and UNIX_PATH: the id of the socket's address (0: unbound). UDP_FLOW: datagrams
+   *  received (a per-kind meaning, as `count` has). */
+  path_id: 156,
 } as const;
 
 export type FieldName = keyof typeof Offset;
@@ -83,13 +87,19 @@ export enum EventKind {
   /** A listener's accept queue: queue_len/queue_max, count = overflows since its last QUEUE record,
    * bytes_received = SYN queue length. */
   Queue = 15,
+  /** A piece (up to 32 bytes) of a unix socket address, named by path_id (see UNIX_PATH_PIECE). */
+  UnixPath = 17,
+  /** A UDP socket's traffic with one peer since first seen (udp-flow-json.ts; bpf/udp_flow.bpf.h). */
+  UdpFlow = 18,
+  /** An error the kernel reported to a UDP socket (an ICMP port unreachable: ECONNREFUSED). */
+  SockError = 19,
 }
-export const KIND_MAX = 16;
+export const KIND_MAX = 20;
 
 /** JSON names of the kinds (index = EventKind). */
 export const KIND_NAMES: readonly string[] = [
   'none', 'socket', 'bind', 'listen', 'connect_start', 'connect', 'accept', 'state', 'close',
-  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops', 'queue',
+  'send', 'recv', 'retransmit', 'reset', 'exit', 'drops', 'queue', '', 'unix_path', 'udp_flow', 'sock_error',
 ];
 
 /** enum socktop_reason: why a connect failed (CONNECT) or a connection ended badly (CLOSE). */
@@ -114,22 +124,25 @@ export enum DropStage {
   SharedRing = 2,
   Recording = 3,
   KernelMiss = 4,
+  /** Datagrams not counted in any UDP flow: the kernel's flow table was full. */
+  UdpFlows = 5,
 }
 export const STAGE_NAMES: Record<number, string> = {
   1: 'bpf_ring',
   2: 'shared_ring',
   3: 'recording',
   4: 'kernel_miss',
+  5: 'udp_flows',
 };
 /** Every stage, in the order events flow (how drops are listed in every output). */
 export const DROP_STAGES: readonly DropStage[] = [
-  DropStage.KernelMiss, DropStage.BpfRing, DropStage.SharedRing, DropStage.Recording,
+  DropStage.KernelMiss, DropStage.UdpFlows, DropStage.BpfRing, DropStage.SharedRing, DropStage.Recording,
 ];
 /** A per-stage counter array, indexed by DropStage (index 0 unused). */
 export function dropCounters(): number[] {
   return new Array<number>(Math.max(...DROP_STAGES) + 1).fill(0);
 }
-/** "kernel_miss 0, bpf_ring 0, shared_ring 3, recording 0": the one way drops are written out. */
+/** "kernel_miss 0, udp_flows 0, bpf_ring 0, shared_ring 3, recording 0": the one way drops are written out. */
 export function formatDrops(drops: readonly number[]): string {
   return DROP_STAGES.map((st) => `${STAGE_NAMES[st]} ${drops[st] ?? 0}`).join(', ');
 }
@@ -150,6 +163,12 @@ export const Flag = {
 export const Flag2 = {
   /** duration_ns is unknown (the start or the SYN was not seen), not 0: JSON null, TUI "?". */
   StartUnknown: 0x01,
+  /** Found by socktop's periodic walk of the kernel's unix sockets, not seen as it happened (a
+   * CLOSE's time is then exact only to the walk's interval, 1 s): JSON "inferred": true. */
+  Inferred: 0x08,
+  /** UDP_FLOW: datagrams received without their source (recv() on an unconnected socket);
+   *  SOCK_ERROR: an unconnected socket's error (its peer is not known). JSON "peer": "unknown". */
+  PeerUnknown: 0x10,
 } as const;
 
 /** Whether a CONNECT's latency / a CLOSE's lifetime (duration_ns) is known: not when its start
@@ -162,10 +181,20 @@ export function durationKnown(view: DataView, off: number): boolean {
 export const Backend = { Common: 0, Kprobe: 1, Tracepoint: 2, Snapshot: 3, Cgroup: 4 } as const;
 export const BACKEND_NAMES: Record<number, string> = { 1: 'kprobe', 2: 'tracepoint', 3: 'snapshot', 4: 'cgroup' };
 
+export const AF_UNIX = 1;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+
+/** AF_UNIX records hold the socket type in `proto`. */
+export const UNIX_TYPE_NAMES: Record<number, string> = { 1: 'stream', 2: 'dgram', 5: 'seqpacket' };
+/** The name of a unix socket type (`proto` of an AF_UNIX record). */
+export function unixTypeName(type: number): string {
+  return UNIX_TYPE_NAMES[type] ?? `type_${type}`;
+}
+/** Bytes of an address one UNIX_PATH record carries (laddr and raddr). */
+export const UNIX_PATH_PIECE = 32;
 
 /** Linux TCP states (include/net/tcp_states.h), index = state number. */
 export const TCP_STATE_NAMES: readonly string[] = [

@@ -2,10 +2,12 @@
  * pipeline.ts: what the capture worker does with each batch of records between the BPF ring and
  * the shared ring, in order, in one place:
  *
- *   BPF ring -> [attribution] -> [test stage?] -> [recorder?] -> shared ring
+ *   BPF ring -> [attribution] -> [found owners] -> [test stage?] -> [recorder?] -> shared ring
  *
  * - attribution (attribution-stage.ts): owners and ids of the sockets that existed before the
  *   capture started; first, so that the recording and the UI both get fixed-up records;
+ * - found owners (found-owner-stage.ts): the comm and uid, from /proc, of the process named by a
+ *   record socktop's walk made (a unix listener: no process context, so no comm);
  * - a test stage (tests only: a module path, loaded in the worker, whose createStage(options)
  *   returns a BatchStage: counting, stalling, extra start records);
  * - the recorder (record/recording-file.ts): last, it writes what the UI will see, before the

@@ -14,6 +14,7 @@ import { performance } from 'perf_hooks';
 import { Backend, loadAddon, NativeAddon, NativeSession, OpenResult, SessionStats } from './addon';
 import { SharedRing } from './ring';
 import { AttributionStage } from './attribution-stage';
+import { FoundOwnerStage } from './found-owner-stage';
 import { BatchStage, Pipeline } from './pipeline';
 import { Backend as BackendCode, DropStage, EventKind, Offset, RECORD_SIZE } from './layout';
 import type { CaptureWorkerData, FromWorker } from './messages';
@@ -198,10 +199,10 @@ function endWorker(): void {
   parentPort?.unref();
 }
 
-/** The stages, in the order pipeline.ts describes: attribution, a test stage, the recorder. */
+/** The stages, in the order pipeline.ts describes: attribution, found owners, a test stage, the recorder. */
 function buildPipeline(data: CaptureWorkerData): { pipeline: Pipeline; attribution: AttributionStage } {
   const attribution = new AttributionStage();
-  const stages: BatchStage[] = [attribution];
+  const stages: BatchStage[] = [attribution, new FoundOwnerStage()];
   const test = data.pipeline?.testStage;
   if (test) stages.push((require(test.module) as TestStageModule).createStage(test.options));
   const recording = data.pipeline?.recording;

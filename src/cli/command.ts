@@ -27,7 +27,8 @@ export function filterOptions(y: Argv): Argv {
     .option('pid', { alias: 'p', type: 'string', description: 'only these PIDs: 123,456 ranges 100-200, !123 excludes' })
     .option('comm', { type: 'string', description: 'only commands whose name contains this' })
     .option('container', { type: 'string', requiresArg: true, description: 'only processes in this container (id prefix, pod UID prefix, or name/unit such as nginx.service)' })
-    .option('netns', { type: 'string', requiresArg: true, description: 'only processes in this network namespace (inode, as lsns -t net shows)' });
+    .option('netns', { type: 'string', requiresArg: true, description: 'only processes in this network namespace (inode, as lsns -t net shows)' })
+    .option('family', { type: 'string', description: 'only these socket families: inet (TCP, UDP), unix; e.g. inet,unix (default all)' });
 }
 
 /** How the events are shown: the TUI (default), --json lines, or -b text snapshots. */

@@ -17,6 +17,7 @@ const TOPICS: Record<string, () => string[]> = {
     '  u        commands view: by command or by user;  - + tree view: fold, unfold',
     '  p        PID filter: 123,456  ranges 100-200  !123 excludes  empty clears',
     '  /        command-name filter;  F follow the selected process;  Esc clear filters',
+    '  f        socket families shown: all -> inet -> unix -> all (records from then on)',
     '  s < >    sort column;  r reverse;  space pause the display (capture goes on)',
     '  replay:  + - (or ] [) speed, left/right seek 10 s, g G start/end',
   ],
@@ -38,7 +39,7 @@ const TOPICS: Record<string, () => string[]> = {
   json: () => [
     '`socktop --json` (and `socktop replay FILE --json`) print one JSON object per line per event:',
     '  ts_ns (CLOCK_MONOTONIC), kind, pid, comm, and the fields of that kind',
-    `  kinds: ${KIND_NAMES.filter((k) => k !== 'none').join(' ')}`,
+    `  kinds: ${KIND_NAMES.filter((k) => k !== 'none' && k !== '').join(' ')}`,
     `  drops records count losses per stage: ${Object.values(STAGE_NAMES).join(' ')}`,
     `  a failed connect says why: "reason": ${FAIL_REASONS.map((r) => REASON_NAMES[r]).join(' ')}; "syn_retries": N;`,
     '  a close after a received RST has "reason": "reset"',

@@ -5,6 +5,7 @@
 import { PROBE_CHOICES as PROBES, ProbeChoice } from '../capture/addon';
 import { parseNetns, parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
 import { AlertRule, AlertSyntaxError, parseAlerts } from '../model/alerts/grammar';
+import { Families, FamilyFilterError, parseFamilies } from '../model/families';
 import { UsageError } from './errors';
 import { VIEW_NAMES, viewByName, ViewName } from '../model/views/registry';
 import { DEFAULT_FOLD_EXITED_SEC } from '../model/views';
@@ -15,6 +16,8 @@ export interface CommonOptions {
   /** --container: id/pod prefix or unit name; --netns: an inode. */
   container: string | null;
   netns: number | null;
+  /** --family: the socket families shown (null: all). */
+  families: Families;
   delaySec: number;
   probe: ProbeChoice;
   json: boolean;
@@ -38,6 +41,7 @@ export interface RawArgs {
   comm?: unknown;
   container?: unknown;
   netns?: unknown;
+  family?: unknown;
   delay?: unknown;
   probe?: unknown;
   json?: unknown;
@@ -109,6 +113,16 @@ export function parseConditionOption(v: unknown, flag: string): AlertRule[] {
   }
 }
 
+function parseFamilyOption(v: unknown): Families {
+  if (v === undefined || v === null) return null;
+  try {
+    return parseFamilies(String(last(v)));
+  } catch (e) {
+    if (e instanceof FamilyFilterError) throw new UsageError(`--family: ${e.message}`);
+    throw e;
+  }
+}
+
 /** --netns INODE (also `net:[INODE]`, as /proc/PID/ns/net reads). */
 export function parseNetnsOption(v: unknown): number | null {
   const raw = last(v);
@@ -160,6 +174,7 @@ export function normalizeOptions(a: RawArgs): CommonOptions {
     comm: comm === undefined || comm === '' ? null : String(comm),
     container: parseContainerOption(a.container),
     netns: parseNetnsOption(a.netns),
+    families: parseFamilyOption(a.family),
     delaySec: parseDelay(a.delay ?? 1),
     probe,
     json: Boolean(last(a.json)),

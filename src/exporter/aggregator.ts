@@ -9,7 +9,7 @@
  * CLOSE's totals add, resets by direction, retransmits. Snapshot records (sockets that existed at
  * start) only fill the gauges.
  */
-import { dropCounters, durationKnown, EventKind, FAIL_REASONS, Flag, Offset, Reason, REASON_NAMES, TcpState } from '../capture/layout';
+import { AF_UNIX, dropCounters, durationKnown, EventKind, FAIL_REASONS, Flag, Offset, Reason, REASON_NAMES, TcpState } from '../capture/layout';
 import { closeFailure, connectFailure } from '../model/failures';
 import { CommLabels, OTHER_SLOT, SlotListener, UNKNOWN_SLOT } from './comm-labels';
 import { SocketTable } from './socket-table';
@@ -158,6 +158,9 @@ export class Aggregator implements SlotListener {
       return;
     }
     if (kind === EventKind.Exit) return;
+    // The metrics are about TCP and UDP sockets: unix sockets (and their paths) and the UDP flow
+    // summaries (whose datagrams SEND/RECV records already counted) are not in them.
+    if (kind === EventKind.UnixPath || kind === EventKind.UdpFlow || view.getUint8(off + Offset.family) === AF_UNIX) return;
     const hasSock = view.getUint32(off + Offset.sock, true) !== 0 || view.getUint32(off + Offset.sock + 4, true) !== 0;
     const sock = hasSock ? this.sockets.find(view, off) : -1;
     if (view.getUint8(off + Offset.flags) & Flag.Snapshot) {

@@ -1,3 +1,5 @@
+import { describeFamilies, Families } from './families';
+
 /**
  * filter.ts: the PID list filter (`123,456`, ranges `100-200`, `!123` excludes), the command
  * name filter and the place filters (`--container`, `--netns`), shared by the TUI prompt,
@@ -74,6 +76,8 @@ export interface RowFilter {
   container?: string | null;
   /** Only processes in this network namespace (inode). */
   netns?: number | null;
+  /** Socket families shown (--family, f): null or absent for all. The model applies it at ingest. */
+  families?: Families;
 }
 
 /** Where a row's process lives, for the place filters. */
@@ -115,5 +119,6 @@ export function describeFilter(f: RowFilter): string {
   if (f.comm) parts.push(`comm ~ ${f.comm}`);
   if (f.container) parts.push(`container ${f.container}`);
   if (f.netns) parts.push(`netns ${f.netns}`);
+  if (f.families) parts.push(`family ${describeFamilies(f.families)}`);
   return parts.join(', ');
 }

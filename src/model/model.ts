@@ -17,10 +17,13 @@
  * against bpf/socktop.h; the state lives in the two tables.
  */
 import {
-  dropCounters, durationKnown, EventKind, FAIL_REASONS, Flag, Offset, Reason, REASON_NAMES, TcpState,
+  AF_UNIX, dropCounters, durationKnown, EventKind, FAIL_REASONS, Flag, Offset, Reason, REASON_NAMES, TcpState,
 } from '../capture/layout';
 import { closeFailure, connectFailure, failCounters } from './failures';
 import { addOverflows, endQueue, ListenQueue, tellQueue } from './listen-queue';
+import { Families, familyShown } from './families';
+import { UdpFlowRow, UdpFlowTable } from './udp-flows';
+import { UnixPathTable } from './unix-paths';
 import type { EventJson } from '../capture/decode';
 import { EventLog, WordSource } from './eventlog';
 import { LatencyHistogram } from './latency';
@@ -169,6 +172,11 @@ export class SocketModel {
   private readonly remoteTable: RemoteTable;
   private readonly listenerTable: ListenerTable;
   private readonly retired = new RetiredCommands();
+  /** Unix socket addresses by path_id (UNIX_PATH records). */
+  private readonly unixPaths = new UnixPathTable();
+  private readonly udpFlows = new UdpFlowTable();
+  /** The socket families shown (--family, the TUI's u key); null: all. Applied as records come in. */
+  private families: Families = null;
 
   private events = 0;
   private readonly drops = dropCounters();
@@ -215,6 +223,11 @@ export class SocketModel {
       this.onExit(view, off);
       return;
     }
+    if (kind === EventKind.UnixPath) {
+      this.unixPaths.ingest(view, off);
+      return;
+    }
+    if (!familyShown(this.families, view.getUint8(off + Offset.family))) return;
     const hasSock = view.getUint32(off + Offset.sock, true) !== 0 || view.getUint32(off + Offset.sock + 4, true) !== 0;
     const key = hasSock ? socketKey(view, off) : 0;
     cursor.key = key;
@@ -305,6 +318,8 @@ export class SocketModel {
         sock.state = TcpState.SynSent;
         break;
       case EventKind.Connect:
+        // A unix connect is reported once, at its end (no CONNECT_START opened the socket).
+        if (hasSock && error === 0 && view.getUint8(off + Offset.family) === AF_UNIX) sock = this.socks.openCounted(row, sock);
         this.onConnect(row, sock, view, off, error);
         break;
       case EventKind.State:
@@ -319,6 +334,9 @@ export class SocketModel {
       case EventKind.Send:
       case EventKind.Recv:
         sock = this.onBytes(row, sock, hasSock, view, off, kind === EventKind.Send);
+        break;
+      case EventKind.UdpFlow:
+        this.udpFlows.ingest(view, off);
         break;
       case EventKind.Retransmit:
         row.retransmits++;
@@ -418,6 +436,7 @@ export class SocketModel {
     const n = readU64(view, off + (sent ? Offset.bytes_sent : Offset.bytes_received));
     this.addBytes(row, sent ? Series.Tx : Series.Rx, n);
     if (!sock && hasSock) sock = this.socks.openUncounted(row, view, off);
+    else if (sock?.isUnix) sock.setTuple(view, off); // the peer's pid, once its owner is known
     if (sock) {
       if (sent) sock.sent += n;
       else sock.received += n;
@@ -531,7 +550,7 @@ export class SocketModel {
   }
 
   private log(row: ProcessRow, view: DataView, off: number, kind: number): void {
-    if (!this.options.logBytesEvents && (kind === EventKind.Send || kind === EventKind.Recv)) return;
+    if (!this.options.logBytesEvents && (kind === EventKind.Send || kind === EventKind.Recv || kind === EventKind.UdpFlow)) return;
     const word = this.words.locate(view, off);
     const src = this.words.array;
     if (!row.log) row.log = new EventLog(this.options.processLogSize);
@@ -629,8 +648,27 @@ export class SocketModel {
   }
 
   /** The process's sockets: open ones first (oldest first), then recently closed ones. */
+  /** Which socket families records are taken from (null: all); records of others are skipped. */
+  setFamilies(families: Families): void {
+    this.families = families;
+  }
+
+  get shownFamilies(): Families {
+    return this.families;
+  }
+
+  /** A unix socket address by its id (raw text: escape before showing), if its bytes were seen. */
+  unixPath(id: number): string | undefined {
+    return this.unixPaths.get(id);
+  }
+
   socketsOf(pid: number): SocketEntry[] {
     return this.socks.socketsOf(pid);
+  }
+
+  /** The process's UDP flows (peer, datagrams and bytes each way), most recently seen first. */
+  udpFlowsOf(pid: number): UdpFlowRow[] {
+    return this.udpFlows.flowsOf(pid);
   }
 
   recentEvents(pid: number, max?: number): EventJson[] {

@@ -6,7 +6,7 @@
  * (0xffff888000000000 - 0xffffc87fffffffff) all share the top 11 bits, so the fold is exact for
  * them and costs no BigInt; two sockets that differed only in those bits would share an entry.
  */
-import { Offset, TCP_STATE_NAMES } from '../capture/layout';
+import { AF_UNIX, Offset, TCP_STATE_NAMES, TcpState, unixTypeName } from '../capture/layout';
 import { formatAddress } from '../capture/decode';
 import type { ProcessRow } from './processes';
 import type { ListenerStats, RemoteStats } from './endpoints';
@@ -30,6 +30,9 @@ export class SocketEntry {
   rport = 0;
   la0 = 0; la1 = 0; la2 = 0; la3 = 0;
   ra0 = 0; ra1 = 0; ra2 = 0; ra3 = 0;
+  /** AF_UNIX: the process at the other end (0: not known) and the address's id (0: none). */
+  peerPid = 0;
+  pathId = 0;
   createdNs = 0;
   lastNs = 0;
   /** 0 while open. */
@@ -64,6 +67,7 @@ export class SocketEntry {
     this.family = this.proto = this.state = this.lport = this.rport = 0;
     this.la0 = this.la1 = this.la2 = this.la3 = 0;
     this.ra0 = this.ra1 = this.ra2 = this.ra3 = 0;
+    this.peerPid = this.pathId = 0;
     this.createdNs = this.lastNs = tsNs;
     this.closedNs = 0;
     this.sent = this.received = 0;
@@ -90,6 +94,21 @@ export class SocketEntry {
     this.la2 = view.getUint32(la + 8, true); this.la3 = view.getUint32(la + 12, true);
     this.ra0 = view.getUint32(ra, true); this.ra1 = view.getUint32(ra + 4, true);
     this.ra2 = view.getUint32(ra + 8, true); this.ra3 = view.getUint32(ra + 12, true);
+    if (this.family === AF_UNIX) {
+      // The peer's pid improves as the peer socket's owner becomes known: keep the latest.
+      this.peerPid = view.getUint32(off + Offset.peer_pid, true) || this.peerPid;
+      this.pathId = view.getUint32(off + Offset.path_id, true) || this.pathId;
+    }
+  }
+
+  get isUnix(): boolean {
+    return this.family === AF_UNIX;
+  }
+
+  /** A unix socket's protocol column: its type. */
+  protoName(): string {
+    if (this.isUnix) return `unix/${unixTypeName(this.proto)}`;
+    return (this.proto === 17 ? 'udp' : 'tcp') + (this.family === 10 ? '6' : '');
   }
 
   /** A copy that no longer changes (a paused display's row; the model reuses its own entries). */
@@ -102,6 +121,7 @@ export class SocketEntry {
   }
 
   stateName(): string {
+    if (this.isUnix) return this.state === TcpState.Listen ? 'LISTEN' : this.peerPid || this.state ? 'CONNECTED' : '-';
     return TCP_STATE_NAMES[this.state] || (this.proto === 17 ? 'UDP' : '-');
   }
 

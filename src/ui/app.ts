@@ -213,6 +213,7 @@ export class App {
 
   private frame(): void {
     if (this.restored) return;
+    this.model.setFamilies(this.state.filter.families ?? null); // --family, the u key: from now on
     this.pump.drain();
     const ok = this.layout();
     if (ok) this.draw();

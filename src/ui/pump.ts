@@ -51,6 +51,7 @@ export function maxDrops(markers: readonly number[], stats: SourceStats | undefi
   const d = dropCounters();
   const own: Record<DropStage, number> = {
     [DropStage.KernelMiss]: stats?.kernelMisses ?? 0,
+    [DropStage.UdpFlows]: 0, // told only by the BPF side's DROPS markers
     [DropStage.BpfRing]: stats?.bpfRingDrops ?? 0,
     [DropStage.SharedRing]: stats?.sharedRingDrops ?? ringDrops,
     [DropStage.Recording]: stats?.recordingDrops ?? 0,

@@ -11,6 +11,7 @@ import { DEFAULT_FOLD_EXITED_SEC, Drill, CommandGrouping } from '../model/views'
 import {
   describeFilter, NO_FILTER, parseNetns, parsePidFilter, PidFilter, PidFilterError, RowFilter,
 } from '../model/filter';
+import { Families, nextFamilies } from '../model/families';
 
 export { parsePidFilter, PidFilter, PidFilterError } from '../model/filter';
 
@@ -50,6 +51,7 @@ export interface UiStateOptions {
   comm?: string | null;
   container?: string | null;
   netns?: number | null;
+  families?: Families;
   /** Replay: space, +/-, arrows and g/G drive the replay clock. */
   replay?: boolean;
 }
@@ -96,6 +98,7 @@ export class UiState {
     this.filter = {
       ...NO_FILTER, pids: opts.pids ?? null, comm: opts.comm || null,
       ...(opts.container ? { container: opts.container } : {}), ...(opts.netns ? { netns: opts.netns } : {}),
+      families: opts.families ?? null,
     };
     this.replay = opts.replay ?? false;
   }
@@ -219,6 +222,7 @@ export class UiState {
       case 'C': this.openPrompt('container'); return 'render';
       case 'N': this.openPrompt('netns'); return 'render';
       case 'F': this.toggleFollow(); return 'render';
+      case 'f': this.filter = { ...this.filter, families: nextFamilies(this.filter.families ?? null) }; return 'render';
       case 'escape': this.clearFilters(); return 'render';
       case 's': case '>': this.cycleSort(1); return 'render';
       case '<': this.cycleSort(-1); return 'render';

@@ -123,7 +123,7 @@ test('exporter: Prometheus stores the exact connects, accepts, closes, bytes and
     const inf = await prom.query(`socktop_connect_duration_seconds_bucket{comm="${client}",le="+Inf"}`);
     assert.deepEqual(inf.map((s) => s.value), [N]);
     // Every drop stage is exported, and every label is bounded: no pid, address or port label.
-    assert.deepEqual(lost.map((s) => s.metric.stage).sort(), ['bpf_ring', 'kernel_miss', 'recording', 'shared_ring']);
+    assert.deepEqual(lost.map((s) => s.metric.stage).sort(), ['bpf_ring', 'kernel_miss', 'recording', 'shared_ring', 'udp_flows']);
     const labels = await prom.query('{__name__=~"socktop_.+"}');
     const names = new Set(labels.flatMap((s) => Object.keys(s.metric)));
     for (const bad of ['pid', 'laddr', 'raddr', 'lport', 'rport', 'port', 'address', 'sock']) assert.ok(!names.has(bad), `label ${bad}`);

@@ -16,7 +16,7 @@ const TRAFFIC = path.join(__dirname, 'fixtures/traffic.js');
 
 for (const probe of ['cgroup', 'tracepoint', 'auto']) {
   test(`socktop --json --probe ${probe} sees exact per-process socket lifecycles`, liveTestOptions(), async () => {
-    const socktop = await startSocktop(['--json', '--probe', probe]);
+    const socktop = await startSocktop(['--json', '--probe', probe, '--family', 'inet']) // TCP lifecycles: node's stdio are unix sockets;
     let traffic: any;
     try {
       traffic = JSON.parse((await runNode(TRAFFIC, ['server', String(N), String(M), String(await findClosedPort())])).trim());

@@ -149,7 +149,7 @@ function fileMode(file: string): { mode: number; uid: number; gid: number } {
   return { mode: st.mode & 0o777, uid: st.uid, gid: st.gid };
 }
 
-const ZERO_DROPS = /drops: kernel_miss 0, bpf_ring 0, shared_ring 0, recording 0/;
+const ZERO_DROPS = /drops: kernel_miss 0, udp_flows 0, bpf_ring 0, shared_ring 0, recording 0/;
 
 // ------------------------------------------------------------------------------------ round trip
 
@@ -439,7 +439,7 @@ test('--json --record on a full disk: the summary counts the recording drops, ex
   // Like `record`, a recording that lost records makes --json --record exit 1, with the reason.
   assert.equal(await p.exited, 1, p.stderr());
   assert.match(p.stderr(), /the recording lost \d+ records \(.*ENOSPC/);
-  const m = /drops: kernel_miss (\d+), bpf_ring (\d+), shared_ring (\d+), recording (\d+)/.exec(p.stderr());
+  const m = /drops: kernel_miss (\d+), udp_flows \d+, bpf_ring (\d+), shared_ring (\d+), recording (\d+)/.exec(p.stderr());
   assert.ok(m, p.stderr());
   const lost = Number(m![4]);
   assert.ok(lost > 0, `recording drops in the summary: ${p.stderr()}`);

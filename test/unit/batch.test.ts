@@ -42,7 +42,7 @@ function snapshot(opts: Partial<Parameters<typeof formatSnapshot>[0]> = {}): str
 test('a snapshot: header with time, events and drops per stage, then the sorted table', () => {
   const lines = snapshot().split('\n');
   assert.equal(lines[0], 'socktop - 03:04:05 up 1:05, box, kernel 6.1.0, probe tracepoint, events 29 (5.8/s), '
-    + 'drops: kernel_miss 0, bpf_ring 4, shared_ring 2, recording 0');
+    + 'drops: kernel_miss 0, udp_flows 0, bpf_ring 4, shared_ring 2, recording 0');
   assert.equal(lines[1], 'Processes: 2 total, 2 shown, sockets open 2, unattributed events 0');
   assert.equal(lines[2], '');
   assert.match(lines[3], /^\s+PID S USER\s+COMM\s+LISTEN\s+OPEN\s+CONN\/s\s+ACC\/s↓\s+CLOSE\/s\s+ERR\s+FAIL\s+QUEUE\s+OVFL\s+ACCW-p99\s+RETX\s+TX\/s\s+RX\/s\s+LAT-p50\s+LAT-p99\s+AGE\s+CONTAINER\s+NETNS\s+POD$/);
@@ -72,7 +72,7 @@ test('runBatch prints N snapshots from a source, then stops', async () => {
   const text = out.text();
   assert.equal(text.match(/^socktop - /gm)?.length, 2);
   assert.match(text, /events 29/);
-  assert.match(text, /drops: kernel_miss 0, bpf_ring 4/);
+  assert.match(text, /drops: kernel_miss 0, udp_flows 0, bpf_ring 4/);
 });
 
 test('runBatch ends after one snapshot when a finite source runs dry', async () => {

@@ -27,8 +27,8 @@ test('every record as one JSON line; the summary goes to stderr', async () => {
   assert.equal(events[0].lport, 80);
   assert.equal(events[1].error, 'ECONNREFUSED');
   assert.deepEqual([events[2].stage, events[2].dropped], ['shared_ring', 3]);
-  assert.deepEqual(sum.drops, [0, 0, 3, 0, 0]);
-  assert.equal(err.text(), 'socktop: 4 events written (4 read); drops: kernel_miss 0, bpf_ring 0, shared_ring 3, recording 0\n');
+  assert.deepEqual(sum.drops, [0, 0, 3, 0, 0, 0]);
+  assert.equal(err.text(), 'socktop: 4 events written (4 read); drops: kernel_miss 0, udp_flows 0, bpf_ring 0, shared_ring 3, recording 0\n');
 });
 
 test('filters apply to events but never hide drop markers', async () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseCli } from '../../src/cli/index';
@@ -26,7 +27,7 @@ test('defaults: the live TUI, 1 s delay, auto probe, no filters', async () => {
   assert.equal(p.command, 'top');
   assert.deepEqual(
     { ...p.options, pids: p.options.pids?.text ?? null },
-    { pids: null, comm: null, container: null, netns: null, delaySec: 1, probe: 'auto', json: false, batch: false, iterations: undefined, record: undefined, verbose: false, force: false, alerts: [], view: 'processes', foldExitedSec: 5 },
+    { pids: null, comm: null, container: null, netns: null, families: null, delaySec: 1, probe: 'auto', json: false, batch: false, iterations: undefined, record: undefined, verbose: false, force: false, alerts: [], view: 'processes', foldExitedSec: 5 },
   );
 });
 
@@ -279,4 +280,29 @@ test('the program: socktop check as a user who cannot read tracefs says so', { s
   // tracefs is usually mode 0700 (root only): then nobody is told it is there but unreadable.
   const othersCanRead = (fs.statSync(mount).mode & 0o005) === 0o005;
   if (!othersCanRead) assert.match(r.stdout, new RegExp(`tracefs\\s+mounted at ${mount}, but not readable by you`), r.stdout);
+});
+
+test('socktop check: the unix socket features, from the names in the kernel BTF', async () => {
+  const { detectUnixSupport } = await import('../../src/capture/unix-support');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktop-btf-'));
+  try {
+    // A 6.1-like kernel: the iterator, no BTF send/recv tracepoints, no unix address hooks.
+    const old = path.join(dir, 'old');
+    fs.writeFileSync(old, Buffer.from('\0bpf_iter__unix\0BPF_CGROUP_INET4_CONNECT\0btf_trace_sock_send_length_x\0', 'latin1'));
+    const features = detectUnixSupport(old);
+    assert.deepEqual(features.map((f) => f.present), [true, false, false, false]);
+    const support: KernelSupport = {
+      btf: true, cgroup: { hooks: true, mount: '/sys/fs/cgroup', kernel: [6, 1] }, kprobes: true, tracefs: null,
+      tracepoints: [], privileges: { capSysAdmin: true, capBpf: true, capPerfmon: true, sufficient: true }, unix: features,
+    };
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    await runCheck('auto', out, { detect: () => support, choose: () => ({ backend: 'cgroup', reason: 'test' }) });
+    assert.match(text, /iter\/unix \(walk, every backend\)\s+yes: listeners/);
+    assert.match(text, /cgroup connect_unix\+sk_data_ready\s*no: no unix connect records \(kernel 6\.7\+\)/);
+    assert.deepEqual(detectUnixSupport(path.join(dir, 'missing')).map((f) => f.present), ['unknown', 'unknown', 'unknown', 'unknown']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -317,7 +317,7 @@ test('drops per stage and the recent-event logs', () => {
     rec({ kind: K.Drops, new_state: 1, count: 1 }),
     ...clientConn(90, 'curl', 1, T0),
   ]);
-  assert.deepEqual(m.stats().drops, [0, 8, 0, 2, 0]);
+  assert.deepEqual(m.stats().drops, [0, 8, 0, 2, 0, 0]);
   const recent = m.recentEvents(90);
   // SEND and RECV are not logged by default: socket, connect_start, connect, close (newest first).
   assert.deepEqual(recent.map((e) => e.kind), ['close', 'connect', 'connect_start', 'socket']);

@@ -111,7 +111,7 @@ test('header: host, backend, drops per stage, filter, paused', () => {
   let lines = headerLines(frame).map(visible);
   assert.match(lines[0], /^socktop  box  kernel 6\.1  probe tracepoint  up 1:01 +LIVE $/);
   assert.equal(lines[0].length, 100);
-  assert.match(lines[1], /drops: kernel_miss 0 bpf_ring 5 shared_ring 0 recording 1/);
+  assert.match(lines[1], /drops: kernel_miss 0 udp_flows 0 bpf_ring 5 shared_ring 0 recording 1/);
   assert.match(lines[2], /procs 3  sockets open 3  cost: cpu 1\.3%  bpf 850ns\/event 0\.5%  filter: comm ~ proc/);
   state.paused = true;
   lines = headerLines({ ...frame, cost: { ...frame.cost, bpfNsPerEvent: NaN } }).map(visible);

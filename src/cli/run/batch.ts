@@ -123,6 +123,7 @@ export async function runBatch(source: DataSource, o: BatchOptions): Promise<num
     // The tree needs parents: recorded in a replay, from /proc at first sight live.
     parentOf: (pid) => source.processInfo?.(pid)?.ppid ?? (live ? readParentPid(pid) ?? null : undefined),
   });
+  model.setFamilies(o.filter.families ?? null);
   const pump = new Pump(source, model);
   const alerts = alertEvaluator(o.alerts, model);
   const view = o.view ?? 'processes';
@@ -183,8 +184,8 @@ export async function batchCommand(o: CommonOptions): Promise<number> {
   const live = await openHeadlessLive(o);
   const code = await runBatch(live.source, {
     delaySec: o.delaySec, iterations: o.iterations, signal: live.stop.signal,
-    filter: { pids: o.pids, comm: o.comm, follow: null, container: o.container, netns: o.netns }, alerts: o.alerts,
-    view: o.view, foldExitedSec: o.foldExitedSec,
+    filter: { pids: o.pids, comm: o.comm, follow: null, container: o.container, netns: o.netns, families: o.families },
+    alerts: o.alerts, view: o.view, foldExitedSec: o.foldExitedSec,
   });
   live.throwIfDied();
   return code;

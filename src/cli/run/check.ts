@@ -10,6 +10,7 @@ import {
   backendProblem, CAPABILITY_NAMES, capabilityNames, Credentials, missingRequired, needsFor, NeedState, requiredSet,
 } from '../../capture/capabilities';
 import type { KernelSupport, Presence } from '../../capture/kernel';
+import type { UnixFeature } from '../../capture/unix-support';
 import { NEEDS_PRIVILEGES } from '../errors';
 import { firstLine } from '../../one-line';
 
@@ -57,6 +58,7 @@ export async function runCheck(probe: ProbeChoice, out: NodeJS.WritableStream = 
     const value = t.present === 'unknown' ? unknown : yn(t.present);
     lines.push(row(`  ${t.name}${opt}`, value));
   }
+  if (s.unix) lines.push(...unixLines(s.unix));
   const p = s.privileges;
   let chosen: { backend: string; reason: string } | null = null;
   let chooseError: string | null = null;
@@ -92,6 +94,17 @@ export async function runCheck(probe: ProbeChoice, out: NodeJS.WritableStream = 
   lines.push(problems.length === 0 ? 'socktop can run here.' : `socktop cannot run here: ${problems.join('; ')}`);
   out.write(lines.join('\n') + '\n');
   return problems.length === 0 ? 0 : 1;
+}
+
+/** Unix-domain sockets: each feature, and what is lost without it. The walk serves every backend;
+ *  the rest needs the cgroup backend's BTF programs. */
+function unixLines(features: UnixFeature[]): string[] {
+  const lines = ['  unix sockets (cgroup backend; the walk: every backend):'];
+  for (const f of features) {
+    const value = f.present === 'unknown' ? 'unknown (kernel BTF not readable)' : f.present ? `yes: ${f.gives}` : `no: ${f.without}`;
+    lines.push(row(`  ${f.label}`, value));
+  }
+  return lines;
 }
 
 /** The backends worth listing here: those this kernel could run. */

@@ -9,6 +9,7 @@ import { jsonLine } from '../../capture/json-line';
 import { dropCounters, EventKind, formatDrops, Offset } from '../../capture/layout';
 import { maxDrops } from '../../ui/pump';
 import { commMatches, PidFilter } from '../../model/filter';
+import { Families, familyShown } from '../../model/families';
 import type { DataSource } from '../../source';
 import type { CommonOptions } from '../options';
 import { stopSignal } from '../shutdown';
@@ -25,6 +26,8 @@ export interface JsonOptions {
   /** --container, --netns. */
   container?: string | null;
   netns?: number | null;
+  /** --family: the socket families printed (null or absent: all). */
+  families?: Families;
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
   signal?: AbortSignal;
@@ -97,6 +100,7 @@ export async function runJson(source: DataSource, o: JsonOptions): Promise<JsonS
     } else {
       if (o.pids && !o.pids.matches(view.getUint32(off + Offset.pid, true))) return;
       if (o.comm && !commMatches(o.comm, readComm(view, off))) return;
+      if (o.families && !familyShown(o.families, view.getUint8(off + Offset.family))) return;
       if (!places.matches(view, off)) return;
       const place = places.fragment(view, off);
       if (place) {
@@ -169,8 +173,8 @@ export async function jsonCommand(o: CommonOptions): Promise<number> {
   const { openHeadlessLive } = await import('../live');
   const live = await openHeadlessLive(o);
   const sum = await runJson(live.source, {
-    pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, signal: live.stop.signal, stopSourceOnSignal: true,
-    alerts: o.alerts, tickMs: o.delaySec * 1000,
+    pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, families: o.families, signal: live.stop.signal,
+    stopSourceOnSignal: true, alerts: o.alerts, tickMs: o.delaySec * 1000,
   });
   live.throwIfDied();
   // As `socktop record` does: a recording that lost records is a failure, though the events

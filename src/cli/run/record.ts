@@ -75,7 +75,7 @@ export async function runReplay(o: CommonOptions, argv: CliArgs): Promise<number
       runTui: async (source) => {
         const { runTui } = await import('./tui');
         await runTui(source, {
-          delaySec: o.delaySec, pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, iterations: o.iterations,
+          delaySec: o.delaySec, pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, families: o.families, iterations: o.iterations,
           replay: true, alerts: o.alerts, view: o.view, foldExitedSec: o.foldExitedSec,
         });
       },
@@ -83,7 +83,7 @@ export async function runReplay(o: CommonOptions, argv: CliArgs): Promise<number
         const { runBatch } = await import('./batch');
         return runBatch(source, {
           delaySec: o.delaySec, iterations: o.iterations,
-          filter: { pids: o.pids, comm: o.comm, follow: null, container: o.container, netns: o.netns },
+          filter: { pids: o.pids, comm: o.comm, follow: null, container: o.container, netns: o.netns, families: o.families },
           alerts: o.alerts, view: o.view, foldExitedSec: o.foldExitedSec,
         });
       },

@@ -10,6 +10,7 @@ import type { DataSource } from '../../source';
 import { UiState } from '../../ui/state';
 import { UsageError } from '../errors';
 import type { ViewName } from '../../model/views/registry';
+import type { Families } from '../../model/families';
 import type { CommonOptions } from '../options';
 import { setTerminalRestore, stopSignal } from '../shutdown';
 import { startHeapTrimmer } from '../../heap-trim';
@@ -20,6 +21,7 @@ export interface TuiOptions {
   comm: string | null;
   container?: string | null;
   netns?: number | null;
+  families?: Families;
   /** Quit after this many frames (-n), like top. */
   iterations?: number;
   /** Replay keys (+ - left right) go to source.control. */
@@ -56,7 +58,7 @@ export function assertTerminal(
 export async function runTui(source: DataSource, o: TuiOptions): Promise<void> {
   assertTerminal();
   const state = new UiState({
-    pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, replay: o.replay, view: o.view, foldExitedSec: o.foldExitedSec,
+    pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, families: o.families, replay: o.replay, view: o.view, foldExitedSec: o.foldExitedSec,
   });
   const app = new App(source, { delaySec: o.delaySec, state, model: o.model, maxFrames: o.iterations, alerts: o.alerts });
   setTerminalRestore(() => app.restoreTerminal());
@@ -77,7 +79,7 @@ export async function topCommand(o: CommonOptions): Promise<void> {
   failure.catch(() => undefined); // handled by the race in runTui; never unhandled
   const source = await openLiveSource({ probe: o.probe, record: o.record, force: o.force, onError: (e) => fail(e) });
   await runTui(source, {
-    delaySec: o.delaySec, pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, iterations: o.iterations, failure,
+    delaySec: o.delaySec, pids: o.pids, comm: o.comm, container: o.container, netns: o.netns, families: o.families, iterations: o.iterations, failure,
     alerts: o.alerts, view: o.view, foldExitedSec: o.foldExitedSec,
   });
 }

@@ -8,6 +8,7 @@ import type { SocketModel } from '../../model/model';
 import type { ProcessDetails } from '../../capture/procfs';
 import type { SocketEntry } from '../../model/sockets';
 import type { ProcessRow } from '../../model/processes';
+import type { UdpFlowRow } from '../../model/udp-flows';
 import { errnoName } from '../../capture/errno';
 import { formatFailures } from '../../model/failures';
 import { fit, fmtAge, fmtBytes, fmtLatency, fmtRate } from '../format';
@@ -55,6 +56,11 @@ export function detailLines(d: DetailInput): string[] {
   out.push(...queueLines(d, row.queueAlarm));
   out.push('');
   out.push(...socketLines(d.model.socketsOf(d.pid), d, row.open));
+  const flows = d.model.udpFlowsOf(d.pid);
+  if (flows.length > 0) {
+    out.push('');
+    out.push(...udpFlowLines(flows, d));
+  }
   out.push('');
   out.push(...eventLines(d.model.recentEvents(d.pid), d));
   return out;
@@ -104,11 +110,12 @@ function socketLines(socks: SocketEntry[], d: DetailInput, open: number): string
     + `${fit('STATE', 11, 'left')} ${fit('AGE', 5, 'right')} ${fit('TX', 6, 'right')} ${fit('RX', 6, 'right')}`)));
   // A busy server can hold thousands: show the first MAX_SOCKETS (open first), then a count.
   for (const s of socks.slice(0, MAX_SOCKETS)) {
-    const proto = s.proto === 17 ? 'udp' : 'tcp';
     const age = fmtAge(d.nowNs - s.createdNs);
     const state = s.open ? s.stateName() : 'closed';
-    const text = `${fit(proto + (s.family === 10 ? '6' : ''), 5, 'left')} ${fit(s.local(), addrW, 'left')} `
-      + `${fit(s.remote(), addrW, 'left')} ${fit(state, 11, 'left')} ${fit(age, 5, 'right')} `
+    const local = s.isUnix ? unixAddress(d.model, s.pathId) : s.local();
+    const remote = s.isUnix ? peerText(d.model, s.peerPid) : s.remote();
+    const text = `${fit(s.isUnix ? 'unix' : s.protoName(), 5, 'left')} ${fit(local, addrW, 'left')} `
+      + `${fit(remote, addrW, 'left')} ${fit(state, 11, 'left')} ${fit(age, 5, 'right')} `
       + `${fit(fmtBytes(s.sent), 6, 'right')} ${fit(fmtBytes(s.received), 6, 'right')}`;
     const color = s.open ? stateColor(s.state) : 'gray';
     out.push(color ? t.fg(color, esc(text)) : esc(text));
@@ -116,6 +123,36 @@ function socketLines(socks: SocketEntry[], d: DetailInput, open: number): string
   if (socks.length > MAX_SOCKETS) out.push(esc(`... and ${socks.length - MAX_SOCKETS} more`));
   if (socks.length === 0) out.push(esc('(no sockets seen)'));
   return out;
+}
+
+/** The process's UDP flows: peer, datagrams and bytes each way, first and last seen. */
+function udpFlowLines(flows: UdpFlowRow[], d: DetailInput): string[] {
+  const t = d.theme;
+  const out = [t.bold(esc(`UDP FLOWS: ${flows.length} (one per socket and peer; totals since first seen)`))];
+  const peerW = Math.max(21, Math.min(47, d.width - 62));
+  out.push(t.underline(esc(`${fit('PEER', peerW, 'left')} ${fit('DGRAM TX', 8, 'right')} ${fit('TX', 6, 'right')} `
+    + `${fit('DGRAM RX', 8, 'right')} ${fit('RX', 6, 'right')} ${fit('FIRST', 6, 'right')} ${fit('LAST', 6, 'right')}`)));
+  for (const f of flows.slice(0, MAX_SOCKETS)) {
+    out.push(esc(`${fit(f.peer ?? 'peer unknown', peerW, 'left')} ${fit(String(f.datagramsSent), 8, 'right')} `
+      + `${fit(fmtBytes(f.bytesSent), 6, 'right')} ${fit(String(f.datagramsReceived), 8, 'right')} `
+      + `${fit(fmtBytes(f.bytesReceived), 6, 'right')} ${fit(`-${fmtAge(d.nowNs - f.firstNs)}`, 6, 'right')} `
+      + `${fit(`-${fmtAge(d.nowNs - f.lastNs)}`, 6, 'right')}`));
+  }
+  if (flows.length > MAX_SOCKETS) out.push(esc(`... and ${flows.length - MAX_SOCKETS} more`));
+  return out;
+}
+
+/** A unix socket's address for the screen (untrusted bytes: controls escaped). */
+export function unixAddress(model: SocketModel, pathId: number): string {
+  if (pathId === 0) return '(unnamed)';
+  return showText(model.unixPath(pathId) ?? `path#${pathId.toString(16).padStart(8, '0')}`);
+}
+
+/** The process at the other end of a unix socket: "pid 123 redis-server". */
+function peerText(model: SocketModel, pid: number): string {
+  if (pid === 0) return 'peer ?';
+  const comm = model.process(pid)?.comm;
+  return comm ? `pid ${pid} ${showText(comm)}` : `pid ${pid}`;
 }
 
 /** Listening cyan, established green, closing states yellow, the rest in the terminal's colour. */
@@ -131,7 +168,7 @@ function eventLines(events: EventJson[], d: DetailInput): string[] {
   const out = [t.bold(esc('RECENT EVENTS (newest first; send/recv are summed into the sockets above)'))];
   for (const e of events) {
     const ago = `-${fmtLatency(Math.max(0, d.nowNs - e.ts_ns))}`;
-    const text = `${fit(ago, 9, 'right')}  ${fit(e.kind, 13, 'left')} ${describeEvent(e)}`;
+    const text = `${fit(ago, 9, 'right')}  ${fit(e.kind, 13, 'left')} ${describeEvent(e, (id) => unixAddress(d.model, id))}`;
     out.push(e.error ? t.fg('red', esc(text)) : esc(text));
   }
   if (events.length === 0) out.push(esc('(none yet)'));
@@ -143,10 +180,15 @@ function fmtDuration(us: number | null): string {
   return us === null ? '?' : fmtLatency(us * 1000);
 }
 
-/** The interesting part of an event in one short phrase. */
-export function describeEvent(e: EventJson): string {
-  const local = e.laddr !== undefined ? `${e.family === 'inet6' ? `[${e.laddr}]` : e.laddr}:${e.lport}` : '';
-  const remote = e.raddr !== undefined ? `${e.family === 'inet6' ? `[${e.raddr}]` : e.raddr}:${e.rport}` : '';
+/** The interesting part of an event in one short phrase. `path`: a unix address by its id. */
+export function describeEvent(e: EventJson, path?: (id: number) => string): string {
+  let local = e.laddr !== undefined ? `${e.family === 'inet6' ? `[${e.laddr}]` : e.laddr}:${e.lport}` : '';
+  let remote = e.raddr !== undefined ? `${e.family === 'inet6' ? `[${e.raddr}]` : e.raddr}:${e.rport}` : '';
+  if (e.family === 'unix') {
+    const id = e.path_id ? Number.parseInt(e.path_id, 16) : 0;
+    local = `unix/${e.type} ${path ? path(id) : e.path_id ?? '(unnamed)'}`;
+    remote = e.peer_pid ? `pid ${e.peer_pid}` : '';
+  }
   const parts: string[] = [];
   switch (e.kind) {
     case 'exit': return `exit code ${e.exit_code}`;
@@ -160,9 +202,13 @@ export function describeEvent(e: EventJson): string {
     case 'close': parts.push(`${local} ${remote}`, `sent ${fmtBytes(e.bytes_sent ?? 0)} received ${fmtBytes(e.bytes_received ?? 0)}`,
       `lived ${fmtDuration(e.duration_us ?? null)}`, e.ended_by ? `by ${e.ended_by}` : '', e.reason ?? ''); break;
     case 'reset': parts.push(`${e.reset}`, local, remote); break;
+    case 'udp_flow': parts.push(`${local} ${e.peer ? '<- peer unknown' : `<-> ${remote}`}`,
+      `sent ${e.datagrams_sent} (${fmtBytes(e.bytes_sent ?? 0)}) received ${e.datagrams_received} (${fmtBytes(e.bytes_received ?? 0)})`); break;
+    case 'sock_error': parts.push(local, e.peer ? '(peer unknown)' : `-> ${remote}`, e.error ?? ''); break;
     default: parts.push(local, remote ? `-> ${remote}` : '', e.bytes !== undefined ? `${e.bytes} bytes` : '', e.error ?? '');
   }
   if (e.snapshot) parts.push('(existed at start)');
+  if (e.inferred) parts.push('(inferred by the 1 s walk)');
   return parts.filter((p) => p).join('  ');
 }
 

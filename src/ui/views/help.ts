@@ -14,6 +14,7 @@ export const HELP_TEXT = [
   ' p  PID filter: 123,456  100-200  !123 excludes; empty clears',
   ' /  command name filter (substring, any case)  F  follow the selected one',
   ' C  container filter: id / pod UID prefix or name   N  netns filter: inode',
+  ' f  socket families: all -> inet -> unix -> all (from now on)',
   ' Esc  clear every filter (detail: back)    s > <  sort column  r  reverse',
   ' space  pause the display (capture goes on; counts catch up on resume)',
   ' replay: space pause/play  + - speed  left right seek 10 s  g G start/end',
