@@ -149,8 +149,14 @@ function addressReused(sock: SocketEntry, view: DataView, off: number): boolean 
     || (rport !== 0 && sock.rport !== 0 && rport !== sock.rport);
 }
 
-/** Keep the row's cgroup and netns (a record that does not know them, 0, leaves them). */
+/**
+ * Keep the row's cgroup and netns (a record that does not know them, 0, leaves them). Unix sockets
+ * say nothing of where their user runs: they are most often inherited (stdio pipes a parent made
+ * in its own cgroup, e.g. a container runtime's or a test runner's), so only inet sockets and the
+ * task's own records (EXIT) place a process.
+ */
 function notePlace(row: ProcessRow, view: DataView, off: number): void {
+  if (view.getUint8(off + Offset.family) === AF_UNIX) return;
   const cgroup = readU64(view, off + Offset.cgroup_id);
   if (cgroup !== 0) row.cgroupId = cgroup;
   const netns = view.getUint32(off + Offset.netns, true);

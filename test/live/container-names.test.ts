@@ -140,8 +140,7 @@ test('a real podman container: its events carry its cgroup; -b names it from the
     const rows = last.split('\n').filter((l) => /^\s*\d+ /.test(l));
     assert.ok(rows.length >= 2, `the container's server and client rows:\n${last}`);
     for (const r of rows) assert.match(r, new RegExp(` ${name} `), `every row shown is the container's, by name: ${r}`);
-    const conns = rows.map((r) => r.trim().split(/\s+/));
-    assert.ok(conns.every((c) => c[3] === 'busybox'), 'busybox processes');
+    assert.ok(rows.every((r) => / busybox /.test(r)), 'busybox processes');
 
     // --json: the container's connection, each end's events carrying the container's cgroup id
     // (the BPF record's, from the socket) and netns; the container fields name it wherever its
@@ -163,7 +162,10 @@ test('a real podman container: its events carry its cgroup; -b names it from the
     assert.equal(at8080('connect').length, 1, JSON.stringify(mine.map((e) => [e.kind, e.lport, e.rport])));
     assert.equal(at8080('accept').length, 1);
     assert.equal(at8080('listen').length, 1);
-    assert.equal(new Set(mine.filter((e) => e.kind !== 'exit').map((e) => e.netns)).size, 1, 'its sockets in one netns: the container\'s');
+    // (inet sockets: the runtime's own unix sockets in that cgroup were made before it entered the
+    // container's namespace)
+    const inet = mine.filter((e) => e.family === 'inet' || e.family === 'inet6');
+    assert.equal(new Set(inet.map((e) => e.netns)).size, 1, 'its TCP sockets in one netns: the container\'s');
     assert.equal(all.filter((e) => e.kind === 'connect' && e.rport === 8080 && e.cgroup_id !== cgroup).length, 0,
       'the container\'s connect is not attributed elsewhere');
   } finally {

@@ -13,7 +13,7 @@ import * as path from 'path';
 import { findCgroup2Mount } from '../../src/capture/kernel';
 import { seriesBound } from '../../src/exporter/metrics';
 import { liveTestOptions } from './bpf-available';
-import { programsStillLoaded } from './native-fixture';
+import { programsStillLoaded, waitFor } from './native-fixture';
 import { poll, prometheusUnavailableReason, Sample, startPrometheus } from './prometheus';
 import { CLI, closedPort, Running, startSocktop } from './socktop-run';
 
@@ -58,6 +58,8 @@ function programIdsOf(pid: number): number[] {
 async function stopExporter(e: Exporter): Promise<void> {
   assert.equal(await e.run.stop('SIGTERM'), 0, e.run.stderr());
   assert.ok(e.programIds.length > 0, 'the exporter held BPF programs');
+  // The kernel frees a program after its last reference goes, from a work queue: give it a moment.
+  await waitFor(() => programsStillLoaded(e.programIds).length === 0, 3000);
   assert.deepEqual(programsStillLoaded(e.programIds), [], 'no program left attached after SIGTERM');
 }
 

@@ -71,7 +71,7 @@ function batchCell(text: string, pid: number, title: string): string {
 }
 
 function replayBatch(file: string): string {
-  const out = spawnSync(process.execPath, [CLI, 'replay', file, '--speed', '0', '-b'], { encoding: 'utf8' });
+  const out = spawnSync(process.execPath, [CLI, 'replay', file, '--speed', '0', '-b', '--fold-exited', '3600'], { encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);
   return out.stdout;
 }

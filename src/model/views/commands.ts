@@ -152,7 +152,7 @@ export function commandRows(rows: Iterable<ProcessRow>, retired: RetiredCommands
   histogramsUsed = 0;
   const foldBefore = q.nowNs - q.foldExitedSec * 1e9;
   for (const row of rows) {
-    if (!rowMatches(q.filter, row.pid, row.comm)) continue;
+    if (!rowMatches(q.filter, row.pid, row.comm, row)) continue;
     group(groups, q.by, row.comm, row.uid, q.userName).addRow(row, foldBefore);
   }
   if (retired && q.filter.pids === null && q.filter.follow === null) {

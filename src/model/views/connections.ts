@@ -56,10 +56,13 @@ function drillMatches(d: Drill, s: SocketEntry): boolean {
 export function connectionRows(model: SocketModel, q: ConnectionQuery): SocketEntry[] {
   const out: SocketEntry[] = [];
   const f = q.filter;
-  const filtering = f.pids !== null || f.comm !== null || f.follow !== null;
+  const filtering = f.pids !== null || f.comm !== null || f.follow !== null || !!f.container || !!f.netns;
   const d = q.drill;
   model.eachSocket((s) => {
-    if (filtering && !rowMatches(f, s.pid, (s.owner ?? model.process(s.pid))?.comm ?? '')) return;
+    if (filtering) {
+      const owner = s.owner ?? model.process(s.pid);
+      if (!rowMatches(f, s.pid, owner?.comm ?? '', owner)) return;
+    }
     if (d && !drillMatches(d, s)) return;
     out.push(s);
   });

@@ -54,7 +54,7 @@ export function listenerRows(model: SocketModel, q: ListenerQuery): ListenerRow[
     const owner = model.listenerOf(stats.port);
     const pid = owner ? owner.pid : stats.pid;
     const comm = owner ? owner.comm : stats.comm;
-    if (!rowMatches(q.filter, pid, comm)) continue;
+    if (!rowMatches(q.filter, pid, comm, owner ?? model.process(pid))) continue;
     const row: ListenerRow = {
       stats, listening: owner !== undefined, pid, comm, uid: owner ? owner.uid : stats.uid, open: stats.open,
       accRate: stats.rates.rate(EndpointSeries.Events, q.nowNs, q.windowSec),

@@ -117,7 +117,7 @@ function addPlaceholders(byPid: Map<number, ProcessRow>, keep: Set<number> | nul
 function keptWithAncestors(byPid: Map<number, ProcessRow>, f: RowFilter): Set<number> {
   const keep = new Set<number>();
   for (const row of byPid.values()) {
-    if (!rowMatches(f, row.pid, row.comm)) continue;
+    if (!rowMatches(f, row.pid, row.comm, row)) continue;
     let r: ProcessRow | undefined = row;
     // A cycle (pid reuse can make one) ends at the first pid kept already.
     while (r && !keep.has(r.pid)) {
