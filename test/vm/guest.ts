@@ -18,7 +18,7 @@ const M = Number(process.env.SOCKTOP_VM_M ?? 3000);
 const PROBES = (process.env.SOCKTOP_VM_PROBES ?? 'cgroup kprobe auto tracepoint').split(/\s+/).filter(Boolean);
 const RAW = process.env.SOCKTOP_VM_RAW !== '0';
 const SETTLE_MS = Number(process.env.SOCKTOP_VM_SETTLE_MS ?? 500); // as lifecycle.test.ts
-const ATTACH_TIMEOUT_MS = 60000; // emulated CPUs verify and attach more slowly than the host
+const ATTACH_TIMEOUT_MS = 120000; // emulated CPUs verify and attach more slowly than the host
 const TRAFFIC = path.resolve(__dirname, '../live/fixtures/traffic.js');
 
 const out = process.env.SOCKTOP_VM_RESULTS ? fs.openSync(process.env.SOCKTOP_VM_RESULTS, 'w') : 1;

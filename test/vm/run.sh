@@ -17,7 +17,7 @@
 #                       else ${XDG_CACHE_HOME:-~/.cache}/socktop-vm
 #   SOCKTOP_VM_OUT      where this run's console log, serial output and results go
 #                       default $SOCKTOP_VM_CACHE/last-run (previous results replaced)
-#   SOCKTOP_VM_TIMEOUT  hard limit for the guest, seconds (default 150)
+#   SOCKTOP_VM_TIMEOUT  hard limit for the guest, seconds (default 360: four backends under TCG)
 #   SOCKTOP_VM_N, _M    connections per family and bytes each way (default 5 and 3000, as the host test)
 #   SOCKTOP_VM_PROBES   backends to run, in order (default "cgroup kprobe auto tracepoint")
 #   SOCKTOP_VM_KPKG     kernel package (default: what linux-image-amd64 depends on)
@@ -41,7 +41,7 @@ HERE=$ROOT/test/vm
 if [ "$(id -u)" = 0 ]; then DEFAULT_CACHE=/var/cache/socktop-vm; else DEFAULT_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/socktop-vm; fi
 CACHE=${SOCKTOP_VM_CACHE:-$DEFAULT_CACHE}
 OUT=${SOCKTOP_VM_OUT:-$CACHE/last-run}
-TIMEOUT=${SOCKTOP_VM_TIMEOUT:-150}
+TIMEOUT=${SOCKTOP_VM_TIMEOUT:-360}
 N=${SOCKTOP_VM_N:-5}
 M=${SOCKTOP_VM_M:-3000}
 PROBES=${SOCKTOP_VM_PROBES:-cgroup kprobe auto tracepoint}

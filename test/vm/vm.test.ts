@@ -21,7 +21,7 @@ const RUN = path.join(ROOT, 'test/vm/run.sh');
 const N = Number(process.env.SOCKTOP_VM_N ?? 5);
 const M = Number(process.env.SOCKTOP_VM_M ?? 3000);
 const PROBES = (process.env.SOCKTOP_VM_PROBES ?? 'cgroup kprobe auto tracepoint').split(/\s+/).filter(Boolean);
-const GUEST_TIMEOUT_S = Number(process.env.SOCKTOP_VM_TIMEOUT ?? 150);
+const GUEST_TIMEOUT_S = Number(process.env.SOCKTOP_VM_TIMEOUT ?? 360);
 
 const EXIT_MEANING: Record<number, string> = {
   2: 'a prerequisite is missing (qemu, the kernel package or a build artifact)',
