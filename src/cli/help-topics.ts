@@ -14,7 +14,7 @@ const TOPICS: Record<string, () => string[]> = {
     '  arrows, j k, PgUp PgDn, Home End   move; the mouse selects rows and scrolls',
     '  Enter    drill: a process (its sockets, events), a command (its processes),',
     '           a remote endpoint or a listening port (its connections), a socket (its owner)',
-    '  u        commands view: by command or by user;  - + tree view: fold, unfold',
+    '  u        commands view: by command, user or container;  - + tree view: fold, unfold',
     '  p        PID filter: 123,456  ranges 100-200  !123 excludes  empty clears',
     '  /        command-name filter;  F follow the selected process;  Esc clear filters',
     '  f        socket families shown: all -> inet -> unix -> all (records from then on)',
@@ -81,7 +81,7 @@ const TOPICS: Record<string, () => string[]> = {
   views: () => [
     'Views (keys 1-6 in the TUI; `-b --view NAME` prints one as text; `--view NAME` starts the TUI there):',
     '  processes    one row per process (default)',
-    '  commands     processes grouped by command (u: by user): live, exited, summed counts and rates',
+    '  commands     processes grouped by command (u: by user, by container): live, exited, summed counts and rates',
     '  tree         processes under their parents (htop F5); - + fold and unfold',
     '  connections  one row per socket like ss -tanp: state, owner, peer, age, bytes, RTT; closed dimmed',
     '  remotes      remote address:port: connects, failures by errno, bytes, latency p50/p99, processes',

@@ -3,7 +3,7 @@
  * owner (connections) opens the process detail; a command shows its processes; a remote endpoint
  * or a listening port shows its connections.
  */
-import type { ViewResult } from '../model/views';
+import { HOST_GROUP, type ViewResult } from '../model/views';
 import type { UiState } from './state';
 
 export function drillInto(shown: ViewResult, state: UiState): void {
@@ -17,6 +17,7 @@ export function drillInto(shown: ViewResult, state: UiState): void {
       if (!g) return;
       state.showView('processes');
       if (state.groupBy === 'command') state.filter = { ...state.filter, comm: g.comm };
+      else if (state.groupBy === 'container') state.filter = { ...state.filter, pids: null, container: g.key === HOST_GROUP ? null : g.key };
       else state.filter = { ...state.filter, pids: null };
       return;
     }

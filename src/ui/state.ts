@@ -7,7 +7,7 @@
 import type { SortKey } from '../model/query';
 import type { ReplayAction } from '../source';
 import { nextView, viewByKey, ViewName, VIEWS } from '../model/views/registry';
-import { DEFAULT_FOLD_EXITED_SEC, Drill, CommandGrouping } from '../model/views';
+import { DEFAULT_FOLD_EXITED_SEC, Drill, CommandGrouping, nextGrouping } from '../model/views';
 import {
   describeFilter, NO_FILTER, parseNetns, parsePidFilter, PidFilter, PidFilterError, RowFilter,
 } from '../model/filter';
@@ -206,7 +206,7 @@ export class UiState {
       case 'S-tab': this.showView(nextView(this.view, -1)); return 'render';
       case 'u':
         if (this.view !== 'commands') return 'none';
-        this.groupBy = this.groupBy === 'command' ? 'user' : 'command';
+        this.groupBy = nextGrouping(this.groupBy);
         this.selectedKey = null;
         return 'render';
       case '+': case '=':

@@ -64,6 +64,8 @@ test('views TUI: Tab/Shift-Tab/digits, each view\'s columns, u, tree folding, En
     tmux.type('u');
     await tmux.waitFor('by user', (s) => s.some((l) => /^root\s/.test(l)) && !s.some((l) => /^curl\s/.test(l)));
     tmux.type('u');
+    await tmux.waitFor('by container', (s) => s.some((l) => /^\(host\)\s/.test(l)));
+    tmux.type('u');
     await tmux.waitFor('by command again', (s) => s.some((l) => /^curl\s/.test(l)));
     // s: the next sort key, the command name (ascending for names); r reverses it.
     tmux.type('s');

@@ -292,3 +292,30 @@ test('cli: --view NAME (and aliases) and --fold-exited SEC, bad values are one-l
   assert.throws(() => normalizeOptions({ 'fold-exited': 'soon' }), UsageError);
   assert.throws(() => normalizeOptions({ json: true, view: 'tree' }), (e) => e instanceof UsageError && /--view goes with the TUI or -b/.test(e.message));
 });
+
+test('commands by container: processes in one container are one row (named by its runtime when known), the rest (host)', () => {
+  const m = new SocketModel({ users });
+  const id = 'c0ffee'.padEnd(64, '0');
+  const paths = new Map<number, string>([[1, '/'], [500, `/kubepods.slice/kubepods-besteffort.slice/cri-containerd-${id}.scope`]]);
+  m.setCgroupResolver((cg) => paths.get(cg));
+  const recs = [
+    ...[2000, 2001].map((pid) => makeRecord({ kind: K.Socket, pid, comm: pid === 2000 ? 'nginx' : 'sh', ts_ns: T0, sock: kernelSock(pid), cgroup_id: 500, family: 2, proto: 6 })),
+    makeRecord({ kind: K.Socket, pid: 3000, comm: 'sshd', ts_ns: T0, sock: kernelSock(3000), cgroup_id: 1, family: 2, proto: 6 }),
+  ];
+  feed(m, recs);
+  m.refresh(T0 + SEC);
+  let r = query(m, 'commands', { groupBy: 'container' });
+  if (r.view !== 'commands') return assert.fail(r.view);
+  assert.deepEqual(r.rows.map((g) => [g.comm, g.processes]).sort(), [['(host)', 1], [id.slice(0, 12), 2]]);
+  m.setContainerNamer((cid) => (cid === id ? 'web-1' : undefined));
+  m.refresh(T0 + 2 * SEC);
+  r = query(m, 'commands', { groupBy: 'container' });
+  if (r.view !== 'commands') return assert.fail(r.view);
+  assert.deepEqual(r.rows.map((g) => [g.comm, g.processes]).sort(), [['(host)', 1], ['web-1', 2]]);
+  const s = new UiState({});
+  s.handleKey({ ch: '2' });
+  for (const want of ['user', 'container', 'command']) {
+    s.handleKey({ ch: 'u' });
+    assert.equal(s.groupBy, want, 'u: command -> user -> container -> command');
+  }
+});

@@ -9,7 +9,13 @@ import { RowFilter, rowMatches, commMatches } from '../filter';
 import { LatencyHistogram } from '../latency';
 import { SortSpec, sortBySpec } from './sort';
 
-export type CommandGrouping = 'command' | 'user';
+export type CommandGrouping = 'command' | 'user' | 'container';
+/** The grouping after `g` (the u key): command -> user -> container -> command. */
+export function nextGrouping(g: CommandGrouping): CommandGrouping {
+  return g === 'command' ? 'user' : g === 'user' ? 'container' : 'command';
+}
+/** The group of processes in no container (the host's cgroups: services, sessions, the root). */
+export const HOST_GROUP = '(host)';
 
 /** Scratch for the percentiles. */
 const Q = new Float64Array(2);
@@ -125,11 +131,19 @@ export interface CommandQuery {
   userName(uid: number): string;
 }
 
-function group(groups: Map<string, CommandGroup>, by: CommandGrouping, comm: string, uid: number, userName: (uid: number) => string): CommandGroup {
-  const key = by === 'user' ? `${uid}` : comm;
+/** The container a row's process runs in, as the CONTAINER column names it; HOST_GROUP if none. */
+function containerOf(row: ProcessRow): string {
+  return row.place?.containerId ? (row.containerName ?? row.place.name) : HOST_GROUP;
+}
+
+function group(
+  groups: Map<string, CommandGroup>, by: CommandGrouping, comm: string, uid: number, userName: (uid: number) => string,
+  container = HOST_GROUP,
+): CommandGroup {
+  const key = by === 'user' ? `${uid}` : by === 'container' ? container : comm;
   let g = groups.get(key);
   if (g === undefined) {
-    g = new CommandGroup(key, by === 'user' ? userName(uid) : comm, uid, groups.size, by === 'user');
+    g = new CommandGroup(key, by === 'user' ? userName(uid) : key, uid, groups.size, by !== 'command');
     groups.set(key, g);
   }
   return g;
@@ -153,9 +167,10 @@ export function commandRows(rows: Iterable<ProcessRow>, retired: RetiredCommands
   const foldBefore = q.nowNs - q.foldExitedSec * 1e9;
   for (const row of rows) {
     if (!rowMatches(q.filter, row.pid, row.comm, row)) continue;
-    group(groups, q.by, row.comm, row.uid, q.userName).addRow(row, foldBefore);
+    group(groups, q.by, row.comm, row.uid, q.userName, containerOf(row)).addRow(row, foldBefore);
   }
-  if (retired && q.filter.pids === null && q.filter.follow === null) {
+  // Retired totals know command and user, not the container: by container, only held processes.
+  if (retired && q.by !== 'container' && q.filter.pids === null && q.filter.follow === null) {
     for (const t of retired.values()) {
       if (!commMatches(q.filter.comm, t.comm)) continue;
       const g = group(groups, q.by, t.comm, t.uid, q.userName);

@@ -17,6 +17,7 @@ import { ViewName, VIEWS } from './registry';
 
 export type { Drill } from './connections';
 export type { CommandGrouping } from './commands';
+export { HOST_GROUP, nextGrouping } from './commands';
 
 export interface ViewQuery {
   view: ViewName;

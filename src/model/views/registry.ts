@@ -28,7 +28,7 @@ export const VIEWS: Record<ViewName, ViewInfo> = {
     sortKeys: PROCESS_SORT_KEYS, defaultSort: 'conn', ascending: ['pid', 'user', 'comm', 'age'],
   },
   commands: {
-    name: 'commands', key: '2', title: 'commands', describe: 'processes grouped by command (u: by user)',
+    name: 'commands', key: '2', title: 'commands', describe: 'processes grouped by command (u: by user, by container)',
     sortKeys: ['conns', 'comm', 'user', 'procs', 'live', 'exited', 'open', 'conn', 'acc', 'close', 'failed', 'err', 'tx', 'rx', 'p50', 'p99', 'age'],
     defaultSort: 'conns', ascending: ['comm', 'user', 'age'],
   },

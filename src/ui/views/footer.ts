@@ -7,6 +7,7 @@ import type { PromptKind, UiState } from '../state';
 import { Line } from './line';
 import { Theme } from './theme';
 import type { ViewName } from '../../model/views/registry';
+import { nextGrouping } from '../../model/views/commands';
 
 const KEYS: [string, string][] = [
   ['q', 'quit'], ['?', 'help'], ['1-6/Tab', 'view'], ['Enter', 'detail'], ['p', 'pid'], ['/', 'comm'], ['F', 'follow'],
@@ -38,7 +39,7 @@ function viewKeys(state: UiState, base: [string, string][]): [string, string][] 
     keys = keys.filter(([k]) => k !== '+-');
     keys.splice(2, 0, ['+-', 'fold'], ...(state.replay ? [['[]', 'speed'] as [string, string]] : []));
   }
-  if (state.view === 'commands') keys.splice(2, 0, ['u', state.groupBy === 'command' ? 'by user' : 'by command']);
+  if (state.view === 'commands') keys.splice(2, 0, ['u', `by ${nextGrouping(state.groupBy)}`]);
   return keys;
 }
 
