@@ -7,7 +7,33 @@
 import type { ProcessRow } from './processes';
 import { LatencyHistogram } from './latency';
 
-export class RetiredTotals {
+/** The running counters a process row, a retired command and a commands-view group all keep. */
+export interface Totals {
+  accepts: number;
+  connectsOk: number;
+  connectsFailed: number;
+  closes: number;
+  errors: number;
+  retransmits: number;
+  bytesSent: number;
+  bytesReceived: number;
+  lastNs: number;
+}
+
+/** Add `from`'s counters to `into` (lastNs: the later of the two). */
+export function addTotals(into: Totals, from: Totals): void {
+  into.accepts += from.accepts;
+  into.connectsOk += from.connectsOk;
+  into.connectsFailed += from.connectsFailed;
+  into.closes += from.closes;
+  into.errors += from.errors;
+  into.retransmits += from.retransmits;
+  into.bytesSent += from.bytesSent;
+  into.bytesReceived += from.bytesReceived;
+  if (from.lastNs > into.lastNs) into.lastNs = from.lastNs;
+}
+
+export class RetiredTotals implements Totals {
   processes = 0;
   accepts = 0;
   connectsOk = 0;
@@ -24,15 +50,7 @@ export class RetiredTotals {
 
   add(row: ProcessRow): void {
     this.processes++;
-    this.accepts += row.accepts;
-    this.connectsOk += row.connectsOk;
-    this.connectsFailed += row.connectsFailed;
-    this.closes += row.closes;
-    this.errors += row.errors;
-    this.retransmits += row.retransmits;
-    this.bytesSent += row.bytesSent;
-    this.bytesReceived += row.bytesReceived;
-    if (row.lastNs > this.lastNs) this.lastNs = row.lastNs;
+    addTotals(this, row);
     if (row.latency) this.latency.merge(row.latency);
   }
 }

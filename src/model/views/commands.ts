@@ -4,7 +4,7 @@
  * holds (retired.ts): 51 short-lived curls are one row that says 51 processes.
  */
 import type { ProcessRow } from '../processes';
-import type { RetiredCommands } from '../retired';
+import { addTotals, type RetiredCommands, type Totals } from '../retired';
 import { RowFilter, rowMatches, commMatches } from '../filter';
 import { LatencyHistogram } from '../latency';
 import { SortSpec, sortBySpec } from './sort';
@@ -37,7 +37,7 @@ function histogram(): LatencyHistogram {
   return h;
 }
 
-export class CommandGroup {
+export class CommandGroup implements Totals {
   processes = 0;
   live = 0;
   exited = 0;
@@ -93,21 +93,13 @@ export class CommandGroup {
     if (this.keepPids) this.pids.push(row.pid);
     this.open += Math.max(0, row.open);
     this.listening += row.listen ? row.listen.size : 0;
-    this.accepts += row.accepts;
-    this.connectsOk += row.connectsOk;
-    this.connectsFailed += row.connectsFailed;
-    this.closes += row.closes;
-    this.errors += row.errors;
-    this.retransmits += row.retransmits;
-    this.bytesSent += row.bytesSent;
-    this.bytesReceived += row.bytesReceived;
+    addTotals(this, row);
     this.connRate += row.connRate;
     this.accRate += row.accRate;
     this.closeRate += row.closeRate;
     this.errRate += row.errRate;
     this.txRate += row.txRate;
     this.rxRate += row.rxRate;
-    if (row.lastNs > this.lastNs) this.lastNs = row.lastNs;
     if (row.latency) this.mergeLatency(row.latency);
     if (this.uid !== row.uid) this.uid = -1;
   }
@@ -177,15 +169,7 @@ export function commandRows(rows: Iterable<ProcessRow>, retired: RetiredCommands
       g.processes += t.processes;
       g.exited += t.processes;
       g.folded += t.processes;
-      g.accepts += t.accepts;
-      g.connectsOk += t.connectsOk;
-      g.connectsFailed += t.connectsFailed;
-      g.closes += t.closes;
-      g.errors += t.errors;
-      g.retransmits += t.retransmits;
-      g.bytesSent += t.bytesSent;
-      g.bytesReceived += t.bytesReceived;
-      if (t.lastNs > g.lastNs) g.lastNs = t.lastNs;
+      addTotals(g, t);
       g.mergeLatency(t.latency);
       if (g.uid !== t.uid) g.uid = -1;
     }
