@@ -11,10 +11,14 @@
  *   kp_*      kprobe backend: inet_create, inet_bind, tcp_v{4,6}_connect, inet_release,
  *             tcp_sendmsg, tcp_cleanup_rbuf, udp send/recv (where kprobes exist)
  *   tp_*      tracepoint backend: syscalls:sys_{enter,exit}_{socket,bind,connect,close},
- *             sock:sock_{send,recv}_length (works everywhere, taxes every syscall)
+ *             sys_enter_{sendto,sendmsg} and sys_{enter,exit}_{recvfrom,recvmsg} (the addresses
+ *             of UDP and unix datagrams), sock:sock_{send,recv}_length (works everywhere, taxes
+ *             every syscall)
  *   kt_*      kprobe and tracepoint backends, classic tracepoints: sock:inet_sock_set_state,
  *             tcp:tcp_{retransmit_skb,receive_reset,send_reset,destroy_sock},
  *             syscalls:sys_exit_accept{,4}, sched:sched_process_exit
+ *   ct_*      cgroup and tracepoint backends, tp_btf: sock:sk_data_ready (unix connects),
+ *             sock:inet_sk_error_report (UDP errors)
  *   common_*  every backend (none today; the test fixtures use it)
  *
  *   run_*     run by the reader itself (BPF_PROG_TEST_RUN), never attached: run_flush_bytes
@@ -156,7 +160,7 @@ struct {
 	__type(value, struct pending);
 } pendings SEC(".maps");
 
-enum call { CALL_CONNECT = 1, CALL_BIND, CALL_SOCKET, CALL_CG_CONNECT };
+enum call { CALL_CONNECT = 1, CALL_BIND, CALL_SOCKET, CALL_CG_CONNECT, CALL_UDP_CONNECT };
 
 /* Listening sockets by netns, family and port (listener_key), for the accept queue of the listener
  * a passive connection joins or leaves (the child socket does not point to its listener). With
@@ -1269,6 +1273,9 @@ int run_flush_bytes(void *ctx)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ unix-domain sockets (cgroup, tracepoint) */
+#include "unix.bpf.h"
+
 /* ------------------------------------------------------------------ tracepoint backend */
 
 SEC("tracepoint/syscalls/sys_exit_socket")
@@ -1304,12 +1311,23 @@ SEC("tracepoint/syscalls/sys_enter_connect")
 int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	struct socket *so = socket_from_fd(ctx->args[0]);
+	if (!so)
+		return 0;
+	struct sock *sk = BPF_CORE_READ(so, sk);
+	if (sk && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX) {
+		unix_connect_begin((__u64)sk); /* told by sk_data_ready on the listener (unix.bpf.h) */
+		return 0;
+	}
+	if (is_udp(sk)) {
+		udp_connect_begin(sk, (const void *)ctx->args[1]);
+		return 0;
+	}
 	/* Only a socket that is not connecting starts an attempt. Called again on a socket that is
 	 * (a non-blocking connect retried: python connect_ex twice, redis-cli), connect() returns the
 	 * earlier attempt's result (EALREADY, EISCONN, or its error once it failed), which the state
 	 * machine has already told: reporting it here would count one failed connect twice. */
-	if (so && BPF_CORE_READ(so, state) == SS_UNCONNECTED)
-		connect_enter(BPF_CORE_READ(so, sk), (const void *)ctx->args[1], true);
+	if (BPF_CORE_READ(so, state) == SS_UNCONNECTED)
+		connect_enter(sk, (const void *)ctx->args[1], true);
 	return 0;
 }
 
@@ -1317,6 +1335,7 @@ SEC("tracepoint/syscalls/sys_exit_connect")
 int tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	connect_exit(ctx->ret, BACKEND_TRACEPOINT);
+	udp_connect_end(ctx->ret);
 	return 0;
 }
 
@@ -1324,23 +1343,116 @@ int tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_close")
 int tp_sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
-	on_user_close(sk_from_fd(ctx->args[0]), BACKEND_TRACEPOINT);
+	struct sock *sk = sk_from_fd(ctx->args[0]);
+	/* a unix socket's end is found by the walk, as on the cgroup backend (close() of one of its
+	 * descriptors need not end it) */
+	if (sk && BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+		on_user_close(sk, BACKEND_TRACEPOINT);
+	return 0;
+}
+
+/* sendto()/sendmsg() with an address: the destination of the datagram that sock_send_length
+ * counts next in this thread (a UDP flow's peer; a unix datagram's receiver). */
+static __always_inline void tp_send_to(__u32 fd, __u64 uaddr, __u32 len)
+{
+	if (!uaddr)
+		return;
+	struct sock *sk = sk_from_fd(fd);
+	if (!sk)
+		return;
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX)
+		unix_send_to(uaddr, len, true);
+	else if (is_udp(sk))
+		stash_udp_peer_user(sk, (const void *)uaddr, true);
+}
+
+/* The head of a struct user_msghdr: where the address is, and its length. */
+struct msg_name_head {
+	__u64 name;
+	int namelen;
+};
+
+static __always_inline struct msg_name_head read_msg_name(__u64 umsg)
+{
+	struct msg_name_head h = {};
+	if (bpf_probe_read_user(&h, sizeof(h), (const void *)umsg))
+		h.name = 0;
+	return h;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int tp_sys_enter_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	tp_send_to(ctx->args[0], ctx->args[4], ctx->args[5]); /* fd, buf, len, flags, addr, addrlen */
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int tp_sys_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	struct msg_name_head h = read_msg_name(ctx->args[1]);
+	tp_send_to(ctx->args[0], h.name, h.namelen);
+	return 0;
+}
+
+/* recvfrom()/recvmsg() asking for the source: a UDP datagram is counted at the exit, with the
+ * source the kernel wrote back (udp_flow.bpf.h). */
+SEC("tracepoint/syscalls/sys_enter_recvfrom")
+int tp_sys_enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ctx->args[4]) /* fd, buf, len, flags, addr, addrlen */
+		udp_recv_begin(sk_from_fd(ctx->args[0]), ctx->args[4]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int tp_sys_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
+{
+	udp_recv_end();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int tp_sys_enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	struct msg_name_head h = read_msg_name(ctx->args[1]);
+	if (h.name)
+		udp_recv_begin(sk_from_fd(ctx->args[0]), h.name);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int tp_sys_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	udp_recv_end();
 	return 0;
 }
 
 SEC("tracepoint/sock/sock_send_length")
 int tp_sock_send_length_opt(struct trace_event_raw_sock_msg_length *ctx)
 {
-	if (is_inet(ctx->family))
-		on_bytes((struct sock *)ctx->sk, ctx->ret, true, BACKEND_TRACEPOINT);
+	struct sock *sk = (struct sock *)ctx->sk;
+	if (is_inet(ctx->family)) {
+		on_bytes(sk, ctx->ret, true, BACKEND_TRACEPOINT);
+		if (ctx->protocol == IPPROTO_UDP)
+			on_udp_datagram(sk, ctx->ret, true);
+	} else if (ctx->family == AF_UNIX) {
+		on_unix_bytes(sk, ctx->ret, true, BACKEND_TRACEPOINT);
+	}
 	return 0;
 }
 
 SEC("tracepoint/sock/sock_recv_length")
 int tp_sock_recv_length_opt(struct trace_event_raw_sock_msg_length *ctx)
 {
-	if (is_inet(ctx->family))
-		on_bytes((struct sock *)ctx->sk, ctx->ret, false, BACKEND_TRACEPOINT);
+	struct sock *sk = (struct sock *)ctx->sk;
+	if (is_inet(ctx->family)) {
+		on_bytes(sk, ctx->ret, false, BACKEND_TRACEPOINT);
+		if (ctx->protocol == IPPROTO_UDP && !udp_recv_defer(sk, ctx->ret))
+			on_udp_datagram(sk, ctx->ret, false);
+	} else if (ctx->family == AF_UNIX) {
+		on_unix_bytes(sk, ctx->ret, false, BACKEND_TRACEPOINT);
+	}
 	return 0;
 }
 
@@ -1510,10 +1622,6 @@ int BPF_KPROBE(kp_skb_consume_udp_opt, struct sock *sk, struct sk_buff *skb, int
  * rewrites bpf_sock field loads into struct sock loads, so the context pointer is the socket's
  * address, as a tracepoint's skaddr is. Every program returns 1: socktop observes, never refuses. */
 #define CG_SOCK(ctx) ((struct sock *)(ctx))
-
-/* ---------------------------------------------------- unix-domain sockets: bpf/unix.bpf.h */
-#include "unix.bpf.h"
-/* ---------------------------------------------------- end of unix-domain sockets */
 
 SEC("cgroup/sock_create")
 int cg_sock_create(struct bpf_sock *ctx)

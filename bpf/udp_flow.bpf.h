@@ -1,19 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * udp_flow.bpf.h: UDP as flows (cgroup backend). A flow is one socket's traffic with one peer:
+ * udp_flow.bpf.h: UDP as flows (cgroup and tracepoint backends). A flow is one socket's traffic with one peer:
  * datagrams and bytes each way, first and last seen, aggregated here in the kernel so that a
  * DNS-heavy host does not put a record per datagram in the ring. The reader's once-a-second run
  * of run_flush_bytes drains it (drain_udp_flows): one SK_UDP_FLOW record per flow that moved
  * datagrams since the previous drain, with its totals since it was first seen.
  *
  * The peer of each datagram:
- *   sendto()/sendmsg() with an address   cgroup/sendmsg4/6: the destination (user_ip4/6:port),
- *                                        stashed per thread for the sock_send_length that follows
+ *   sendto()/sendmsg() with an address   cgroup/sendmsg4/6: the destination (user_ip4/6:port);
+ *                                        tracepoint backend: the sockaddr the syscall was given
+ *                                        (sys_enter_sendto/sendmsg); stashed per thread for the
+ *                                        sock_send_length that follows
  *   recvfrom()/recvmsg() asking for one  cgroup/recvmsg4/6: the source, likewise for
- *                                        sock_recv_length
+ *                                        sock_recv_length; tracepoint backend: the sockaddr the
+ *                                        kernel wrote back, read at the syscall's exit (the
+ *                                        datagram is counted there, not at sock_recv_length,
+ *                                        which runs before the address is copied out)
  *   a connected socket                   its skc_daddr:skc_dport
  *   recv() on an unconnected socket      not known: the flow "peer unknown" (SKF2_PEER_UNKNOWN,
- *                                        address and port 0), counted like any other
+ *   (and sendmmsg/recvmmsg on the        address and port 0), counted like any other
+ *   tracepoint backend, whose syscall
+ *   tracepoints are not read per message)
  * Included by socktop.bpf.c after on_bytes() (it uses the socket history: socks, serial, owner).
  */
 #ifndef SOCKTOP_UDP_FLOW_BPF_H
@@ -64,6 +71,8 @@ __u64 udp_flows_lost_told = 0;
 
 /* The peer a sendmsg/recvmsg hook saw, for the length tracepoint of the same call (same thread). */
 struct udp_peer {
+	__u64 sk;          /* the socket it was stashed for: a stash left by a call that failed
+			    * before sending is not taken for another socket's datagram */
 	__u8 addr[16];
 	__u16 port;
 	__u8 family;
@@ -83,7 +92,7 @@ static __always_inline void stash_udp_peer(struct bpf_sock_addr *ctx, bool v6, b
 {
 	if (ctx->protocol != IPPROTO_UDP)
 		return;
-	struct udp_peer p = { .sending = sending };
+	struct udp_peer p = { .sk = (__u64)ctx->sk, .sending = sending };
 	p.port = bpf_ntohs((__u16)ctx->user_port);
 	if (v6) {
 		p.family = AF_INET6;
@@ -184,7 +193,7 @@ int cg_udp_connect6(struct bpf_sock_addr *ctx)
  * ECONNREFUSED, ...), in softirq: a SOCK_ERROR record with the owner from the socket's history.
  * A connected socket names its peer; an unconnected one (IP_RECVERR) does not know it here. */
 SEC("tp_btf/inet_sk_error_report")
-int BPF_PROG(cg_inet_sk_error_report_opt, struct sock *sk)
+int BPF_PROG(ct_inet_sk_error_report_opt, struct sock *sk)
 {
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
 		return 0;
@@ -193,7 +202,7 @@ int BPF_PROG(cg_inet_sk_error_report_opt, struct sock *sk)
 	int err = BPF_CORE_READ(sk, sk_err);
 	if (!err)
 		return 0;
-	struct socktop_event *e = reserve_in(SK_SOCK_ERROR, BACKEND_CGROUP, false);
+	struct socktop_event *e = reserve_in(SK_SOCK_ERROR, SK_BACKEND_COMMON, false);
 	if (!e)
 		return 0;
 	fill_tuple(e, sk);
@@ -210,7 +219,7 @@ static __always_inline void udp_peer_of(struct sock *sk, bool sending, struct ud
 {
 	__u64 tid = bpf_get_current_pid_tgid();
 	struct udp_peer *p = bpf_map_lookup_elem(&udp_peers, &tid);
-	if (p && p->sending == sending) {
+	if (p && p->sending == sending && p->sk == (__u64)sk) {
 		__builtin_memcpy(key->peer, p->addr, 16);
 		key->peer_port = p->port;
 		key->family = p->family;
@@ -245,11 +254,13 @@ static __always_inline void new_udp_flow(struct sock *sk, struct udp_flow *f, __
 /* One datagram of n bytes on a UDP socket, in the context of the process that sent or received it. */
 static __always_inline void on_udp_datagram(struct sock *sk, long n, bool sending)
 {
-	if (n < 0 || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
+		return;
+	struct udp_flow_key key = {};
+	udp_peer_of(sk, sending, &key); /* consumes this call's stash, even when the call failed */
+	if (n < 0)
 		return;
 	struct sock_info *info = lookup(sk);
-	struct udp_flow_key key = {};
-	udp_peer_of(sk, sending, &key);
 	if (!info)
 		return; /* on_bytes made the entry for any datagram with bytes; an empty one may have none */
 	key.serial = info->serial;
@@ -283,6 +294,123 @@ static __always_inline void on_udp_datagram(struct sock *sk, long n, bool sendin
 	}
 }
 
+/* ------------------------------------------------------------------ tracepoint backend: syscall addresses */
+
+/* A UDP datagram's peer from a sockaddr in user memory (sendto()/sendmsg()'s destination, or
+ * recvfrom()/recvmsg()'s source once the kernel wrote it there), stashed as the cgroup hooks do. */
+static __always_inline void stash_udp_peer_user(struct sock *sk, const void *uaddr, bool sending)
+{
+	struct pending d = {};
+	read_dest(&d, uaddr, true);
+	if (!d.dfamily)
+		return;
+	struct udp_peer p = { .sk = (__u64)sk, .port = d.dport, .family = (__u8)d.dfamily, .sending = sending };
+	__builtin_memcpy(p.addr, d.daddr, 16);
+	__u64 tid = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&udp_peers, &tid, &p, BPF_ANY);
+}
+
+/* recvfrom()/recvmsg() on a UDP socket asking for the source, per thread: where the kernel will
+ * write it, and (set by sock_recv_length) the datagram that waits for the syscall's exit. */
+struct udp_recv {
+	__u64 uaddr;
+	__u64 sk;
+	__s64 n;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct udp_recv);
+} udp_receiving SEC(".maps");
+
+static __always_inline bool is_udp(struct sock *sk)
+{
+	return sk && is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)) &&
+	       BPF_CORE_READ(sk, sk_protocol) == IPPROTO_UDP;
+}
+
+/* Syscall entry: a UDP socket's receive that asks for the source address. */
+static __always_inline void udp_recv_begin(struct sock *sk, __u64 uaddr)
+{
+	if (!uaddr || !is_udp(sk))
+		return;
+	struct udp_recv r = { .uaddr = uaddr };
+	__u64 tid = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&udp_receiving, &tid, &r, BPF_ANY);
+}
+
+/* sock_recv_length on the tracepoint backend: true when this thread's receive asked for the
+ * source, which is not written yet: the datagram is counted at the syscall's exit. */
+static __always_inline bool udp_recv_defer(struct sock *sk, long n)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct udp_recv *r = bpf_map_lookup_elem(&udp_receiving, &tid);
+	if (!r || r->sk)
+		return false;
+	r->sk = (__u64)sk;
+	r->n = n;
+	return true;
+}
+
+/* Syscall exit: the source is in user memory now; the datagram goes to its flow. */
+static __always_inline void udp_recv_end(void)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct udp_recv *r = bpf_map_lookup_elem(&udp_receiving, &tid);
+	if (!r)
+		return;
+	struct udp_recv got = *r;
+	bpf_map_delete_elem(&udp_receiving, &tid);
+	if (!got.sk)
+		return; /* the call failed before receiving */
+	struct sock *sk = (struct sock *)got.sk;
+	if (got.n >= 0)
+		stash_udp_peer_user(sk, (const void *)got.uaddr, false);
+	on_udp_datagram(sk, got.n, false);
+}
+
+/* connect() on a UDP socket, tracepoint backend: told at the syscall's exit, with its result (a
+ * local failure such as no route is seen here, unlike on the cgroup backend) and the socket's own
+ * address (the call binds an unbound socket). */
+static __always_inline void udp_connect_begin(struct sock *sk, const void *uaddr)
+{
+	__u64 key = pending_key(CALL_UDP_CONNECT);
+	struct pending p = { .ptr = (__u64)sk, .ts = bpf_ktime_get_ns() };
+	read_dest(&p, uaddr, true);
+	if (p.dfamily) /* AF_UNSPEC dissolves the association: not a connect (nor on the cgroup backend) */
+		bpf_map_update_elem(&pendings, &key, &p, BPF_ANY);
+}
+
+static __always_inline void udp_connect_end(long ret)
+{
+	__u64 key = pending_key(CALL_UDP_CONNECT);
+	struct pending *p = bpf_map_lookup_elem(&pendings, &key);
+	if (!p)
+		return;
+	struct sock *sk = (struct sock *)p->ptr;
+	struct socktop_event *e = reserve(SK_CONNECT, BACKEND_TRACEPOINT);
+	if (e) {
+		fill_tuple(e, sk);
+		set_owner_current(e);
+		struct sock_info *info = lookup(sk);
+		if (info)
+			e->serial = info->serial;
+		if (ret < 0) {
+			e->error = -ret;
+			e->flags |= SKF_LOCAL_ERROR;
+			e->reason = local_failure_reason(-ret);
+			apply_dest(e, p);
+		} else {
+			e->new_state = TCP_ESTABLISHED;
+		}
+		e->flags2 |= SKF2_START_UNKNOWN; /* no latency: nothing goes on the wire */
+		submit(e);
+	}
+	bpf_map_delete_elem(&pendings, &key);
+}
+
 /* ------------------------------------------------------------------ the drain (run by the reader) */
 
 static long drain_one(struct bpf_map *map, struct udp_flow_key *key, struct udp_flow *f, void *ctx)
@@ -293,7 +421,7 @@ static long drain_one(struct bpf_map *map, struct udp_flow_key *key, struct udp_
 			bpf_map_delete_elem(map, key);
 		return 0;
 	}
-	struct socktop_event *e = reserve_in(SK_UDP_FLOW, BACKEND_CGROUP, false);
+	struct socktop_event *e = reserve_in(SK_UDP_FLOW, SK_BACKEND_COMMON, false);
 	if (!e)
 		return 0; /* counted as a ring drop; the flow is tried again at the next drain */
 	f->drained_sent = f->sent;

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * unix.bpf.h: unix-domain sockets (stream, seqpacket, dgram). Included by socktop.bpf.c in its
- * cgroup backend section (it uses the shared socket history: socks, on_bytes, claim_accept).
+ * unix.bpf.h: unix-domain sockets (stream, seqpacket, dgram), on the cgroup and tracepoint backends.
+ * Included by socktop.bpf.c before the backends' programs (it uses the shared socket history:
+ * socks, on_bytes, claim_accept).
  *
  * What this kernel lets us see (no kprobes, no fentry; see /work notes and README "Unix sockets"):
  *   bytes         tp_btf sock_send_length / sock_recv_length (AF_UNIX too): exact, per call; the
  *                 caller is the socket's owner (as for UDP)
- *   connect       cgroup/connect_unix (6.7+) stashes the client socket; sk_data_ready on the
+ *   connect       cgroup/connect_unix (6.7+), or sys_enter_connect on the tracepoint backend
+ *                 (unix_connect_begin), stashes the client socket; sk_data_ready on the
  *                 LISTEN socket, in the connecting thread, means it succeeded: a CONNECT record
  *                 naming the client (pid, the path) and the listener's pid (peer_pid)
  *   accept        no hook runs in unix accept(): the server-side socket is known at connect, and
@@ -316,13 +318,30 @@ static __always_inline void announce_listener(struct sock *sk, struct unix_seen 
 
 extern void *bpf_cast_to_kern_ctx(void *) __ksym __weak;
 
+/* This thread is connecting the unix socket sk: sk_data_ready on the listener says it worked. */
+static __always_inline void unix_connect_begin(__u64 sk)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&unix_connecting, &tid, &sk, BPF_ANY);
+}
+
+/* sendto()/sendmsg() on a unix socket names the address at `uaddr` (len bytes, with the family):
+ * the destination of the sock_send_length that follows in this thread. */
+static __always_inline void unix_send_to(__u64 uaddr, __u32 len, bool user)
+{
+	if (!uaddr || len <= sizeof(short))
+		return; /* no address: a connected socket, whose peer says where */
+	__u32 id = unix_path_id_of(uaddr + sizeof(short), len - sizeof(short), user);
+	__u64 tid = bpf_get_current_pid_tgid();
+	if (id)
+		bpf_map_update_elem(&unix_sending, &tid, &id, BPF_ANY);
+}
+
 SEC("cgroup/connect4") /* the loader makes it cgroup/connect_unix (libbpf 1.1 lacks the name) */
 int cg_connect_unix_opt(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock_addr_kern *k = bpf_cast_to_kern_ctx(ctx);
-	__u64 tid = bpf_get_current_pid_tgid();
-	__u64 sk = (__u64)k->sk;
-	bpf_map_update_elem(&unix_connecting, &tid, &sk, BPF_ANY);
+	unix_connect_begin((__u64)k->sk);
 	return 1;
 }
 
@@ -330,15 +349,8 @@ SEC("cgroup/sendmsg4") /* the loader makes it cgroup/sendmsg_unix (6.7+) */
 int cg_sendmsg_unix_opt(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock_addr_kern *k = bpf_cast_to_kern_ctx(ctx);
-	__u32 len = k->uaddrlen;
 	/* read, not loaded: a plain number, as the global function wants it (a pointer is refused) */
-	__u64 uaddr = (__u64)BPF_CORE_READ(k, uaddr);
-	if (!uaddr || len <= sizeof(short))
-		return 1; /* no address: a connected socket, whose peer says where */
-	__u32 id = unix_path_id_of(uaddr + sizeof(short), len - sizeof(short));
-	__u64 tid = bpf_get_current_pid_tgid();
-	if (id)
-		bpf_map_update_elem(&unix_sending, &tid, &id, BPF_ANY);
+	unix_send_to((__u64)BPF_CORE_READ(k, uaddr), k->uaddrlen, false);
 	return 1;
 }
 
@@ -364,7 +376,7 @@ static __always_inline void on_unix_connected(struct sock *listener)
 	/* the accepted end: claimed by its first user (touch() in on_bytes) */
 	new_entry(server_side, now, false, false);
 	struct sock_info *info = track(client, now, false);
-	struct socktop_event *e = reserve(SK_CONNECT, BACKEND_CGROUP);
+	struct socktop_event *e = reserve(SK_CONNECT, BACKEND_COMMON);
 	if (!e)
 		return;
 	fill_unix(e, client);
@@ -376,7 +388,7 @@ static __always_inline void on_unix_connected(struct sock *listener)
 }
 
 SEC("tp_btf/sk_data_ready")
-int BPF_PROG(cg_sk_data_ready_opt, struct sock *sk)
+int BPF_PROG(ct_sk_data_ready_opt, struct sock *sk)
 {
 	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX &&
 	    BPF_CORE_READ(sk, __sk_common.skc_state) == UNIX_LISTEN)

@@ -53,12 +53,13 @@ static __always_inline void emit_path_piece(__u32 id, __u16 len, __u32 at, const
 	submit(e);
 }
 
-/* The id of `len` address bytes at `src` (kernel memory; FNV-1a; 0: none), sending its bytes the
+/* The id of `len` address bytes at `src` (kernel memory, or user memory when `user`: the tracepoint
+ * backend reads sendto()'s address where the syscall was given it; FNV-1a; 0: none), sending its bytes the
  * first time it is seen. A path (first byte not NUL) ends at its first NUL: the kernel's bound
  * length counts a terminating NUL, a sendto() address may or may not; an abstract name (first byte
  * NUL) has none, and every byte of it counts. A global function: the verifier checks it once, not
  * at each of its many inlined callers (the loop would blow the program's instruction budget). */
-__noinline __u32 unix_path_id_of(__u64 src, int len_in)
+__noinline __u32 unix_path_id_of(__u64 src, int len_in, int user)
 {
 	__u32 zero = 0;
 	if (len_in <= 0)
@@ -71,7 +72,10 @@ __noinline __u32 unix_path_id_of(__u64 src, int len_in)
 		return 0;
 	__builtin_memset(buf->bytes, 0, sizeof(buf->bytes));
 	asm volatile("%0 &= 127" : "+r"(len)); /* a bound the verifier sees (clang drops a plain one) */
-	if (!len || bpf_probe_read_kernel(buf->bytes, len, (const void *)src))
+	if (!len)
+		return 0;
+	if (user ? bpf_probe_read_user(buf->bytes, len, (const void *)src)
+		 : bpf_probe_read_kernel(buf->bytes, len, (const void *)src))
 		return 0;
 	__u32 hash = 2166136261u;
 	bool path = buf->bytes[0] != 0;
@@ -105,7 +109,7 @@ static __always_inline __u32 unix_path_id(struct unix_address *addr)
 {
 	if (!addr)
 		return 0;
-	return unix_path_id_of((__u64)&addr->name[0].sun_path, BPF_CORE_READ(addr, len) - (int)sizeof(short));
+	return unix_path_id_of((__u64)&addr->name[0].sun_path, BPF_CORE_READ(addr, len) - (int)sizeof(short), 0);
 }
 
 static __always_inline __u32 pid_nr(struct pid *p)

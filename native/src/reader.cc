@@ -53,6 +53,7 @@ const ProgramPrefix kPrefixes[] = {
     {"kp_", {"kprobe"}},
     {"tp_", {"tracepoint"}},
     {"kt_", {"kprobe", "tracepoint"}},
+    {"ct_", {"cgroup", "tracepoint"}},
     {"common_", {"cgroup", "kprobe", "tracepoint"}},
     {"walk_", {"cgroup", "kprobe", "tracepoint"}},
     {"run_", {"run"}},
@@ -223,7 +224,7 @@ void Reader::SelectPrograms(const std::string& backend) {
   bpf_object__for_each_program(program, object_) {
     std::string name = bpf_program__name(program);
     const ProgramPrefix* prefix = PrefixOf(name);
-    if (prefix == nullptr) Fail("BPF program " + name + " does not start with a known prefix (cg_, kp_, tp_, kt_, common_, run_)");
+    if (prefix == nullptr) Fail("BPF program " + name + " does not start with a known prefix (cg_, kp_, tp_, kt_, ct_, common_, walk_, run_)");
     if (IsRunProgram(name)) {
       SelectRunProgram(program);
       continue;

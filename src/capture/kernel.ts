@@ -50,7 +50,7 @@ export interface KernelSupport {
   credentials?: Credentials;
   /** What the capability needs of each backend depend on (capabilities.ts: backendNeeds). */
   access?: AccessFacts;
-  /** Kernel features for unix-domain sockets (cgroup backend; the walk on every backend). */
+  /** Kernel features for unix-domain sockets (cgroup and tracepoint backends; the walk on every backend). */
   unix?: UnixFeature[];
 }
 
@@ -72,6 +72,12 @@ export const TRACEPOINTS: readonly { name: string; required: boolean }[] = [
   { name: 'syscalls/sys_enter_bind', required: true },
   { name: 'syscalls/sys_exit_bind', required: true },
   { name: 'syscalls/sys_enter_close', required: true },
+  { name: 'syscalls/sys_enter_sendto', required: true },
+  { name: 'syscalls/sys_enter_sendmsg', required: true },
+  { name: 'syscalls/sys_enter_recvfrom', required: true },
+  { name: 'syscalls/sys_exit_recvfrom', required: true },
+  { name: 'syscalls/sys_enter_recvmsg', required: true },
+  { name: 'syscalls/sys_exit_recvmsg', required: true },
   { name: 'tcp/tcp_retransmit_skb', required: true },
   { name: 'tcp/tcp_receive_reset', required: false },
   { name: 'tcp/tcp_send_reset', required: false },

@@ -33,15 +33,21 @@ const FEATURES: readonly { label: string; gives: string; without: string; names:
     names: ['btf_trace_sock_send_length', 'btf_trace_sock_recv_length'],
   },
   {
-    label: 'cgroup connect_unix+sk_data_ready',
-    gives: 'connects naming both pids',
-    without: 'no unix connect records (kernel 6.7+)',
-    names: ['BPF_CGROUP_UNIX_CONNECT', 'btf_trace_sk_data_ready'],
+    label: 'tp_btf sk_data_ready',
+    gives: 'connects naming both pids (tracepoint backend: with sys_enter_connect)',
+    without: 'no unix connect records (kernel 6.3+)',
+    names: ['btf_trace_sk_data_ready'],
+  },
+  {
+    label: 'cgroup connect_unix',
+    gives: 'the connecting socket, for the cgroup backend',
+    without: 'no unix connect records on the cgroup backend (kernel 6.7+)',
+    names: ['BPF_CGROUP_UNIX_CONNECT'],
   },
   {
     label: 'cgroup sendmsg_unix',
-    gives: 'unconnected datagram destinations',
-    without: 'an unconnected datagram sender names no address (kernel 6.7+)',
+    gives: 'unconnected datagram destinations (tracepoint backend: sys_enter_sendto/sendmsg)',
+    without: 'an unconnected datagram sender names no address on the cgroup backend (kernel 6.7+)',
     names: ['BPF_CGROUP_UNIX_SENDMSG'],
   },
 ];

@@ -290,7 +290,7 @@ test('socktop check: the unix socket features, from the names in the kernel BTF'
     const old = path.join(dir, 'old');
     fs.writeFileSync(old, Buffer.from('\0bpf_iter__unix\0BPF_CGROUP_INET4_CONNECT\0btf_trace_sock_send_length_x\0', 'latin1'));
     const features = detectUnixSupport(old);
-    assert.deepEqual(features.map((f) => f.present), [true, false, false, false]);
+    assert.deepEqual(features.map((f) => f.present), [true, false, false, false, false]);
     const support: KernelSupport = {
       btf: true, cgroup: { hooks: true, mount: '/sys/fs/cgroup', kernel: [6, 1] }, kprobes: true, tracefs: null,
       tracepoints: [], privileges: { capSysAdmin: true, capBpf: true, capPerfmon: true, sufficient: true }, unix: features,
@@ -300,8 +300,9 @@ test('socktop check: the unix socket features, from the names in the kernel BTF'
     out.on('data', (d) => (text += d));
     await runCheck('auto', out, { detect: () => support, choose: () => ({ backend: 'cgroup', reason: 'test' }) });
     assert.match(text, /iter\/unix \(walk, every backend\)\s+yes: listeners/);
-    assert.match(text, /cgroup connect_unix\+sk_data_ready\s*no: no unix connect records \(kernel 6\.7\+\)/);
-    assert.deepEqual(detectUnixSupport(path.join(dir, 'missing')).map((f) => f.present), ['unknown', 'unknown', 'unknown', 'unknown']);
+    assert.match(text, /tp_btf sk_data_ready\s*no: no unix connect records \(kernel 6\.3\+\)/);
+    assert.match(text, /cgroup connect_unix\s*no: no unix connect records on the cgroup backend \(kernel 6\.7\+\)/);
+    assert.deepEqual(detectUnixSupport(path.join(dir, 'missing')).map((f) => f.present), ['unknown', 'unknown', 'unknown', 'unknown', 'unknown']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

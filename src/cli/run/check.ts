@@ -99,7 +99,7 @@ export async function runCheck(probe: ProbeChoice, out: NodeJS.WritableStream = 
 /** Unix-domain sockets: each feature, and what is lost without it. The walk serves every backend;
  *  the rest needs the cgroup backend's BTF programs. */
 function unixLines(features: UnixFeature[]): string[] {
-  const lines = ['  unix sockets (cgroup backend; the walk: every backend):'];
+  const lines = ['  unix sockets (cgroup and tracepoint backends; the walk: every backend):'];
   for (const f of features) {
     const value = f.present === 'unknown' ? 'unknown (kernel BTF not readable)' : f.present ? `yes: ${f.gives}` : `no: ${f.without}`;
     lines.push(row(`  ${f.label}`, value));
