@@ -37,8 +37,10 @@
  * ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE; server 5: LISTEN>SYN_RECV>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>
  * CLOSE), 2 per refused one, and 2 for the listener; the bpftrace run checks that formula.
  * socktop's modes are checked event by event: connects ok, refused, accepts, client closes, server
- * closes seen / truth; "missing with no drop reported" = what is missing beyond the drops the tool
- * itself reported (0 when its drop counters account for every missing event).
+ * closes seen / truth (tui and exporter per process, so lg-server's closes count its listener too;
+ * json and record per socket on the load's ports: bench/storm/load-events.ts truthFor); "missing
+ * with no drop reported" = what is missing beyond the drops the tool itself reported (0 when its
+ * drop counters account for every missing event); "extra" = counted but did not happen.
  *
  * CPU: tools' CPU (user+sys, all threads) over the load, as % of one core, divided by the load's
  * wall time; machine-wide busy time from /proc/stat over the same window, and the load generator's

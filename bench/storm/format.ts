@@ -26,13 +26,18 @@ export function fStat(st: Stat, fmt: (x: number) => string): string {
   return `${m} [${fmt(st.min)}-${fmt(st.max)}]`;
 }
 
-/** Seen / truth of one category over the reps: one run as "seen/truth ✓", several as the shortfall. */
+/**
+ * Seen / truth of one category over the reps: one run as "seen/truth ✓", several as how many short
+ * or how many extra (never "short -1": an event counted too many is not one lost).
+ */
 export function seenCell(rs: SeenRun[], c: keyof LoadTruth): string {
   if (rs.length === 0) return '-';
   if (rs.some((r) => r.seen[c] === undefined)) return '-';
   if (rs.length === 1) return seenVsTruth(rs[0].seen[c], rs[0].truth[c]);
-  const short = rs.map((r) => r.truth[c] - (r.seen[c] as number));
-  const truth = median(rs.map((r) => r.truth[c]));
-  if (short.every((d) => d === 0)) return `all equal ✓ (${f0(truth)})`;
-  return `short ${fStat(stat(short), f0)} of ${f0(truth)} ✗`;
+  const over = rs.map((r) => (r.seen[c] as number) - r.truth[c]);
+  const truth = f0(median(rs.map((r) => r.truth[c])));
+  if (over.every((d) => d === 0)) return `all equal ✓ (${truth})`;
+  if (over.every((d) => d <= 0)) return `short ${fStat(stat(over.map((d) => -d)), f0)} of ${truth} ✗`;
+  if (over.every((d) => d >= 0)) return `extra ${fStat(stat(over), f0)} over ${truth} ✗`;
+  return `seen - truth ${fStat(stat(over), f0)} of ${truth} ✗`;
 }

@@ -10,6 +10,7 @@
  */
 import type { Readable } from 'node:stream';
 import { type GroundTruth, REFUSED_PORT, SERVER_PORT } from './load';
+import type { Mode } from './options';
 
 /** The load's own events, counted from socktop's JSON lines. */
 export interface LoadEvents {
@@ -37,7 +38,43 @@ export function loadTruth(gt: GroundTruth): LoadTruth {
   return { connectsOk: gt.connects_ok, refused: gt.connects_refused, accepts: gt.accepts, clientCloses: gt.attempts, serverCloses: gt.accepts };
 }
 
+/**
+ * Sockets lg-server closes besides the ones it accepted: the listener. loadgen's parent binds it,
+ * forks lg-server and drops its own descriptor; lg-server, the last holder, closes it as it exits
+ * (LISTEN>CLOSE). socktop names the process that closes a socket (ownership per event), so the
+ * counts per process (the TUI's model, the exporter's per-comm counters) hold it among lg-server's
+ * closes; the counts per port (json, record) leave it out (a server close has a remote port).
+ */
+export const SERVER_LISTENERS = 1;
+
+/** What loadgen's processes did, counted per process: lg-server's closes include its listener's. */
+export function processTruth(gt: GroundTruth): LoadTruth {
+  const t = loadTruth(gt);
+  return { ...t, serverCloses: t.serverCloses + (gt.server_pid ? SERVER_LISTENERS : 0) };
+}
+
+/**
+ * The truth a socktop mode is checked against: the tui and exporter modes count per process, json
+ * and record per socket on the load's ports. Checked against accepts alone, lg-server's count was
+ * one over (the report's "short -1", read as one close lost) and a lost server close would have
+ * been hidden by the listener's (seen = truth).
+ */
+export function truthFor(mode: Mode, gt: GroundTruth): LoadTruth {
+  return mode === 'tui' || mode === 'exporter' ? processTruth(gt) : loadTruth(gt);
+}
+
 export const CATEGORIES = ['connectsOk', 'refused', 'accepts', 'clientCloses', 'serverCloses'] as const;
+
+/** Sum over the categories of max(0, seen - truth): events counted that did not happen (twice, or not the load's). */
+export function extraEvents(seen: Partial<LoadTruth>, truth: LoadTruth): number {
+  let n = 0;
+  for (const c of CATEGORIES) {
+    const s = seen[c];
+    if (s === undefined || !Number.isFinite(s)) return NaN;
+    n += Math.max(0, s - truth[c]);
+  }
+  return n;
+}
 
 /** Sum over the categories of max(0, truth - seen): events the tool did not show. */
 export function missingEvents(seen: Partial<LoadTruth>, truth: LoadTruth): number {

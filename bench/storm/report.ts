@@ -52,7 +52,7 @@ function printHeadless(summaries: Summary[], o: ReportOptions): void {
     add('refused seen / truth', (x) => seenVsTruth(x.seen.refused, x.gt.refused), 'equal');
     add('accepts seen / truth', (x) => seenVsTruth(x.seen.accepts, x.gt.accepts), 'equal');
     add('client closes seen / attempts', (x) => seenVsTruth(x.seen.clientCloses, x.gt.attempts), 'equal');
-    add('server closes seen / accepts', (x) => seenVsTruth(x.seen.serverCloses, x.gt.accepts), 'equal');
+    add('server closes seen / accepts + listener', (x) => seenVsTruth(x.seen.serverCloses, x.truth.serverCloses), 'equal');
     add('state changes told (load) / kernel', (x) => seenVsTruth(x.stateEventsOnPorts, x.stateChangesExpected), 'equal');
     add('events delivered / emitted', (x) => `${x.delivered}/${x.emitted} (${x.deliveredRatio === null ? '-' : (100 * x.deliveredRatio).toFixed(3)}%)`, '100%');
     add('drops: BPF ring / shared ring', (x) => `${x.drops.bpfRing} / ${x.drops.sharedRing}`, '0 / 0');
@@ -75,21 +75,23 @@ function printHeadless(summaries: Summary[], o: ReportOptions): void {
 function printSeen(summaries: Summary[], o: ReportOptions): void {
   const seenCols = summaries.flatMap((s) => Object.keys(s.socktopSeen).map((label) => ({ s, label, rs: s.socktopSeen[label] })));
   if (seenCols.length) {
-    console.log(`\nsocktop's modes: the load's events seen / loadgen's truth${o.reps > 1 ? ` (over ${o.reps} reps: "all equal", or how many short, median [min-max])` : ''}`);
+    console.log(`\nsocktop's modes: the load's events seen / loadgen's truth${o.reps > 1 ? ` (over ${o.reps} reps: "all equal", or how many short or extra, median [min-max])` : ''}`);
     console.log('(tui: the model\'s counters for loadgen\'s processes; json and record: the lines on the load\'s ports, closes once per socket;');
-    console.log(' exporter: its scraped counters for loadgen\'s comms, drops from socktop_events_lost_total)');
+    console.log(' exporter: its scraped counters for loadgen\'s comms, drops from socktop_events_lost_total; tui and exporter count per');
+    console.log(' process: lg-server\'s closes are its accepted sockets and its listener, which it closes as it exits)');
     const rows2: string[][] = [['', ...seenCols.map((c) => `${rateName(c.s.rate)} ${c.label}`)]];
     const add = (label: string, f: (rs: SeenRun[]) => string): void => void rows2.push([label, ...seenCols.map((c) => f(c.rs))]);
     add('connects ok seen / truth', (rs) => seenCell(rs, 'connectsOk'));
     add('refused seen / truth', (rs) => seenCell(rs, 'refused'));
     add('accepts seen / truth', (rs) => seenCell(rs, 'accepts'));
     add('client closes seen / attempts', (rs) => seenCell(rs, 'clientCloses'));
-    add('server closes seen / accepts', (rs) => seenCell(rs, 'serverCloses'));
+    add('server closes seen / truth', (rs) => seenCell(rs, 'serverCloses'));
     add('drops kernel_miss / bpf_ring / shared_ring / recording', (rs) => (rs.length
       ? ['kernel_miss', 'bpf_ring', 'shared_ring', 'recording'].map((k) => fStat(stat(rs.map((r) => r.drops[k] ?? 0)), f0)).join(' / ')
       : '-'));
     add('missing (truth - seen)', (rs) => fStat(stat(rs.map((r) => r.missing)), f0));
     add('missing with no drop reported', (rs) => fStat(stat(rs.map((r) => r.missingNoDrop)), f0));
+    add('extra (seen - truth): counted, did not happen', (rs) => fStat(stat(rs.map((r) => r.extra)), f0));
     if (seenCols.some((c) => c.rs.some((r) => r.scrape))) {
       const scrapes = (rs: SeenRun[]) => rs.flatMap((r) => (r.scrape ? [r.scrape] : []));
       add('exporter: last GET /metrics ms', (rs) => (scrapes(rs).length ? fStat(stat(scrapes(rs).map((x) => x.ms)), f1) : '-'));

@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { trackChild, trackTempFile, untrackTempFile } from './cleanup';
 import { peakRssMB, procCpuMs, progIdsOf, waitProgramRun } from './host';
-import { type LoadEvents, type LoadTruth, countLoadEvents, loadTruth, missingEvents, parseDrops } from './load-events';
+import { type LoadEvents, type LoadTruth, countLoadEvents, missingEvents, parseDrops, truthFor } from './load-events';
 import { type LoadOptions, type LoadResult, runLoad } from './load';
 import { log } from './log';
 import { CLI_MAIN, ROOT } from './paths';
@@ -238,7 +238,7 @@ export async function runCli(mode: 'json' | 'record', probe: string, rate: numbe
     const countMs = Date.now() - c0;
     const { drops, events } = mode === 'json' ? jsonReported(p) : recordReported(p, seen);
     const lostReported = Object.values(drops).reduce((a, n) => a + n, 0);
-    const truth = loadTruth(load.gt);
+    const truth = truthFor(mode, load.gt);
     const missing = missingEvents(seen, truth);
     return {
       mode, probe, backend: mode === 'json' ? attached.backend : mostNamed(seen.backends), command, load, tool,

@@ -11,9 +11,9 @@
  *               counted (the ones before it are: a real Prometheus scrapes too).
  *   Seen:       the scraped counters of loadgen's client and server comms (lg-client, lg-server),
  *               minus a scrape just before the load: socktop_connects_total{result="ok"|"refused"},
- *               socktop_accepts_total, socktop_closes_total. Counters per comm, not per port: the
- *               load runs in its own network namespace, but its closes may include the listener's
- *               (one more than the truth, never counted as missing).
+ *               socktop_accepts_total, socktop_closes_total. Counters per comm, not per port (the
+ *               load runs in its own network namespace), checked against the per-process truth:
+ *               lg-server's closes include its listener's (load-events.ts processTruth).
  *   Drops:      socktop_events_lost_total by stage, from the last scrape.
  *   Scrape:     one timed GET /metrics once caught up (ms to the last byte, bytes, series).
  *
@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Sample, countSeries, parseExposition, scrape, sumOf } from '../exposition';
 import { trackChild } from './cleanup';
 import { peakRssMB, procCpuMs, progIdsOf } from './host';
-import { type LoadEvents, type LoadTruth, CATEGORIES, loadTruth, missingEvents } from './load-events';
+import { type LoadEvents, type LoadTruth, CATEGORIES, missingEvents, truthFor } from './load-events';
 import { runLoad } from './load';
 import { log } from './log';
 import { CLI_MAIN, ROOT } from './paths';
@@ -143,7 +143,7 @@ export async function runExporterCli(probe: string, rate: number, o: CliRunOptio
     const seenCounts = minus(scrapedLoadEvents(samples, comms), before);
     const drops = scrapedDrops(samples);
     const lostReported = Object.values(drops).reduce((a, n) => a + n, 0);
-    const truth = loadTruth(load.gt);
+    const truth = truthFor('exporter', load.gt);
     const missing = missingEvents(seenCounts, truth);
     const cpuMs = caught.cpuMs - cpu0;
     const tool: ToolRun = { attachWallMs, cpuMs, cpuPctOfCore: (100 * cpuMs) / load.wallMs, pid: p.pid, progIds, peakRssMB: rssMB };

@@ -3,7 +3,7 @@
  * the ground truth) and, per rate, their medians with min-max over the reps.
  */
 import { type GroundTruth, finished, loadUsPerConn, stateChanges } from './load';
-import { type LoadTruth, loadTruth, missingEvents } from './load-events';
+import { type LoadTruth, extraEvents, missingEvents, processTruth, truthFor } from './load-events';
 import type { RunRecord } from './measured-run';
 import { parseSocktopKind } from './options';
 import type { ScrapeAtEnd } from './socktop-cli';
@@ -21,6 +21,8 @@ interface RunFigures {
   /** Truth - seen (per category, never below 0 per category), and what drops do not explain. */
   missing: number;
   missingNoDrop: number;
+  /** socktop modes: seen - truth (per category, never below 0 per category): counted but did not happen. */
+  extra: number;
   attachMs: number;
   /** socktop modes: the load's events seen, truth, and drops per stage. */
   seen?: Partial<LoadTruth>;
@@ -56,28 +58,30 @@ function figures(r: RunRecord, baselineRate: number): RunFigures | null {
   const gt = r.load.gt;
   const f: RunFigures = {
     genRate: gt.rate, pctOfBase: (100 * gt.rate) / baselineRate, cpuPct: r.tool?.cpuPctOfCore ?? NaN,
-    rssMB: r.tool?.peakRssMB ?? NaN, lost: NaN, missing: NaN, missingNoDrop: NaN, attachMs: r.tool?.attachWallMs ?? NaN,
+    rssMB: r.tool?.peakRssMB ?? NaN, lost: NaN, missing: NaN, missingNoDrop: NaN, extra: NaN, attachMs: r.tool?.attachWallMs ?? NaN,
   };
   let missing = NaN;
   if (r.headless) {
-    f.truth = loadTruth(gt);
+    f.truth = processTruth(gt);
     f.seen = headlessSeen(r.headless, gt);
     f.drops = headlessDrops(r.headless);
     f.backend = r.headless.attach.backend;
     f.lost = Object.values(f.drops).reduce((a, n) => a + n, 0);
     missing = missingEvents(f.seen, f.truth);
   } else if (r.cli) {
-    f.truth = r.cli.truth;
+    // The truth again from the ground truth, not the run's: saved runs (--report) get today's.
+    f.truth = truthFor(r.cli.mode, gt);
     f.seen = r.cli.seen;
     f.drops = r.cli.drops;
     f.backend = r.cli.backend;
     f.lost = r.cli.lostReported;
-    missing = r.cli.missing;
+    missing = missingEvents(f.seen, f.truth);
   } else if (r.peer) {
     f.lost = r.peer.reportedLost;
     missing = Math.max(0, r.peer.expected - r.peer.events);
   }
   f.missing = missing;
+  if (f.seen && f.truth) f.extra = extraEvents(f.seen, f.truth);
   f.missingNoDrop = Number.isFinite(missing) ? Math.max(0, missing - (Number.isFinite(f.lost) ? f.lost : 0)) : NaN;
   return f;
 }
@@ -95,6 +99,8 @@ export interface CompareRow {
 
 export interface SeenRun {
   rep: number; seen: Partial<LoadTruth>; truth: LoadTruth; drops: Record<string, number>; missing: number; missingNoDrop: number;
+  /** Counted but did not happen (seen above the truth). */
+  extra: number;
   /** exporter: its last GET /metrics (time, size, series). */
   scrape?: ScrapeAtEnd;
 }
@@ -105,6 +111,8 @@ export interface HeadlessDetail {
   genRate: number;
   genRatePct: number;
   gt: { connectsOk: number; refused: number; accepts: number; attempts: number };
+  /** What loadgen's processes did, per process (lg-server's closes: its accepted sockets and its listener). */
+  truth: LoadTruth;
   seen: Partial<LoadTruth>;
   /** STATE records on the load's ports (null: this headless build does not count them). */
   stateEventsOnPorts: number | null | undefined;
@@ -184,6 +192,7 @@ export function summarize(rate: number, runs: RunRecord[]): Summary {
     if (st) {
       s.socktopSeen[label] = rs.map((r) => ({ r, f: figures(r, baselineRate) })).filter((x) => x.f?.truth).map(({ r, f }) => ({
         rep: r.rep, seen: f!.seen!, truth: f!.truth!, drops: f!.drops ?? {}, missing: f!.missing, missingNoDrop: f!.missingNoDrop,
+        extra: f!.extra,
         scrape: r.cli?.scrape,
       }));
     }
@@ -200,6 +209,7 @@ export function summarize(rate: number, runs: RunRecord[]): Summary {
       backend: h.attach.backend,
       genRate: gt.rate, genRatePct: (100 * gt.rate) / baselineRate,
       gt: { connectsOk: gt.connects_ok, refused: gt.connects_refused, accepts: gt.accepts, attempts: gt.attempts },
+      truth: processTruth(gt),
       seen: headlessSeen(h, gt),
       stateEventsOnPorts: portStates, stateChangesExpected: stateChanges(gt),
       emitted: h.kernel.emitted, delivered: h.records.fromBpf, deliveredRatio: h.delivered.ratio,

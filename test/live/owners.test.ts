@@ -6,7 +6,11 @@
  *    request, answers and closes. The children own their bytes and closes; the parent only its
  *    accepts (on the cgroup backend no hook runs in accept(): the child's first use claims it);
  *  - a socket handed over with SCM_RIGHTS: the sender made and connected it and sent the first 50
- *    bytes, the receiver owns the rest of the bytes and the close.
+ *    bytes, the receiver owns the rest of the bytes and the close;
+ *  - bench/loadgen's shape: a listener bound by a parent and inherited by a forked server that
+ *    exits with it open. Its close is the server's, so the server's closes are its accepted
+ *    sockets plus one: the per-process truth the storm checks the TUI and exporter against
+ *    (bench/storm/load-events.ts processTruth).
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -21,6 +25,7 @@ const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 500)); // t
 
 type Ev = ReturnType<typeof parseJsonLines>[number];
 interface ForkTruth { parentPid: number; port: number; conns: { clientPort: number; childPid: number; request: number; reply: number }[] }
+interface InheritTruth { parentPid: number; serverPid: number; clientPid: number; port: number; clientPorts: number[] }
 interface PassTruth {
   senderPid: number; receiverPid: number; serverPid: number; port: number; senderBytes: number;
   conns: { clientPort: number; request: number; reply: number }[];
@@ -75,6 +80,19 @@ for (const probe of ['cgroup', 'tracepoint']) {
     }
     const parentCloses = events.filter((e) => e.kind === 'close' && e.pid === truth.parentPid);
     assert.deepEqual(parentCloses.map((e) => [e.lport, e.old_state]), [[truth.port, 'LISTEN']], 'the parent closed only its listener');
+  });
+
+  test(`--probe ${probe}: a listener a forked server inherits and leaves open at exit: its close is the server's`, liveTestOptions(), async () => {
+    const { truth, events } = await capture<InheritTruth>(probe, 'inherit');
+    assert.equal(truth.clientPorts.length, N);
+    const closes = events.filter((e) => e.kind === 'close' && e.proto === 'tcp' && e.lport === truth.port);
+    const byServer = closes.filter((e) => e.pid === truth.serverPid);
+    assert.deepEqual(byServer.filter((e) => e.old_state === 'LISTEN').map((e) => [e.comm, e.rport]), [['inh-server', 0]],
+      `the server closed the listener once, as it exited: ${JSON.stringify(closes)}`);
+    assert.deepEqual(byServer.filter((e) => e.rport !== 0).map((e) => e.rport).sort((a, b) => a - b), [...truth.clientPorts].sort((a, b) => a - b),
+      'and each accepted socket once');
+    assert.equal(byServer.length, N + 1, 'its closes: the accepted sockets and the listener');
+    assert.deepEqual(closes.filter((e) => e.pid !== truth.serverPid), [], 'no close on the listener\'s port names another process');
   });
 
   test(`--probe ${probe}: a socket passed with SCM_RIGHTS: the receiver owns what it did`, liveTestOptions(), async () => {
