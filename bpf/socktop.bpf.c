@@ -248,14 +248,18 @@ static __always_inline void fill_place(struct socktop_event *e, struct sock *sk)
 
 #include "unix_path.bpf.h"
 
-/* Addresses, ports, family and protocol straight from the socket (unix sockets: fill_unix). */
-static __always_inline void fill_tuple(struct socktop_event *e, struct sock *sk)
+/* fill_tuple()'s work, for the socket in e->sock. A global function: fill_tuple() is inlined at up
+ * to a dozen places in a program, and the verifier checked all of this at each of them (on every
+ * path through the TCP state machine); now once per program. Returns 0 (6.1 wants a scalar). */
+__noinline int fill_tuple_of(struct socktop_event *e)
 {
+	if (!e)
+		return 0;
+	struct sock *sk = (struct sock *)e->sock; /* a number to the verifier, read with CO-RE */
 	if (is_unix(sk)) {
 		fill_unix(e, sk);
-		return;
+		return 0;
 	}
-	e->sock = (__u64)sk;
 	fill_place(e, sk);
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	e->proto = (__u8)BPF_CORE_READ(sk, sk_protocol);
@@ -273,6 +277,14 @@ static __always_inline void fill_tuple(struct socktop_event *e, struct sock *sk)
 		bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
+	return 0;
+}
+
+/* Addresses, ports, family and protocol straight from the socket (unix sockets: fill_unix). */
+static __always_inline void fill_tuple(struct socktop_event *e, struct sock *sk)
+{
+	e->sock = (__u64)sk;
+	fill_tuple_of(e);
 }
 
 static __always_inline void set_owner_current(struct socktop_event *e)
