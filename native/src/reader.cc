@@ -468,7 +468,8 @@ ReaderStats Reader::Stats() const {
   stats.flush_failures = flush_failures_;
   for (const Attached& a : attached_) {
     bpf_prog_info info = ProgramInfo(a.program);
-    stats.programs.push_back({a.name, info.id, info.run_cnt, info.run_time_ns, info.recursion_misses});
+    stats.programs.push_back(
+        {a.name, info.id, info.run_cnt, info.run_time_ns, info.recursion_misses, info.verified_insns});
     stats.kernel_misses += info.recursion_misses;
   }
   return stats;

@@ -43,6 +43,8 @@ struct ProgramStat {
   uint64_t run_count = 0;
   uint64_t run_time_ns = 0;
   uint64_t misses = 0;  // runs the kernel skipped (bpf_prog_info.recursion_misses)
+  uint32_t verified_insns = 0;  // instructions the verifier processed to load it (5.16+): the
+                                // load time's measure (test/live/load-budget.test.ts)
 };
 
 struct ReaderStats {

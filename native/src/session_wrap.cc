@@ -116,6 +116,7 @@ Napi::Value SessionWrap::Stats(const Napi::CallbackInfo& info) {
     po.Set("runCount", Count(env, p.run_count));
     po.Set("runTimeNs", Count(env, p.run_time_ns));
     po.Set("misses", Count(env, p.misses));
+    po.Set("verifiedInsns", p.verified_insns);
     programs.Set(i, po);
   }
   o.Set("programs", programs);

@@ -42,6 +42,7 @@ export interface ProgramStats {
   runCount: number;         // kernel run-time stats, enabled while the session is open
   runTimeNs: number;
   misses: number;           // runs the kernel skipped (bpf_prog_info.recursion_misses)
+  verifiedInsns: number;    // instructions the verifier processed to load it (0 before 5.16)
 }
 
 export interface SessionStats {
