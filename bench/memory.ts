@@ -22,16 +22,16 @@
  *   node dist/bench/memory.js [--runs 3] [--conns 20000] [--procs 20000] [--parallel 4]
  *        [--idle 15] [--after 75] [-- extra socktop args]
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MB, Pane, type Rss, Sampler, median, medianRss, peakRss } from './mem-probe';
+import { shebangFlags } from './shebang-flags';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const HELPER = path.join(ROOT, 'dist/bench/memhelp');
-const MB = 1 << 20;
-const SAMPLE_MS = 250;
 
 interface Opts { runs: number; conns: number; procs: number; parallel: number; idleS: number; afterS: number; extra: string[] }
 
@@ -55,95 +55,6 @@ function parseArgs(argv: string[]): Opts {
     }
   }
   return o;
-}
-
-interface Rss { rss: number; anon: number; file: number; shmem: number }
-
-/** RSS of pid and its parts, in bytes (null once it is gone). */
-function readRss(pid: number): Rss | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return null;
-  }
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
-}
-
-/** Samples the RSS of one pid until stopped. */
-class Sampler {
-  readonly samples: Array<{ t: number; r: Rss }> = [];
-  private timer: NodeJS.Timeout;
-  constructor(private readonly pid: number) {
-    this.timer = setInterval(() => this.take(), SAMPLE_MS);
-    this.take();
-  }
-  take(): Rss | null {
-    const r = readRss(this.pid);
-    if (r) this.samples.push({ t: Date.now(), r });
-    return r;
-  }
-  mark(): number {
-    return Date.now();
-  }
-  /** Samples taken in [from, to). */
-  between(from: number, to = Infinity): Rss[] {
-    return this.samples.filter((s) => s.t >= from && s.t < to).map((s) => s.r);
-  }
-  stop(): void {
-    clearInterval(this.timer);
-  }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function medianRss(rs: Rss[]): Rss {
-  return { rss: median(rs.map((r) => r.rss)), anon: median(rs.map((r) => r.anon)), file: median(rs.map((r) => r.file)), shmem: median(rs.map((r) => r.shmem)) };
-}
-
-function peakRss(rs: Rss[]): Rss {
-  return rs.reduce((a, b) => (b.rss > a.rss ? b : a), { rss: 0, anon: 0, file: 0, shmem: 0 });
-}
-
-/** A program in its own tmux server (never anyone else's), 160x50. */
-class Pane {
-  private readonly socket = `socktop-mem-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  private tmux(args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
-  }
-  /** Starts `argv` (exec'd: the pane's pid is the program's) and returns its pid. */
-  start(argv: string[]): number {
-    const cmd = `exec ${argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}`;
-    this.tmux(['new-session', '-d', '-s', 'mem', '-x', '160', '-y', '50', '-e', 'NO_COLOR=1', cmd]);
-    return Number(this.tmux(['display-message', '-p', '-t', 'mem', '#{pane_pid}']).trim());
-  }
-  screen(): string[] {
-    return this.tmux(['capture-pane', '-p', '-t', 'mem']).split('\n');
-  }
-  async waitFor(what: string, ok: (s: string[]) => boolean, ms = 30000): Promise<void> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      try {
-        if (ok(this.screen())) return;
-      } catch {
-        /* the session may not be up yet */
-      }
-      await sleep(200);
-    }
-    throw new Error(`timed out waiting for ${what}: ${this.screen().join('\n')}`);
-  }
-  keys(...k: string[]): void {
-    this.tmux(['send-keys', '-t', 'mem', ...k]);
-  }
-  kill(): void {
-    spawnSync('tmux', ['-L', this.socket, 'kill-server']);
-  }
 }
 
 function buildHelper(): void {
@@ -181,17 +92,9 @@ interface RunFigures {
   churnSeconds: number;
 }
 
-/** The Node flags of the executable's shebang (`#!/usr/bin/env -S node FLAGS`): socktop as installed
- * runs with them (dist/ files are not executable, so the bench passes them itself). */
-function shebangFlags(): string[] {
-  const first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0];
-  const m = /^#!\S*env\s+(?:-S\s+)?node\s*(.*)$/.exec(first);
-  return m?.[1] ? m[1].trim().split(/\s+/) : [];
-}
-
 async function oneRun(o: Opts): Promise<RunFigures> {
   const pane = new Pane();
-  const pid = pane.start([process.execPath, ...shebangFlags(), CLI, '-d', '1', ...o.extra]);
+  const pid = pane.start([process.execPath, ...shebangFlags(CLI), CLI, '-d', '1', ...o.extra]);
   const s = new Sampler(pid);
   try {
     await pane.waitFor('the header', (sc) => sc[0].includes('LIVE') && sc[0].includes('probe'));
@@ -277,7 +180,7 @@ function printTable(o: Opts, runs: RunFigures[], floors: Rss[]): void {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('the memory soak needs root (live BPF)');
-  console.log(`socktop runs as: node ${[...shebangFlags(), CLI].join(' ')} -d 1 ${o.extra.join(' ')}`);
+  console.log(`socktop runs as: node ${[...shebangFlags(CLI), CLI].join(' ')} -d 1 ${o.extra.join(' ')}`);
   buildHelper();
   const runs: RunFigures[] = [];
   const floors: Rss[] = [];

@@ -28,6 +28,7 @@ export const BENCHES: Bench[] = [
   { name: 'record', file: 'record' },
   { name: 'exporter-scrape', file: 'exporter-scrape' },
   { name: 'memory', file: 'memory' },
+  { name: 'floor', file: 'floor' },
 ];
 
 function runOne(b: Bench, extra: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

@@ -7,6 +7,7 @@ import { type Quiet, waitQuiet } from './host';
 import { type LoadResult, foreignAtEnd, otherCores, runLoad } from './load';
 import { log } from './log';
 import { type Peer, type RunKind, type StormOptions, parseSocktopKind } from './options';
+import { socktopNodeFlags } from './paths';
 import { type PeerResult, runPeer } from './peers';
 import { type CliResult, runCli } from './socktop-cli';
 import { runExporterCli } from './socktop-exporter';
@@ -77,12 +78,12 @@ async function runKind(ctx: RunContext, rate: number, kind: RunKind, rec: RunRec
   if (kind === 'baseline') {
     rec.load = await runLoad(rate, o);
   } else if (st?.mode === 'tui') {
-    const r = await runSocktop(rate, o, o.headlessArgs, st.probe);
+    const r = await runSocktop(rate, o, o.headlessArgs, st.probe, socktopNodeFlags(o.nodeDefaults));
     rec.load = r.load;
     rec.headless = r.headless;
     rec.tool = r.tool;
   } else if (st) {
-    const cliOptions = { load: o, recordQuiet: ctx.recordQuiet };
+    const cliOptions = { load: o, recordQuiet: ctx.recordQuiet, nodeFlags: socktopNodeFlags(o.nodeDefaults) };
     const { load, tool, ...cli } = st.mode === 'exporter'
       ? await runExporterCli(st.probe, rate, cliOptions)
       : await runCli(st.mode, st.probe, rate, cliOptions);

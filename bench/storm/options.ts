@@ -34,6 +34,8 @@ export interface StormOptions {
   retries: number;
   out: string | undefined;
   headlessArgs: string[];
+  /** Run socktop with Node's default flags instead of its executable's (--node-defaults: as the storm did before). */
+  nodeDefaults: boolean;
 }
 
 /** --help: the options parseStormOptions reads, with their defaults. */
@@ -50,6 +52,7 @@ export const STORM_USAGE = `usage: node dist/bench/storm.js [options]        (ro
   --quiet-wait 60 --quiet-cores 0.3    wait for a quiet machine before each run
   --max-other 0.25 --retries 2         repeat a run that other load disturbed
   --headless-args '...'      more bench/headless.js arguments for the tui mode
+  --node-defaults            run socktop with Node's default flags, not its executable's shebang flags
   --out FILE                 raw results (default bench/results/storm-DATE.json)`;
 
 /** The value after `--name` in argv (undefined when absent). */
@@ -94,6 +97,7 @@ export function parseStormOptions(argv: readonly string[]): StormOptions {
     retries: num(argv, 'retries', 2),
     out: argValue(argv, 'out'),
     headlessArgs: (argValue(argv, 'headless-args') ?? '').split(' ').filter(Boolean),
+    nodeDefaults: has('node-defaults'),
   };
 }
 

@@ -41,6 +41,8 @@ export interface CliRunOptions {
   load: LoadOptions;
   /** recordHasQuiet(), asked once. */
   recordQuiet: boolean;
+  /** Node flags before the script (socktopNodeFlags()). */
+  nodeFlags: string[];
 }
 
 export interface CliResult {
@@ -202,10 +204,10 @@ export async function runCli(mode: 'json' | 'record', probe: string, rate: numbe
   const args = mode === 'json'
     ? [CLI_MAIN, '--json', '--probe', probe]
     : [CLI_MAIN, 'record', '-w', outFile, '--probe', probe, ...(o.recordQuiet ? ['--quiet'] : [])];
-  const command = `node ${path.relative(ROOT, args[0])} ${args.slice(1).join(' ')}${mode === 'json' ? ` > ${outFile}` : ''}`;
+  const command = `node ${[...o.nodeFlags, path.relative(ROOT, args[0])].join(' ')} ${args.slice(1).join(' ')}${mode === 'json' ? ` > ${outFile}` : ''}`;
   const fd = mode === 'json' ? fs.openSync(outFile, 'w') : 'ignore';
   const t0 = Date.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', fd, 'pipe'] });
+  const child = spawn(process.execPath, [...o.nodeFlags, ...args], { stdio: ['ignore', fd, 'pipe'] });
   if (typeof fd === 'number') fs.closeSync(fd);
   trackChild(child);
   const p = new CliProcess(child);

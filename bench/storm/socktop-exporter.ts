@@ -107,9 +107,9 @@ function asLoadEvents(seen: LoadTruth, samples: Sample[], comms: LoadComms, back
 /** One run of `socktop exporter` on the load. */
 export async function runExporterCli(probe: string, rate: number, o: CliRunOptions): Promise<CliResult> {
   const args = [CLI_MAIN, 'exporter', '--probe', probe, '--listen', '127.0.0.1:0'];
-  const command = `node ${path.relative(ROOT, args[0])} ${args.slice(1).join(' ')}`;
+  const command = `node ${[...o.nodeFlags, path.relative(ROOT, args[0])].join(' ')} ${args.slice(1).join(' ')}`;
   const t0 = Date.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...o.nodeFlags, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   trackChild(child);
   const p = new CliProcess(child);
   try {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { trackChild } from './cleanup';
 import { type LoadOptions, type LoadResult, REFUSED_PORT, SERVER_PORT, runLoad } from './load';
-import { HEADLESS } from './paths';
+import { HEADLESS, socktopNodeFlags } from './paths';
 
 /** bench/headless.js's JSON line (the fields the storm reads). */
 export interface HeadlessResult {
@@ -33,13 +33,16 @@ export interface ToolRun {
   peakRssMB?: number; // VmHWM just before it was stopped (headless: its maxRSS)
 }
 
-/** bench/headless.js with `headlessArgs` on the load; `probe` (a backend for --probe) unless null. */
+/**
+ * bench/headless.js with `headlessArgs` on the load; `probe` (a backend for --probe) unless null;
+ * under `nodeFlags` (default: the executable's, as the TUI runs).
+ */
 export async function runSocktop(
-  rate: number, load: LoadOptions, headlessArgs: string[], probe: string | null = null,
+  rate: number, load: LoadOptions, headlessArgs: string[], probe: string | null = null, nodeFlags = socktopNodeFlags(),
 ): Promise<{ load: LoadResult; headless: HeadlessResult; tool: ToolRun }> {
   const t0 = Date.now();
   const probeArgs = probe === null ? [] : ['--probe', probe];
-  const child = spawn(process.execPath, [HEADLESS, '--ports', `${SERVER_PORT},${REFUSED_PORT}`, ...probeArgs, ...headlessArgs], {
+  const child = spawn(process.execPath, [...nodeFlags, HEADLESS, '--ports', `${SERVER_PORT},${REFUSED_PORT}`, ...probeArgs, ...headlessArgs], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   trackChild(child);

@@ -11,6 +11,7 @@ import { errnoName } from './errno';
 import { decodeUtf8 } from '../model/text';
 import { pathPiece, unixFields } from './unix-json';
 import { udpFlowFields } from './udp-flow-json';
+import { intText } from './int-text';
 
 export interface EventJson {
   ts_ns: number;
@@ -178,7 +179,10 @@ export function sockId(view: DataView, off: number): string {
 /** A u64 field in `radix`, without a BigInt where it fits a double exactly (every opaque id does). */
 function u64Text(view: DataView, at: number, radix: number): string {
   const hi = view.getUint32(at + 4, true);
-  if (hi < 0x200000) return (hi * 4294967296 + view.getUint32(at, true)).toString(radix);
+  if (hi < 0x200000) {
+    const n = hi * 4294967296 + view.getUint32(at, true);
+    return radix === 10 ? intText(n) : n.toString(radix);
+  }
   return view.getBigUint64(at, true).toString(radix);
 }
 

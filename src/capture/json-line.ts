@@ -14,6 +14,7 @@ import { commJson, escapeJsonControls, formatAddress, queueWaitUs, reasonName, s
 import { errnoName } from './errno';
 import { pathPiece, unixFields } from './unix-json';
 import { udpFlowJson } from './udp-flow-json';
+import { intText } from './int-text';
 
 /** A JSON string of untrusted text, as stringifyEvent writes it. */
 const str = (s: string): string => escapeJsonControls(JSON.stringify(s));
@@ -32,15 +33,15 @@ const q = (s: string): string => `"${s}"`;
 function placeJson(view: DataView, off: number): string {
   const netns = view.getUint32(off + Offset.netns, true);
   const cgroup = u64(view, off + Offset.cgroup_id);
-  return `,"netns":${netns || 'null'},"cgroup_id":${cgroup || 'null'}`;
+  return `,"netns":${netns ? intText(netns) : 'null'},"cgroup_id":${cgroup ? intText(cgroup) : 'null'}`;
 }
 
 export function jsonLine(view: DataView, off: number): string {
   const kind = view.getUint8(off + Offset.kind);
   const flags = view.getUint8(off + Offset.flags);
   const kindName = KIND_NAMES[kind] || `unknown_${kind}`;
-  let s = `{"ts_ns":${u64(view, off + Offset.ts_ns)},"kind":${q(kindName)},"pid":${view.getUint32(off + Offset.pid, true)}`
-    + `,"tid":${flags & Flag.NoTask ? 'null' : view.getUint32(off + Offset.tid, true)},"uid":${view.getUint32(off + Offset.uid, true)}`
+  let s = `{"ts_ns":${intText(u64(view, off + Offset.ts_ns))},"kind":${q(kindName)},"pid":${view.getUint32(off + Offset.pid, true)}`
+    + `,"tid":${flags & Flag.NoTask ? 'null' : view.getUint32(off + Offset.tid, true)},"uid":${intText(view.getUint32(off + Offset.uid, true))}`
     + `,"comm":${commJson(view, off)}`;
   if (kind === EventKind.Drops) {
     const stage = STAGE_NAMES[view.getUint8(off + Offset.new_state)] ?? 'unknown';
@@ -74,7 +75,7 @@ export function jsonLine(view: DataView, off: number): string {
     s += `,"new_state":${q(TCP_STATE_NAMES[newState] ?? 'UNKNOWN')}`;
   }
   const duration = !durationKnown(view, off) ? 'null'
-    : Math.round(u64(view, off + Offset.duration_ns) / 1000);
+    : intText(Math.round(u64(view, off + Offset.duration_ns) / 1000));
   if (kind === EventKind.Connect) s += `,"latency_us":${duration},"syn_retries":${view.getUint8(off + Offset.retries)}`;
   const reason = view.getUint8(off + Offset.reason);
   if (reason) s += `,"reason":${q(reasonName(reason))}`;
@@ -82,17 +83,17 @@ export function jsonLine(view: DataView, off: number): string {
   const queueMax = view.getUint32(off + Offset.queue_max, true);
   if (queueMax) s += `,"queue_len":${view.getUint32(off + Offset.queue_len, true)},"queue_max":${queueMax}`;
   if (kind === EventKind.Queue) {
-    s += `,"overflows":${view.getUint32(off + Offset.count, true)},"syn_queue":${u64(view, off + Offset.bytes_received)}`;
+    s += `,"overflows":${view.getUint32(off + Offset.count, true)},"syn_queue":${intText(u64(view, off + Offset.bytes_received))}`;
   }
   if (kind === EventKind.Close) {
-    s += `,"bytes_sent":${u64(view, off + Offset.bytes_sent)},"bytes_received":${u64(view, off + Offset.bytes_received)}`
+    s += `,"bytes_sent":${intText(u64(view, off + Offset.bytes_sent))},"bytes_received":${intText(u64(view, off + Offset.bytes_received))}`
       + `,"duration_us":${duration}`
       + `,"ended_by":${flags & Flag.ByClose ? '"close"' : flags & Flag.ByDestroy ? '"destroy"' : '"state"'}`;
   }
   if (kind === EventKind.UdpFlow) s += udpFlowJson(view, off);
   if (kind === EventKind.SockError && view.getUint8(off + Offset.flags2) & Flag2.PeerUnknown) s += ',"peer":"unknown"';
-  if (kind === EventKind.Send) s += `,"bytes":${u64(view, off + Offset.bytes_sent)}`;
-  if (kind === EventKind.Recv) s += `,"bytes":${u64(view, off + Offset.bytes_received)}`;
+  if (kind === EventKind.Send) s += `,"bytes":${intText(u64(view, off + Offset.bytes_sent))}`;
+  if (kind === EventKind.Recv) s += `,"bytes":${intText(u64(view, off + Offset.bytes_received))}`;
   if (kind === EventKind.Reset) s += `,"reset":${flags & Flag.ResetSent ? '"sent"' : '"received"'}`;
   if (kind === EventKind.Accept && flags & Flag.FirstTouch) s += ',"accepted_at":"first_use"';
   if (flags & Flag.OwnerUnknown) s += ',"owner":"unknown"';

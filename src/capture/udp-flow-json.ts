@@ -4,6 +4,7 @@
  * peer (raddr:rport) since it was first seen; the record repeats its totals once a second while it
  * moves datagrams: the latest record of a flow (sock + peer) holds its totals.
  */
+import { intText } from './int-text';
 import { Flag2, Offset } from './layout';
 
 export interface UdpFlowFields {
@@ -35,6 +36,6 @@ export function udpFlowFields(view: DataView, off: number): UdpFlowFields {
 export function udpFlowJson(view: DataView, off: number): string {
   const f = udpFlowFields(view, off);
   return `${f.peer ? ',"peer":"unknown"' : ''},"datagrams_sent":${f.datagrams_sent},"datagrams_received":${f.datagrams_received}`
-    + `,"bytes_sent":${f.bytes_sent},"bytes_received":${f.bytes_received}`
-    + `,"first_seen_ns":${f.first_seen_ns},"last_seen_ns":${f.last_seen_ns}`;
+    + `,"bytes_sent":${intText(f.bytes_sent)},"bytes_received":${intText(f.bytes_received)}`
+    + `,"first_seen_ns":${intText(f.first_seen_ns)},"last_seen_ns":${intText(f.last_seen_ns)}`;
 }
